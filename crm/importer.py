@@ -1,0 +1,398 @@
+"""Creator import from CSV: stream the file, upsert by (platform, handle), report bad rows.
+
+Used by `manage.py import_creators` and by the import page. Two passes over the file: the first
+checks that it is readable CSV in the stated encoding with known columns (so a wrong file changes
+nothing) and counts its rows for the progress bar; the second imports in batches, each batch a few
+queries and its own transaction, so memory stays flat and a crash keeps what was committed (a
+re-run upserts the same rows again).
+"""
+
+import codecs
+import csv
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from crm import handles
+from crm.models import Creator, Platform, SocialAccount, Tag
+
+PERSON_COLUMNS = ["name", "email", "country", "language", "tags", "notes"]
+PLATFORM_COLUMNS = [column for platform in Platform.values for column in (platform, f"{platform}_followers")]
+KNOWN_COLUMNS = PERSON_COLUMNS + PLATFORM_COLUMNS
+UPDATABLE_FIELDS = ["name", "email", "country", "language", "notes"]
+DELIMITERS = [",", ";", "\t"]
+LANGUAGE_PATTERN = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+FOLLOWERS_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*([kKmM]?)")
+TAG_SEPARATORS = re.compile(r"[;|,]")
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (not CSV, empty, wrong encoding, unknown columns)."""
+
+
+@dataclass
+class Rejection:
+    line: int
+    column: str
+    value: str
+    reason: str
+
+
+@dataclass
+class ParsedRow:
+    line: int
+    values: dict[str, str]
+    accounts: list[tuple[str, str, int | None]]  # (platform, handle, followers)
+    tags: list[str]
+
+
+@dataclass
+class ImportResult:
+    """What an import did; `rejections` is filled only when no report writer was given."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    rejected: int = 0
+    accounts_created: int = 0
+    dry_run: bool = False
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+@dataclass
+class CsvLayout:
+    encoding: str
+    delimiter: str
+    columns: list[str]
+    rows: int
+
+
+def inspect_file(source: BinaryIO, *, encoding: str = "utf-8") -> CsvLayout:
+    """Check the whole file before anything is written: readable, CSV, known columns; count rows."""
+    source.seek(0)
+    head = source.read(8192)
+    if not head.strip():
+        raise ImportFileError("The file is empty.")
+    if b"\x00" in head:
+        raise ImportFileError("This is not a CSV file: it contains binary data. Export the sheet as CSV.")
+    try:
+        encoding = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    except LookupError:
+        raise ImportFileError(f"Unknown encoding {encoding!r}.") from None
+    reader = _reader(source, encoding, delimiter=None)
+    rows = 0
+    try:
+        columns = _check_header(next(reader, None))
+        for _ in reader:
+            rows += 1
+    except csv.Error as error:
+        raise ImportFileError(f"Line {reader.line_num}: this is not a readable CSV file ({error}).") from None
+    if rows == 0:
+        raise ImportFileError("The file has a header but no rows.")
+    return CsvLayout(encoding=encoding, delimiter=reader.dialect.delimiter, columns=columns, rows=rows)
+
+
+def import_creators(
+    source: BinaryIO,
+    *,
+    encoding: str = "utf-8",
+    dry_run: bool = False,
+    owner=None,
+    on_rejection: Callable[[Rejection], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    batch_size: int | None = None,
+) -> ImportResult:
+    """Upsert the creators of a CSV file; bad rows are reported with their line and kept out.
+
+    A row names a creator by any of its handles (or, with no handle, its email). Non-empty values
+    overwrite, empty ones keep what is stored; tags and accounts are added, never removed.
+    """
+    layout = inspect_file(source, encoding=encoding)
+    result = ImportResult(dry_run=dry_run)
+    reject = on_rejection or result.rejections.append
+    batch_size = batch_size or settings.IMPORT_BATCH_SIZE
+    tag_ids: dict[str, int] = {}
+
+    def run() -> None:
+        for batch in _batches(_parsed_rows(source, layout, result, reject), batch_size):
+            try:
+                with transaction.atomic():
+                    _import_batch(batch, result, reject, owner, tag_ids)
+            except IntegrityError:
+                # Someone else wrote the same handles meanwhile: redo row by row, keep what fits.
+                tag_ids.clear()
+                for row in batch:
+                    try:
+                        with transaction.atomic():
+                            _import_batch([row], result, reject, owner, tag_ids)
+                    except IntegrityError as error:
+                        tag_ids.clear()
+                        result.rejected += 1
+                        reject(Rejection(row.line, "", "", f"conflicts with a change made at the same time: {error}"))
+            if on_progress:
+                on_progress(len(batch))
+
+    if dry_run:
+        with transaction.atomic():
+            run()
+            transaction.set_rollback(True)
+    else:
+        run()
+    return result
+
+
+def _decoded_lines(source: BinaryIO, encoding: str) -> Iterator[str]:
+    """The file's lines as text, one at a time; a byte that is not in the encoding names its line."""
+    source.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    for number, raw in enumerate(source, start=1):
+        try:
+            yield decoder.decode(raw)
+        except UnicodeDecodeError as error:
+            name = encoding.removesuffix("-sig").upper()
+            raise ImportFileError(
+                f"Line {number} is not valid {name} (byte 0x{error.object[error.start]:02x}). "
+                "Save the file as UTF-8, or give its encoding (e.g. --encoding latin-1)."
+            ) from None
+
+
+def _reader(source: BinaryIO, encoding: str, delimiter: str | None):
+    if delimiter is None:
+        first_line = next(_decoded_lines(source, encoding), "")
+        delimiter = max(DELIMITERS, key=lambda d: sum(c.strip().lower() in KNOWN_COLUMNS for c in first_line.split(d)))
+    return csv.reader(_decoded_lines(source, encoding), delimiter=delimiter, strict=True)
+
+
+def _check_header(header: list[str] | None) -> list[str]:
+    if not header or not any(cell.strip() for cell in header):
+        raise ImportFileError("The file is empty.")
+    columns = [cell.strip().lower() for cell in header]
+    unknown = [column for column in columns if column not in KNOWN_COLUMNS]
+    if unknown:
+        raise ImportFileError(f"Unknown column(s): {', '.join(unknown)}. Known columns: {', '.join(KNOWN_COLUMNS)}.")
+    duplicated = sorted({column for column in columns if columns.count(column) > 1})
+    if duplicated:
+        raise ImportFileError(f"Column(s) given twice: {', '.join(duplicated)}.")
+    if "name" not in columns:
+        raise ImportFileError("The file needs a 'name' column.")
+    if not set(columns) & ({"email"} | set(Platform.values)):
+        raise ImportFileError("The file needs an 'email' column or at least one platform column.")
+    return columns
+
+
+def _parsed_rows(source, layout: CsvLayout, result: ImportResult, reject) -> Iterator[ParsedRow]:
+    reader = _reader(source, layout.encoding, layout.delimiter)
+    next(reader)
+    line = reader.line_num + 1
+    for cells in reader:
+        result.rows += 1
+        row_line, line = line, reader.line_num + 1
+        if len(cells) != len(layout.columns):
+            result.rejected += 1
+            reject(Rejection(row_line, "", "", f"has {len(cells)} fields; the header has {len(layout.columns)}"))
+            continue
+        parsed, problems = _parse_row(row_line, dict(zip(layout.columns, cells, strict=True)))
+        if problems:
+            result.rejected += 1
+            for problem in problems:
+                reject(problem)
+            continue
+        yield parsed
+
+
+def _parse_row(line: int, raw: dict[str, str]) -> tuple[ParsedRow | None, list[Rejection]]:
+    values = {column: " ".join(raw.get(column, "").split()) for column in UPDATABLE_FIELDS}
+    values["notes"] = raw.get("notes", "").strip()
+    problems = []
+
+    def problem(column, reason):
+        problems.append(Rejection(line, column, raw.get(column, ""), reason))
+
+    if not values["name"]:
+        problem("name", "a name is required")
+    elif len(values["name"]) > 200:
+        problem("name", "is longer than 200 characters")
+    if values["email"]:
+        values["email"] = values["email"].lower()
+        try:
+            validate_email(values["email"])
+        except ValidationError:
+            problem("email", "is not an email address")
+    if values["country"]:
+        values["country"] = values["country"].upper()
+        if not re.fullmatch(r"[A-Z]{2}", values["country"]):
+            problem("country", "use a two-letter ISO 3166 code, e.g. GB or US")
+    if values["language"] and not LANGUAGE_PATTERN.fullmatch(values["language"]):
+        problem("language", "use a language tag such as en or pt-BR")
+    accounts = []
+    for platform in Platform.values:
+        value = raw.get(platform, "").strip()
+        followers_raw = raw.get(f"{platform}_followers", "").strip()
+        followers = None
+        if followers_raw:
+            followers = _parse_followers(followers_raw)
+            if followers is None:
+                problem(f"{platform}_followers", "is not a follower count (e.g. 12500 or 12.5k)")
+        if not value:
+            if followers_raw:
+                problem(f"{platform}_followers", f"is given without a {platform} handle")
+            continue
+        try:
+            accounts.append((platform, handles.normalize_handle(platform, value), followers))
+        except handles.InvalidHandle as error:
+            problem(platform, str(error))
+    if not accounts and not values["email"] and not problems:
+        problem("", "needs at least one platform handle or an email to identify the creator")
+    tags = [" ".join(tag.split()) for tag in TAG_SEPARATORS.split(raw.get("tags", "")) if tag.strip()]
+    for tag in tags:
+        if len(tag) > 64:
+            problem("tags", f"tag {tag[:20]!r}... is longer than 64 characters")
+    if problems:
+        return None, problems
+    return ParsedRow(line=line, values=values, accounts=accounts, tags=tags), []
+
+
+def _parse_followers(raw: str) -> int | None:
+    match = FOLLOWERS_PATTERN.fullmatch(raw.replace(",", "").replace("_", "").replace(" ", ""))
+    if not match:
+        return None
+    number, suffix = float(match.group(1)), match.group(2).lower()
+    return round(number * {"": 1, "k": 1_000, "m": 1_000_000}[suffix])
+
+
+def _batches(rows: Iterator[ParsedRow], size: int) -> Iterator[list[ParsedRow]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, tag_ids: dict[str, int]) -> None:
+    """Upsert one batch in a constant number of queries."""
+    wanted = {}
+    for row in batch:
+        for platform, handle, _ in row.accounts:
+            wanted.setdefault(platform, set()).add(handle)
+    existing_accounts = {}
+    if wanted:
+        query = Q()
+        for platform, names in wanted.items():
+            query |= Q(platform=platform, handle__in=names)
+        for account in SocialAccount.objects.filter(query).only(
+            "id", "platform", "handle", "creator_id", "follower_count"
+        ):
+            existing_accounts[(account.platform, account.handle)] = account
+    emails = {row.values["email"] for row in batch if not row.accounts}
+    creators_by_email: dict[str, list[int]] = {}
+    for creator_id, email in Creator.objects.filter(email__in=emails).values_list("id", "email"):
+        creators_by_email.setdefault(email, []).append(creator_id)
+    existing_creators = Creator.objects.in_bulk(
+        {account.creator_id for account in existing_accounts.values()}
+        | {ids[0] for ids in creators_by_email.values() if len(ids) == 1}
+    )
+
+    new_creators: list[Creator] = []
+    pending_handles: dict[tuple[str, str], Creator] = {}
+    pending_emails: dict[str, Creator] = {}
+    changed: dict[int, Creator] = {}
+    plans: list[tuple[ParsedRow, Creator]] = []
+    for row in batch:
+        owners = {}
+        for platform, handle, _ in row.accounts:
+            key = (platform, handle)
+            if key in existing_accounts:
+                creator = existing_creators[existing_accounts[key].creator_id]
+                owners[id(creator)] = (creator, f"{platform} @{handle}")
+            elif key in pending_handles:
+                owners[id(pending_handles[key])] = (pending_handles[key], f"{platform} @{handle}")
+        if len(owners) > 1:
+            names = "; ".join(f"{where} is {creator.name!r}" for creator, where in owners.values())
+            result.rejected += 1
+            reject(Rejection(row.line, "", "", f"handles belong to different creators: {names}"))
+            continue
+        if not row.accounts and len(creators_by_email.get(row.values["email"], [])) > 1:
+            result.rejected += 1
+            reject(Rejection(row.line, "email", row.values["email"], "matches several creators; add a handle"))
+            continue
+        if owners:
+            creator = next(iter(owners.values()))[0]
+        elif not row.accounts and creators_by_email.get(row.values["email"]):
+            creator = existing_creators[creators_by_email[row.values["email"]][0]]
+        elif not row.accounts and row.values["email"] in pending_emails:
+            creator = pending_emails[row.values["email"]]
+        else:
+            creator = Creator(status=Creator.Status.PROSPECT, owner=owner)
+            new_creators.append(creator)
+            if not row.accounts:
+                pending_emails[row.values["email"]] = creator
+        for column, value in row.values.items():
+            if value and getattr(creator, column) != value:
+                setattr(creator, column, value)
+                if creator.pk:
+                    changed[creator.pk] = creator
+        for platform, handle, _ in row.accounts:
+            pending_handles.setdefault((platform, handle), creator)
+        plans.append((row, creator))
+
+    Creator.objects.bulk_create(new_creators)
+    if changed:
+        now = timezone.now()
+        for creator in changed.values():
+            creator.updated_at = now
+        Creator.objects.bulk_update(list(changed.values()), [*UPDATABLE_FIELDS, "updated_at"])
+    new_accounts: dict[tuple[str, str], SocialAccount] = {}
+    recounted: dict[int, SocialAccount] = {}
+    links = set()
+    for row, creator in plans:
+        for platform, handle, followers in row.accounts:
+            account = existing_accounts.get((platform, handle)) or new_accounts.get((platform, handle))
+            if account is None:
+                new_accounts[(platform, handle)] = SocialAccount(
+                    creator=creator,
+                    platform=platform,
+                    handle=handle,
+                    follower_count=followers,
+                    profile_url=handles.profile_url(platform, handle),
+                )
+            elif followers is not None and account.follower_count != followers:
+                account.follower_count = followers
+                if account.pk:
+                    recounted[account.pk] = account
+        for tag_id in _tag_ids(row.tags, tag_ids):
+            links.add((creator.pk, tag_id))
+    SocialAccount.objects.bulk_create(new_accounts.values())
+    if recounted:
+        SocialAccount.objects.bulk_update(list(recounted.values()), ["follower_count"])
+    Through = Creator.tags.through
+    Through.objects.bulk_create(
+        [Through(creator_id=creator_id, tag_id=tag_id) for creator_id, tag_id in links], ignore_conflicts=True
+    )
+    result.created += len(new_creators)
+    result.updated += len({creator.pk for _, creator in plans} - {creator.pk for creator in new_creators})
+    result.accounts_created += len(new_accounts)
+
+
+def _tag_ids(names: list[str], cache: dict[str, int]) -> list[int]:
+    """Tag ids by case-insensitive name, creating missing tags; cached across batches."""
+    missing = {name.lower(): name for name in names if name.lower() not in cache}
+    if missing:
+        Tag.objects.bulk_create([Tag(name=name) for name in missing.values()], ignore_conflicts=True)
+        for tag_id, name in Tag.objects.filter(name__in=list(missing.values())).values_list("id", "name"):
+            cache[name.lower()] = tag_id
+        for lowered in missing:
+            if lowered not in cache:  # stored earlier with other capitals
+                tag = Tag.objects.filter(name__iexact=lowered).only("id").first()
+                cache[lowered] = tag.pk
+    return [cache[name.lower()] for name in names]

@@ -1,0 +1,324 @@
+"""The CRM's verbs: every change to consent, permission requests and contactability goes here.
+
+Each function takes model objects and an actor (a user, or None for the system, which must then
+name the rule that decided), runs in one transaction, appends to the consent ledger with the
+evidence, and re-derives the cached status from the ledger. Views, API, tasks and commands call
+these; none of them decides on its own.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import (
+    Campaign,
+    ConsentEvent,
+    Content,
+    Creator,
+    PermissionRequest,
+    UsageChannel,
+    normalize_hashtag,
+)
+
+Kind = ConsentEvent.Kind
+Status = PermissionRequest.Status
+
+SYSTEM_LABEL = "system"
+
+# What a request's status becomes after each ledger entry, and the statuses it may follow.
+STATUS_AFTER = {
+    Kind.RIGHTS_GRANTED: Status.GRANTED,
+    Kind.RIGHTS_DECLINED: Status.DECLINED,
+    Kind.RIGHTS_REVOKED: Status.REVOKED,
+    Kind.RIGHTS_EXPIRED: Status.EXPIRED,
+}
+ALLOWED_FROM = {
+    # A creator may say yes late (after a lapse) or change their mind after a no.
+    Kind.RIGHTS_GRANTED: {Status.REQUESTED, Status.DECLINED, Status.EXPIRED},
+    Kind.RIGHTS_DECLINED: {Status.REQUESTED, Status.EXPIRED},
+    Kind.RIGHTS_REVOKED: {Status.GRANTED},
+    # An unanswered request lapses; granted rights reach their end date.
+    Kind.RIGHTS_EXPIRED: {Status.REQUESTED, Status.GRANTED},
+}
+
+
+class TransitionNotAllowed(ValidationError):
+    """The request is not in a status that allows this decision; the message says which."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What proves a decision: where and when it was said, the exact words, and what matched."""
+
+    channel: str = ""
+    message_id: str = ""
+    text: str = ""
+    rule: str = ""
+    note: str = ""
+    occurred_at: datetime.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where, how and for how long a post may be reused."""
+
+    channels: list[str] = field(default_factory=lambda: [UsageChannel.ORGANIC_SOCIAL])
+    territory: str = "worldwide"
+    exclusive: bool = False
+    duration_days: int | None = None
+
+    def validate(self) -> None:
+        errors = {}
+        unknown = [channel for channel in self.channels if channel not in UsageChannel.values]
+        if not self.channels:
+            errors["channels"] = "Name at least one channel: " + ", ".join(UsageChannel.values) + "."
+        elif unknown:
+            errors["channels"] = f"Unknown channel(s) {', '.join(map(str, unknown))}; use " + ", ".join(
+                UsageChannel.values
+            )
+        if not (self.territory or "").strip():
+            errors["territory"] = "Name the territory, e.g. worldwide or GB, IE."
+        if self.duration_days is not None and self.duration_days <= 0:
+            errors["duration_days"] = "Use a positive number of days, or leave empty for no end date."
+        if errors:
+            raise ValidationError(errors)
+
+
+def _actor_label(actor, evidence: Evidence) -> str:
+    if actor is None:
+        if not evidence.rule:
+            raise ValueError("A decision recorded by the system must name the rule that matched.")
+        return SYSTEM_LABEL
+    return actor.get_username()
+
+
+def record_consent_event(
+    *, kind: str, creator: Creator, actor, evidence: Evidence, permission_request=None
+) -> ConsentEvent:
+    """Append one entry to the creator's ledger chain; the creator row lock keeps the chain linear."""
+    with transaction.atomic():
+        Creator.objects.select_for_update().filter(pk=creator.pk).first()
+        last = ConsentEvent.objects.filter(creator=creator).order_by("-id").only("entry_hash").first()
+        now = timezone.now()
+        event = ConsentEvent(
+            kind=kind,
+            creator=creator,
+            permission_request=permission_request,
+            occurred_at=evidence.occurred_at or now,
+            recorded_at=now,
+            recorded_by=actor,
+            recorded_by_label=_actor_label(actor, evidence),
+            rule=evidence.rule or ("recorded by hand" if actor is not None else ""),
+            channel=evidence.channel,
+            inbound_message_id=evidence.message_id,
+            inbound_text=evidence.text,
+            outbound_text=permission_request.request_text if permission_request else "",
+            terms_sha256=permission_request.terms_sha256 if permission_request else "",
+            scope=permission_request.scope if permission_request else {},
+            note=evidence.note,
+            previous_hash=last.entry_hash if last else "",
+        )
+        event.entry_hash = event.compute_hash()
+        event.save()
+        return event
+
+
+# --- Permission requests --------------------------------------------------------------------
+
+
+def request_permission(
+    content: Content,
+    *,
+    actor,
+    scope: Scope,
+    terms_url: str,
+    terms_text: str,
+    terms_version: str = "",
+    approval_hashtag: str = "",
+    campaign: Campaign | None = None,
+) -> PermissionRequest:
+    """Draft a request to reuse a post, freezing the terms text by its hash.
+
+    The hashtag defaults to the campaign's; the request becomes `requested` when the outreach
+    engine sends it (`mark_permission_requested`).
+    """
+    scope.validate()
+    campaign = campaign or content.campaign
+    errors = {}
+    try:
+        hashtag = normalize_hashtag(approval_hashtag or (campaign.approval_hashtag if campaign else ""))
+    except ValidationError as error:
+        errors["approval_hashtag"] = error.messages
+        hashtag = ""
+    if not hashtag and "approval_hashtag" not in errors:
+        errors["approval_hashtag"] = "Give an approval hashtag, or set one on the campaign."
+    if not (terms_text or "").strip():
+        errors["terms_text"] = "The terms text is what the creator agrees to; it cannot be empty."
+    if not (terms_url or "").strip():
+        errors["terms_url"] = "Link the terms the creator can read."
+    if errors:
+        raise ValidationError(errors)
+    request = PermissionRequest(
+        content=content,
+        creator=content.creator,
+        campaign=campaign,
+        channels=list(scope.channels),
+        territory=scope.territory.strip(),
+        exclusive=scope.exclusive,
+        duration_days=scope.duration_days,
+        terms_url=terms_url.strip(),
+        terms_version=terms_version or (campaign.terms_version if campaign else ""),
+        terms_text=terms_text,
+        terms_sha256=PermissionRequest.hash_terms(terms_text),
+        approval_hashtag=hashtag,
+        created_by=actor,
+    )
+    request.full_clean()
+    request.save()
+    return request
+
+
+def mark_permission_requested(
+    request: PermissionRequest, *, request_text: str, sent_at: datetime.datetime | None = None
+) -> PermissionRequest:
+    """Record that the request went out, with the exact text that asked (kept as evidence)."""
+    with transaction.atomic():
+        request = PermissionRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != Status.DRAFT:
+            raise TransitionNotAllowed(f"This request was already sent; it is {request.get_status_display()}.")
+        request.request_text = request_text
+        request.requested_at = sent_at or timezone.now()
+        request.status = Status.REQUESTED
+        request.save(update_fields=["request_text", "requested_at", "status", "updated_at"])
+        return request
+
+
+def derive_permission_status(request: PermissionRequest) -> str:
+    """The request's status as the ledger says it is: its latest decision, else its send state."""
+    last = request.consent_events.order_by("-id").values_list("kind", flat=True).first()
+    if last in STATUS_AFTER:
+        return STATUS_AFTER[last]
+    return Status.REQUESTED if request.requested_at else Status.DRAFT
+
+
+def _decide(request: PermissionRequest, kind: str, *, actor, evidence: Evidence) -> ConsentEvent:
+    with transaction.atomic():
+        request = PermissionRequest.objects.select_for_update().select_related("creator").get(pk=request.pk)
+        current = derive_permission_status(request)
+        if current not in ALLOWED_FROM[kind]:
+            raise TransitionNotAllowed(
+                f"Cannot record '{Kind(kind).label.lower()}' on a request that is {Status(current).label.lower()}."
+            )
+        event = record_consent_event(
+            kind=kind, creator=request.creator, actor=actor, evidence=evidence, permission_request=request
+        )
+        request.status = derive_permission_status(request)
+        if kind == Kind.RIGHTS_GRANTED:
+            request.decided_at = event.occurred_at
+            request.rights_expire_at = (
+                event.occurred_at + datetime.timedelta(days=request.duration_days) if request.duration_days else None
+            )
+        elif kind == Kind.RIGHTS_DECLINED:
+            request.decided_at = event.occurred_at
+        request.save(update_fields=["status", "decided_at", "rights_expire_at", "updated_at"])
+        return event
+
+
+def grant_rights(request: PermissionRequest, *, actor, evidence: Evidence) -> ConsentEvent:
+    """The creator agreed to the request's terms (hashtag reply, or a person recording it)."""
+    return _decide(request, Kind.RIGHTS_GRANTED, actor=actor, evidence=evidence)
+
+
+def decline_rights(request: PermissionRequest, *, actor, evidence: Evidence) -> ConsentEvent:
+    """The creator said no to this request."""
+    return _decide(request, Kind.RIGHTS_DECLINED, actor=actor, evidence=evidence)
+
+
+def revoke_rights(request: PermissionRequest, *, actor, evidence: Evidence) -> ConsentEvent:
+    """The creator withdrew rights they had granted; the post must stop being used."""
+    return _decide(request, Kind.RIGHTS_REVOKED, actor=actor, evidence=evidence)
+
+
+def expire_rights(request: PermissionRequest, *, actor=None, evidence: Evidence | None = None) -> ConsentEvent:
+    """An unanswered request lapsed, or granted rights reached their end date."""
+    evidence = evidence or Evidence(rule="expiry: end date reached or no answer in time")
+    return _decide(request, Kind.RIGHTS_EXPIRED, actor=actor, evidence=evidence)
+
+
+def expire_due_permissions(*, unanswered_after_days: int, now: datetime.datetime | None = None) -> int:
+    """Expire granted rights past their end date and requests unanswered for too long; returns how many."""
+    now = now or timezone.now()
+    due = PermissionRequest.objects.filter(status=Status.GRANTED, rights_expire_at__lte=now) | (
+        PermissionRequest.objects.filter(
+            status=Status.REQUESTED, requested_at__lte=now - datetime.timedelta(days=unanswered_after_days)
+        )
+    )
+    expired = 0
+    for request in due.only("pk").iterator():
+        try:
+            expire_rights(request, evidence=Evidence(rule="expiry schedule", occurred_at=now))
+        except TransitionNotAllowed:
+            continue  # decided by someone else meanwhile
+        expired += 1
+    return expired
+
+
+# --- Contactability -------------------------------------------------------------------------
+
+
+def derive_contactability(creator: Creator) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """(opted_out_at, contact_allowed_at) as the ledger says: the latest opt-out stands until an opt-in."""
+    opted_out_at = contact_allowed_at = None
+    events = creator.consent_events.filter(kind__in=[Kind.OPTED_OUT, Kind.OPTED_IN, Kind.CONTACT_ALLOWED]).order_by(
+        "id"
+    )
+    for kind, occurred_at in events.values_list("kind", "occurred_at"):
+        if kind == Kind.OPTED_OUT:
+            opted_out_at = occurred_at
+        elif kind == Kind.OPTED_IN:
+            opted_out_at = None
+            contact_allowed_at = occurred_at
+        else:
+            contact_allowed_at = occurred_at
+    return opted_out_at, contact_allowed_at
+
+
+def _record_contact_choice(creator: Creator, kind: str, *, actor, evidence: Evidence) -> ConsentEvent:
+    with transaction.atomic():
+        event = record_consent_event(kind=kind, creator=creator, actor=actor, evidence=evidence)
+        creator.opted_out_at, creator.contact_allowed_at = derive_contactability(creator)
+        Creator.objects.filter(pk=creator.pk).update(
+            opted_out_at=creator.opted_out_at, contact_allowed_at=creator.contact_allowed_at, updated_at=timezone.now()
+        )
+        return event
+
+
+def opt_out(creator: Creator, *, actor, evidence: Evidence) -> ConsentEvent:
+    """The creator asked not to be messaged: no campaign may contact them until they opt in again."""
+    return _record_contact_choice(creator, Kind.OPTED_OUT, actor=actor, evidence=evidence)
+
+
+def opt_in(creator: Creator, *, actor, evidence: Evidence) -> ConsentEvent:
+    """The creator asked to be contacted again after opting out."""
+    return _record_contact_choice(creator, Kind.OPTED_IN, actor=actor, evidence=evidence)
+
+
+def allow_contact(creator: Creator, *, actor, evidence: Evidence) -> ConsentEvent:
+    """The creator agreed to be contacted (where the law or a policy needs it first)."""
+    return _record_contact_choice(creator, Kind.CONTACT_ALLOWED, actor=actor, evidence=evidence)
+
+
+def verify_ledger(creator: Creator) -> list[str]:
+    """Problems found in the creator's hash chain; an empty list means it is intact."""
+    problems = []
+    previous = ""
+    for event in creator.consent_events.order_by("id"):
+        if event.previous_hash != previous:
+            problems.append(f"entry {event.pk} does not follow the entry before it (one is missing or altered)")
+        if event.compute_hash() != event.entry_hash:
+            problems.append(f"entry {event.pk} was altered after it was recorded")
+        previous = event.entry_hash
+    return problems

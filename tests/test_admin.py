@@ -1,0 +1,81 @@
+"""Every model has a working admin: lists, search, filters and change pages load with demo data."""
+
+import pytest
+from django.urls import reverse
+
+from crm.demo import seed_demo
+from crm.models import Campaign, ConsentEvent, Creator, PermissionRequest
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [
+    "tag",
+    "creator",
+    "socialaccount",
+    "campaign",
+    "campaignmember",
+    "content",
+    "permissionrequest",
+    "consentevent",
+]
+
+
+@pytest.fixture
+def staff_client(client, admin_user_persona):
+    seed_demo()
+    client.force_login(admin_user_persona)
+    return client
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_each_admin_list_search_and_change_page_loads(staff_client, model, django_assert_max_num_queries):
+    url = reverse(f"admin:crm_{model}_changelist")
+    with django_assert_max_num_queries(20):
+        assert staff_client.get(url).status_code == 200
+    assert staff_client.get(url, {"q": "a"}).status_code == 200
+    from django.apps import apps
+
+    obj = apps.get_model("crm", model).objects.first()
+    assert staff_client.get(reverse(f"admin:crm_{model}_change", args=[obj.pk])).status_code == 200
+
+
+def test_creator_list_filters_by_status_and_opt_out(staff_client):
+    url = reverse("admin:crm_creator_changelist")
+    page = staff_client.get(url, {"opted_out_at__isempty": "0"})
+    opted_out = Creator.objects.filter(opted_out_at__isnull=False).get()
+    assert opted_out.name.encode() in page.content
+    assert staff_client.get(url, {"status__exact": "partner"}).status_code == 200
+
+
+def test_a_sent_permission_request_cannot_be_edited_in_the_admin(staff_client):
+    sent = PermissionRequest.objects.exclude(status="draft").first()
+    url = reverse("admin:crm_permissionrequest_change", args=[sent.pk])
+    page = staff_client.get(url)
+    assert b'name="terms_text"' not in page.content
+    staff_client.post(url, {"terms_text": "rewritten", "territory": "Mars"})
+    sent.refresh_from_db()
+    assert sent.territory != "Mars"
+    delete = reverse("admin:crm_permissionrequest_delete", args=[sent.pk])
+    assert staff_client.post(delete, {"post": "yes"}).status_code == 403
+
+
+def test_the_admin_can_create_a_campaign_and_reports_bad_fields(staff_client):
+    url = reverse("admin:crm_campaign_add")
+    page = staff_client.post(
+        url,
+        {
+            "name": "Autumn",
+            "brand": "Acme",
+            "status": "draft",
+            "approval_hashtag": "yes acme",
+            "starts_on": "2026-10-02",
+            "ends_on": "2026-10-01",
+            "members-TOTAL_FORMS": "0",
+            "members-INITIAL_FORMS": "0",
+        },
+    )
+    assert page.status_code == 200
+    assert b"An approval hashtag is # followed by" in page.content
+    assert b"A campaign cannot end before it starts." in page.content
+    assert not Campaign.objects.filter(name="Autumn").exists()
+    assert ConsentEvent.objects.exists()
