@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_q",
     "crm",
     "outreach",
 ]
@@ -145,6 +146,48 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "outreach@localhost")
 
 # Creator import: rows per database round trip; larger is faster and uses more memory.
 IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", 1000)
+
+# Platform API hosts; tests and the sandbox point them at loopback. A sender account may override.
+META_GRAPH_URL = env_str("META_GRAPH_URL", "https://graph.facebook.com").rstrip("/")
+INSTAGRAM_GRAPH_URL = env_str("INSTAGRAM_GRAPH_URL", "https://graph.instagram.com").rstrip("/")
+X_API_URL = env_str("X_API_URL", "https://api.x.com").rstrip("/")
+TIKTOK_API_URL = env_str("TIKTOK_API_URL", "https://business-api.tiktok.com").rstrip("/")
+# Where creators land when they click an email's unsubscribe link (this server's public address).
+PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Outreach policy: how long a creator rests after any contact from another campaign or teammate,
+# how many messages one creator may get in 7 days, and the worker's claim size and lease.
+OUTREACH_COOLDOWN_DAYS = env_int("OUTREACH_COOLDOWN_DAYS", 14)
+OUTREACH_CREATOR_WEEKLY_CAP = env_int("OUTREACH_CREATOR_WEEKLY_CAP", 3)
+OUTREACH_REQUIRE_CONTACT_CONSENT_COUNTRIES = [c.upper() for c in env_list("OUTREACH_REQUIRE_CONTACT_CONSENT_COUNTRIES")]
+OUTREACH_CLAIM_BATCH = env_int("OUTREACH_CLAIM_BATCH", 50)
+OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
+OUTREACH_TASK_BUDGET_SECONDS = env_int("OUTREACH_TASK_BUDGET_SECONDS", 200)
+PERMISSION_REQUEST_EXPIRY_DAYS = env_int("PERMISSION_REQUEST_EXPIRY_DAYS", 14)
+
+# The queue: django-q2 on the ORM broker, or Redis when REDIS_URL is set. Our own attempt counter
+# decides retries (max_attempts 1 here); `timeout` stays below `retry` so a slow task is never
+# handed to a second worker while it still runs; missed schedules are not caught up.
+REDIS_URL = env_str("REDIS_URL")
+Q_TIMEOUT = env_int("Q_TIMEOUT", 300)
+Q_CLUSTER = {
+    "name": "outreach",
+    "workers": env_int("Q_WORKERS", 2),
+    "timeout": Q_TIMEOUT,
+    "retry": Q_TIMEOUT + 60,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
+    "poll": 0.5,
+    "label": "Queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+# A claimed message is leased for longer than a task may run, so a live worker never loses it.
+OUTREACH_LEASE_SECONDS = env_int("OUTREACH_LEASE_SECONDS", Q_TIMEOUT + 60)
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -140,6 +140,9 @@ class SocialAccount(models.Model):
     )
     follower_count = models.PositiveBigIntegerField(null=True, blank=True)
     profile_url = models.URLField(max_length=500, blank=True)
+    accepts_dms = models.BooleanField(
+        null=True, blank=True, help_text="X: whether the creator accepts DMs from us (unknown when empty)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

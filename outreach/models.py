@@ -1,1 +1,373 @@
-"""Outreach models arrive with the outreach engine; the app exists so the layout is in place."""
+"""Outreach: templates, sequences, the brand's sender accounts, conversations and the outbox.
+
+The outbox (`OutreachMessage`) is the heart: one row per (campaign or permission request, creator,
+step), unique, claimed by a worker before any platform is called, so a message goes out once.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from crm.models import Campaign, Creator, PermissionRequest, SocialAccount
+from outreach import crypto
+
+
+class SenderPlatform(models.TextChoices):
+    INSTAGRAM = "instagram", "Instagram"
+    MESSENGER = "messenger", "Facebook Messenger"
+    X = "x", "X"
+    TIKTOK = "tiktok", "TikTok"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    EMAIL = "email", "Email"
+    LINKEDIN = "linkedin", "LinkedIn (manual only)"
+
+
+# Which creator account (crm platform) a sender platform writes to; email writes to creator.email.
+RECIPIENT_PLATFORM = {
+    SenderPlatform.INSTAGRAM: "instagram",
+    SenderPlatform.MESSENGER: "facebook",
+    SenderPlatform.X: "x",
+    SenderPlatform.TIKTOK: "tiktok",
+    SenderPlatform.WHATSAPP: "whatsapp",
+    SenderPlatform.LINKEDIN: "linkedin",
+}
+
+# Text limits checked when a template is saved and again when a message is rendered.
+LENGTH_LIMITS = {
+    SenderPlatform.INSTAGRAM: ("bytes", 1000),
+    SenderPlatform.MESSENGER: ("chars", 2000),
+    SenderPlatform.X: ("chars", 10_000),
+    SenderPlatform.TIKTOK: ("chars", 6000),
+    SenderPlatform.WHATSAPP: ("chars", 4096),
+    SenderPlatform.EMAIL: ("chars", 100_000),
+    SenderPlatform.LINKEDIN: ("chars", 8000),
+}
+EMAIL_SUBJECT_LIMIT = 200
+
+# Platform send limits (PLATFORMS.md section 8): per second, per 15 minutes, per 24 hours.
+PLATFORM_RATE_DEFAULTS = {
+    SenderPlatform.INSTAGRAM: (300, None, None),
+    SenderPlatform.MESSENGER: (300, None, None),
+    SenderPlatform.X: (1, 200, 1000),
+    SenderPlatform.TIKTOK: (5, None, 200),
+    SenderPlatform.WHATSAPP: (80, None, None),
+    SenderPlatform.EMAIL: (5, None, 5000),
+    SenderPlatform.LINKEDIN: (1, None, None),
+}
+
+
+def text_length(platform: str, text: str) -> tuple[int, int, str]:
+    """(length, limit, unit) of a text on a platform; Instagram counts UTF-8 bytes."""
+    unit, limit = LENGTH_LIMITS[platform]
+    length = len(text.encode("utf-8")) if unit == "bytes" else len(text)
+    return length, limit, unit
+
+
+class MessageTemplate(models.Model):
+    """A message with `{{ creator.first_name }}`-style variables, checked when saved.
+
+    Rendering is done by `outreach.templating`, which knows a fixed list of variables and nothing
+    else, so a template cannot reach the database or any attribute we did not choose to expose.
+    """
+
+    name = models.CharField(max_length=200)
+    platforms = models.JSONField(
+        default=list, blank=True, help_text="Platforms it is written for; empty means any. Limits are checked for each."
+    )
+    subject = models.CharField(max_length=EMAIL_SUBJECT_LIMIT, blank=True, help_text="Email only.")
+    body = models.TextField()
+    variables = models.JSONField(default=list, editable=False, help_text="Variables the body and subject use.")
+    whatsapp_template_name = models.CharField(
+        max_length=100, blank=True, help_text="Approved WhatsApp template to use outside the 24 h window."
+    )
+    whatsapp_template_language = models.CharField(max_length=16, default="en", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from outreach import templating
+
+        errors = {}
+        unknown_platforms = [p for p in self.platforms if p not in SenderPlatform.values]
+        if unknown_platforms:
+            errors["platforms"] = f"Unknown platform(s): {', '.join(map(str, unknown_platforms))}."
+        variables = set()
+        for field in ("subject", "body"):
+            try:
+                variables |= set(templating.variables_in(getattr(self, field)))
+            except templating.TemplateError as error:
+                errors[field] = str(error)
+        if not errors:
+            errors.update(templating.check_lengths(self))
+        if errors:
+            raise ValidationError(errors)
+        self.variables = sorted(variables)
+
+    def save(self, *args, **kwargs):
+        from outreach import templating
+
+        self.variables = sorted(set(templating.variables_in(self.subject)) | set(templating.variables_in(self.body)))
+        super().save(*args, **kwargs)
+
+
+class Sequence(models.Model):
+    """A first message and follow-ups, each sent N days after the previous one if no reply came."""
+
+    name = models.CharField(max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class SequenceStep(models.Model):
+    """Step 0 goes out at launch; step n waits `delay_days` after step n-1 was sent."""
+
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    template = models.ForeignKey(MessageTemplate, on_delete=models.PROTECT, related_name="+")
+    delay_days = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["sequence", "position"]
+        constraints = [models.UniqueConstraint(fields=["sequence", "position"], name="outreach_step_unique_position")]
+
+    def __str__(self):
+        return f"{self.sequence} step {self.position}"
+
+
+class SenderAccount(models.Model):
+    """The brand's account on a platform (or an email sender), with its limits and its breaker.
+
+    The access token is stored encrypted (MultiFernet under ENCRYPTION_KEYS) and never shown again.
+    """
+
+    class Breaker(models.TextChoices):
+        CLOSED = "closed", "Closed (sending)"
+        OPEN = "open", "Open (paused)"
+
+    class Variant(models.TextChoices):
+        INSTAGRAM_LOGIN = "instagram_login", "Instagram API with Instagram Login (graph.instagram.com)"
+        MESSENGER_PLATFORM = "messenger_platform", "Messenger Platform, Facebook Login (graph.facebook.com)"
+
+    name = models.CharField(max_length=200)
+    platform = models.CharField(max_length=20, choices=SenderPlatform.choices)
+    variant = models.CharField(max_length=30, choices=Variant.choices, blank=True, help_text="Instagram only.")
+    account_id = models.CharField(
+        max_length=200, help_text="IG account id, Page id, X user id, TikTok business id, phone number id or From."
+    )
+    access_token_encrypted = models.TextField(blank=True, editable=False)
+    api_base_url = models.URLField(max_length=300, blank=True, help_text="Overrides the platform's base URL.")
+    api_version = models.CharField(max_length=10, default="v25.0")
+    from_name = models.CharField(max_length=200, blank=True, help_text="Email display name.")
+    rate_per_second = models.FloatField(null=True, blank=True)
+    rate_per_15min = models.PositiveIntegerField(null=True, blank=True)
+    rate_per_day = models.PositiveIntegerField(null=True, blank=True)
+    daily_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Our own cap on API sends per rolling 24 h, below the platform's."
+    )
+    paused = models.BooleanField(default=False)
+    breaker_state = models.CharField(max_length=10, choices=Breaker.choices, default=Breaker.CLOSED)
+    breaker_reason = models.TextField(blank=True)
+    breaker_opened_at = models.DateTimeField(null=True, blank=True)
+    breaker_until = models.DateTimeField(null=True, blank=True, help_text="Empty while open: a person must resume.")
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    rate_limited_until = models.DateTimeField(null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sender_accounts"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_platform_display()})"
+
+    def set_access_token(self, token: str) -> None:
+        self.access_token_encrypted = crypto.encrypt(token) if token else ""
+
+    @property
+    def access_token(self) -> str:
+        return crypto.decrypt(self.access_token_encrypted) if self.access_token_encrypted else ""
+
+    @property
+    def base_url(self) -> str:
+        if self.api_base_url:
+            return self.api_base_url.rstrip("/")
+        if self.platform == SenderPlatform.INSTAGRAM and self.variant == self.Variant.INSTAGRAM_LOGIN:
+            return settings.INSTAGRAM_GRAPH_URL
+        return {
+            SenderPlatform.INSTAGRAM: settings.META_GRAPH_URL,
+            SenderPlatform.MESSENGER: settings.META_GRAPH_URL,
+            SenderPlatform.WHATSAPP: settings.META_GRAPH_URL,
+            SenderPlatform.X: settings.X_API_URL,
+            SenderPlatform.TIKTOK: settings.TIKTOK_API_URL,
+        }.get(self.platform, "")
+
+    def limits(self) -> tuple[float | None, int | None, int | None]:
+        """(per second, per 15 min, per day): the account's own, else the platform's defaults."""
+        per_second, per_15min, per_day = PLATFORM_RATE_DEFAULTS[self.platform]
+        return (
+            self.rate_per_second or per_second,
+            self.rate_per_15min or per_15min,
+            self.rate_per_day or per_day,
+        )
+
+    def is_sending(self, now=None) -> bool:
+        now = now or timezone.now()
+        if self.paused:
+            return False
+        return not (
+            self.breaker_state == self.Breaker.OPEN and (self.breaker_until is None or self.breaker_until > now)
+        )
+
+
+class Conversation(models.Model):
+    """A creator's thread with us on one platform; its last inbound message opens the window."""
+
+    creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="conversations")
+    platform = models.CharField(max_length=20, choices=SenderPlatform.choices)
+    social_account = models.ForeignKey(
+        SocialAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    sender_account = models.ForeignKey(
+        SenderAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    platform_conversation_id = models.CharField(max_length=200, blank=True, help_text="TikTok / X conversation id.")
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_outbound_at = models.DateTimeField(null=True, blank=True)
+    outbound_since_inbound = models.PositiveIntegerField(default=0, help_text="TikTok allows 10 per window.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_inbound_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["creator", "platform"], name="outreach_conversation_unique_platform")
+        ]
+
+    def __str__(self):
+        return f"{self.creator} on {self.get_platform_display()}"
+
+
+class OutreachMessageQuerySet(models.QuerySet):
+    def due(self, now=None):
+        """Pending messages whose time has come (and whose retry wait, if any, is over)."""
+        now = now or timezone.now()
+        return self.filter(status=OutreachMessage.Status.PENDING, due_at__lte=now).filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        )
+
+
+class OutreachMessage(models.Model):
+    """One message of the outbox: rendered once, decided when due, sent at most once.
+
+    Unique per (campaign, creator, step) or (permission request, step), so launching twice or a
+    task delivered twice creates one row. A worker claims a row (status `sending`, lease, claim
+    token) and commits before calling the platform; a row found in `sending` after its lease is
+    never resent but goes to `needs_review`.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        MANUAL = "manual", "In the manual queue"
+        BLOCKED = "blocked", "Blocked"
+        FAILED = "failed", "Failed"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class DeliveryMode(models.TextChoices):
+        API = "api", "Through the platform's API"
+        MANUAL = "manual", "Sent by a person from the app"
+        BLOCKED = "blocked", "Must not go out"
+
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.PROTECT, related_name="outreach_messages"
+    )
+    permission_request = models.ForeignKey(
+        PermissionRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="outreach_messages"
+    )
+    dedupe_key = models.CharField(
+        max_length=100, null=True, blank=True, unique=True, help_text="For one-off messages (inbox replies)."
+    )
+    creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="outreach_messages")
+    sequence = models.ForeignKey(Sequence, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    step = models.PositiveSmallIntegerField(default=0)
+    template = models.ForeignKey(MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    sender_account = models.ForeignKey(SenderAccount, on_delete=models.PROTECT, related_name="messages")
+    platform = models.CharField(max_length=20, choices=SenderPlatform.choices)
+    recipient_id = models.CharField(max_length=254, blank=True, help_text="The id or address it went to.")
+    rendered_subject = models.CharField(max_length=EMAIL_SUBJECT_LIMIT, blank=True)
+    rendered_text = models.TextField()
+    human_agent = models.BooleanField(default=False, help_text="Written by a person (Meta HUMAN_AGENT, 7 days).")
+    delivery_mode = models.CharField(max_length=10, choices=DeliveryMode.choices, blank=True)
+    reason = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=5)
+    due_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = OutreachMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "creator", "step"],
+                condition=Q(campaign__isnull=False, permission_request__isnull=True),
+                name="outreach_message_once_per_campaign_step",
+            ),
+            models.UniqueConstraint(
+                fields=["permission_request", "step"],
+                condition=Q(permission_request__isnull=False),
+                name="outreach_message_once_per_request_step",
+            ),
+            models.CheckConstraint(
+                condition=Q(campaign__isnull=False) | Q(permission_request__isnull=False) | Q(dedupe_key__isnull=False),
+                name="outreach_message_has_a_key",
+                violation_error_message="A message belongs to a campaign, a permission request, or has a dedupe key.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="outreach_due_idx"),
+            models.Index(fields=["sender_account", "status", "claimed_at"], name="outreach_sender_claims_idx"),
+            models.Index(fields=["creator", "sent_at"], name="outreach_creator_sent_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_platform_display()} to {self.creator_id}: {self.get_status_display()}"

@@ -17,6 +17,9 @@ from tests.factories import CampaignFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Fixtures that start the loopback fake platforms, available to every test.
+pytest_plugins = ["tests.fakes.meta"]
+
 
 def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

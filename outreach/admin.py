@@ -1,0 +1,145 @@
+"""Admin for outreach: templates, sequences, sender accounts (token write-only), conversations, outbox."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import models
+
+from crm.admin import ModelAdmin
+from outreach import services
+from outreach.models import (
+    Conversation,
+    MessageTemplate,
+    OutreachMessage,
+    SenderAccount,
+    Sequence,
+    SequenceStep,
+)
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(ModelAdmin):
+    list_display = ["name", "platforms", "variables", "updated_at"]
+    search_fields = ["name", "body", "subject"]
+    readonly_fields = ["variables", "created_at", "updated_at"]
+
+
+class SequenceStepInline(admin.TabularInline):
+    model = SequenceStep
+    extra = 1
+    autocomplete_fields = ["template"]
+
+
+@admin.register(Sequence)
+class SequenceAdmin(ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    inlines = [SequenceStepInline]
+
+
+class SenderAccountForm(forms.ModelForm):
+    """The token is typed once and stored encrypted; it is never shown again."""
+
+    new_access_token = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Leave empty to keep the stored token.",
+    )
+
+    class Meta:
+        model = SenderAccount
+        fields = [
+            "name",
+            "platform",
+            "variant",
+            "account_id",
+            "new_access_token",
+            "api_base_url",
+            "api_version",
+            "from_name",
+            "rate_per_second",
+            "rate_per_15min",
+            "rate_per_day",
+            "daily_cap",
+            "paused",
+            "breaker_state",
+            "breaker_reason",
+            "breaker_until",
+            "rate_limited_until",
+            "owner",
+        ]
+
+        @staticmethod
+        def formfield_callback(field, **kwargs):
+            if isinstance(field, models.URLField):
+                kwargs["assume_scheme"] = "https"
+            return field.formfield(**kwargs)
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("new_access_token"):
+            self.instance.set_access_token(self.cleaned_data["new_access_token"])
+        return super().save(commit)
+
+
+@admin.register(SenderAccount)
+class SenderAccountAdmin(ModelAdmin):
+    form = SenderAccountForm
+    list_display = ["name", "platform", "account_id", "paused", "breaker_state", "breaker_reason", "rate_limited_until"]
+    list_filter = ["platform", "breaker_state", "paused"]
+    search_fields = ["name", "account_id"]
+    readonly_fields = ["breaker_opened_at", "consecutive_failures", "created_at"]
+    actions = ["resume"]
+
+    @admin.action(description="Resume sending (close the breaker)")
+    def resume(self, request, queryset):
+        for sender in queryset:
+            services.resume_sender(sender, actor=request.user)
+        self.message_user(request, f"{queryset.count()} account(s) resumed.", messages.SUCCESS)
+
+
+@admin.register(Conversation)
+class ConversationAdmin(ModelAdmin):
+    list_display = ["creator", "platform", "last_inbound_at", "last_outbound_at", "outbound_since_inbound"]
+    list_filter = ["platform"]
+    search_fields = ["creator__name", "platform_conversation_id"]
+    autocomplete_fields = ["creator", "social_account", "sender_account"]
+    list_select_related = ["creator"]
+
+
+@admin.register(OutreachMessage)
+class OutreachMessageAdmin(ModelAdmin):
+    """The outbox is written by the services and the worker; here it is read, cancelled or marked sent."""
+
+    list_display = ["creator", "platform", "campaign", "step", "status", "delivery_mode", "reason", "sent_at"]
+    list_filter = ["status", "delivery_mode", "platform", "sender_account"]
+    search_fields = ["creator__name", "provider_message_id", "rendered_text"]
+    list_select_related = ["creator", "campaign"]
+    actions = ["mark_sent", "cancel"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Mark as sent by me (manual queue)")
+    def mark_sent(self, request, queryset):
+        self._apply(request, queryset, services.mark_sent_manually)
+
+    @admin.action(description="Cancel")
+    def cancel(self, request, queryset):
+        self._apply(request, queryset, services.cancel_message)
+
+    def _apply(self, request, queryset, verb):
+        from django.core.exceptions import ValidationError
+
+        done = 0
+        for message in queryset:
+            try:
+                verb(message, actor=request.user)
+                done += 1
+            except ValidationError as error:
+                self.message_user(request, f"{message}: {'; '.join(error.messages)}", messages.WARNING)
+        self.message_user(request, f"{done} message(s) updated.", messages.SUCCESS)

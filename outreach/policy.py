@@ -1,0 +1,223 @@
+"""Decides, when a message is due, whether it goes through the API, to a person, or nowhere.
+
+Most platforms only let a business answer a creator who wrote first (PLATFORMS.md), and some
+creators must not be contacted at all. `decide` is a pure function of `Facts`; `gather_facts`
+loads the facts of a whole batch of messages in a constant number of queries.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Q
+
+from crm.models import Creator, SocialAccount
+from outreach.models import RECIPIENT_PLATFORM, Conversation, OutreachMessage, SenderPlatform
+
+API = OutreachMessage.DeliveryMode.API
+MANUAL = OutreachMessage.DeliveryMode.MANUAL
+BLOCKED = OutreachMessage.DeliveryMode.BLOCKED
+
+STANDARD_WINDOW = datetime.timedelta(hours=24)
+HUMAN_AGENT_WINDOW = datetime.timedelta(days=7)
+TIKTOK_WINDOW = datetime.timedelta(hours=48)
+TIKTOK_MESSAGES_PER_WINDOW = 10
+META_PLATFORMS = {SenderPlatform.INSTAGRAM, SenderPlatform.MESSENGER, SenderPlatform.WHATSAPP}
+
+
+@dataclass(frozen=True)
+class Decision:
+    mode: str
+    reason: str
+    recipient_id: str = ""
+    human_agent: bool = False
+    whatsapp_template: bool = False
+
+
+@dataclass
+class Contact:
+    campaign_id: int | None
+    created_by_id: int | None
+    sent_at: datetime.datetime
+
+
+@dataclass
+class Facts:
+    """Everything the rules read about one message, loaded beforehand."""
+
+    now: datetime.datetime
+    platform: str
+    creator: Creator
+    human_agent: bool = False
+    campaign_id: int | None = None
+    created_by_id: int | None = None
+    account: SocialAccount | None = None
+    conversation: Conversation | None = None
+    whatsapp_template_name: str = ""
+    recent_contacts: list[Contact] = field(default_factory=list)
+
+
+def _ago(delta: datetime.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:.0f} h ago" if hours < 48 else f"{hours / 24:.0f} days ago"
+
+
+def decide(facts: Facts) -> Decision:
+    """The delivery mode and the reason, first rule that applies wins."""
+    creator, platform = facts.creator, facts.platform
+    if creator.opted_out_at:
+        return Decision(BLOCKED, f"The creator opted out on {creator.opted_out_at:%Y-%m-%d}.")
+    if creator.status == Creator.Status.DO_NOT_CONTACT:
+        return Decision(BLOCKED, "The creator is marked do-not-contact.")
+    if creator.erased_at:
+        return Decision(BLOCKED, "The creator's personal data was erased.")
+
+    conversation = facts.conversation
+    last_inbound = conversation.last_inbound_at if conversation else None
+    answering = bool(
+        last_inbound and (not conversation.last_outbound_at or last_inbound >= conversation.last_outbound_at)
+    )
+    if not answering:
+        blocked = _contact_limits(facts)
+        if blocked:
+            return blocked
+
+    if platform == SenderPlatform.EMAIL:
+        if not creator.email:
+            return Decision(BLOCKED, "The creator has no email address.")
+        return Decision(API, "Email may be sent with an unsubscribe link.", recipient_id=creator.email)
+
+    account = facts.account
+    wanted = RECIPIENT_PLATFORM[platform]
+    if account is None:
+        return Decision(BLOCKED, f"The creator has no {wanted} account on file.")
+    if platform == SenderPlatform.LINKEDIN:
+        return Decision(MANUAL, "LinkedIn has no open messaging API: a person sends it from LinkedIn.")
+    if platform in META_PLATFORMS:
+        return _meta_window(facts, platform, account, last_inbound)
+    if platform == SenderPlatform.TIKTOK:
+        return _tiktok_window(facts, account, last_inbound)
+    if platform == SenderPlatform.X:
+        return _x_rules(account, last_inbound)
+    return Decision(MANUAL, f"No automatic sending on {platform}.")
+
+
+def _contact_limits(facts: Facts) -> Decision | None:
+    creator, now = facts.creator, facts.now
+    countries = settings.OUTREACH_REQUIRE_CONTACT_CONSENT_COUNTRIES
+    if creator.country in countries and not creator.contact_allowed_at:
+        return Decision(BLOCKED, f"Creators in {creator.country} must agree to be contacted first; no consent on file.")
+    cooldown = datetime.timedelta(days=settings.OUTREACH_COOLDOWN_DAYS)
+    for contact in facts.recent_contacts:
+        if now - contact.sent_at > cooldown:
+            continue
+        if facts.campaign_id and contact.campaign_id and contact.campaign_id != facts.campaign_id:
+            return Decision(
+                BLOCKED,
+                f"Contacted by another campaign {_ago(now - contact.sent_at)}; "
+                f"creators rest {settings.OUTREACH_COOLDOWN_DAYS} days between campaigns.",
+            )
+        if contact.created_by_id and facts.created_by_id and contact.created_by_id != facts.created_by_id:
+            return Decision(
+                BLOCKED,
+                f"Contacted by a teammate {_ago(now - contact.sent_at)}; "
+                f"creators rest {settings.OUTREACH_COOLDOWN_DAYS} days between teammates.",
+            )
+    week = [c for c in facts.recent_contacts if now - c.sent_at <= datetime.timedelta(days=7)]
+    if len(week) >= settings.OUTREACH_CREATOR_WEEKLY_CAP:
+        return Decision(
+            BLOCKED,
+            f"Already {len(week)} messages to this creator in 7 days (cap {settings.OUTREACH_CREATOR_WEEKLY_CAP}).",
+        )
+    return None
+
+
+def _meta_window(facts: Facts, platform: str, account: SocialAccount, last_inbound) -> Decision:
+    label = SenderPlatform(platform).label
+    recipient = account.platform_user_id or (account.handle if platform == SenderPlatform.WHATSAPP else "")
+    if last_inbound is None:
+        if platform == SenderPlatform.WHATSAPP and facts.whatsapp_template_name and facts.creator.contact_allowed_at:
+            return Decision(
+                API, "Outside the window: sent as the approved WhatsApp template.", recipient, whatsapp_template=True
+            )
+        return Decision(MANUAL, f"{label} only lets a business answer: this creator has not written to us yet.")
+    if not recipient:
+        return Decision(MANUAL, f"We do not have the creator's {label} id yet; send it from the app.")
+    since = facts.now - last_inbound
+    if since <= STANDARD_WINDOW:
+        return Decision(API, f"Inside the 24 h window (creator wrote {_ago(since)}).", recipient)
+    if facts.human_agent and since <= HUMAN_AGENT_WINDOW and platform != SenderPlatform.WHATSAPP:
+        return Decision(
+            API, f"Human reply inside the 7-day HUMAN_AGENT window (creator wrote {_ago(since)}).", recipient, True
+        )
+    if platform == SenderPlatform.WHATSAPP and facts.whatsapp_template_name and facts.creator.contact_allowed_at:
+        return Decision(API, "Outside the window: sent as the approved WhatsApp template.", recipient, False, True)
+    return Decision(MANUAL, f"The {label} window is closed: the creator last wrote {_ago(since)}.")
+
+
+def _tiktok_window(facts: Facts, account: SocialAccount, last_inbound) -> Decision:
+    conversation = facts.conversation
+    if last_inbound is None or not conversation.platform_conversation_id:
+        return Decision(MANUAL, "TikTok only lets a business answer: this creator has not written to us yet.")
+    since = facts.now - last_inbound
+    if since > TIKTOK_WINDOW:
+        return Decision(MANUAL, f"The TikTok 48 h window is closed: the creator last wrote {_ago(since)}.")
+    if conversation.outbound_since_inbound >= TIKTOK_MESSAGES_PER_WINDOW:
+        return Decision(MANUAL, "TikTok allows 10 messages per window and they are used; wait for the creator.")
+    return Decision(
+        API, f"Inside TikTok's 48 h window (creator wrote {_ago(since)}).", conversation.platform_conversation_id
+    )
+
+
+def _x_rules(account: SocialAccount, last_inbound) -> Decision:
+    if not account.platform_user_id:
+        return Decision(MANUAL, "We do not know the creator's X user id; send it from X.")
+    if account.accepts_dms is False:
+        return Decision(MANUAL, "The creator does not accept DMs from us on X; reach them another way.")
+    if last_inbound is None or account.accepts_dms is not True:
+        return Decision(MANUAL, "X bans unsolicited automated DMs: a person sends the first one.")
+    return Decision(API, "The creator wrote to us on X and accepts our DMs.", account.platform_user_id)
+
+
+def gather_facts(messages: list[OutreachMessage], now: datetime.datetime) -> list[Facts]:
+    """Facts for each message, in order (saved or not); messages come with creator and template loaded."""
+    creator_ids = {message.creator_id for message in messages}
+    wanted = {RECIPIENT_PLATFORM[m.platform] for m in messages if m.platform in RECIPIENT_PLATFORM}
+    accounts: dict[tuple[int, str], SocialAccount] = {}
+    for account in SocialAccount.objects.filter(creator_id__in=creator_ids, platform__in=wanted).order_by(
+        "platform_user_id", "id"
+    ):
+        key = (account.creator_id, account.platform)
+        # Prefer an account whose platform id we know: it is the one that can be addressed.
+        if key not in accounts or (account.platform_user_id and not accounts[key].platform_user_id):
+            accounts[key] = account
+    conversations = {
+        (c.creator_id, c.platform): c
+        for c in Conversation.objects.filter(creator_id__in=creator_ids, platform__in={m.platform for m in messages})
+    }
+    horizon = now - datetime.timedelta(days=max(settings.OUTREACH_COOLDOWN_DAYS, 7))
+    contacts: dict[int, list[Contact]] = {}
+    for creator_id, campaign_id, created_by_id, sent_at in (
+        OutreachMessage.objects.filter(creator_id__in=creator_ids, sent_at__gte=horizon)
+        .filter(Q(status=OutreachMessage.Status.SENT))
+        .values_list("creator_id", "campaign_id", "created_by_id", "sent_at")
+    ):
+        contacts.setdefault(creator_id, []).append(Contact(campaign_id, created_by_id, sent_at))
+    facts = []
+    for message in messages:
+        wanted_platform = RECIPIENT_PLATFORM.get(message.platform)
+        facts.append(
+            Facts(
+                now=now,
+                platform=message.platform,
+                creator=message.creator,
+                human_agent=message.human_agent,
+                campaign_id=message.campaign_id,
+                created_by_id=message.created_by_id,
+                account=accounts.get((message.creator_id, wanted_platform)) if wanted_platform else None,
+                conversation=conversations.get((message.creator_id, message.platform)),
+                whatsapp_template_name=message.template.whatsapp_template_name if message.template else "",
+                recent_contacts=contacts.setdefault(message.creator_id, []),  # shared: sends update it
+            )
+        )
+    return facts

@@ -1,0 +1,133 @@
+"""A small threaded HTTP server on loopback that records every request and answers by route."""
+
+import json
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Received:
+    """One request as the fake platform saw it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    json: object = None
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: object = None  # dict/list -> JSON; str/bytes -> as is
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Received, re.Match], Reply]
+
+
+class FakePlatform:
+    """Subclasses register routes in `__init__` with `self.route(method, regex, handler)`.
+
+    Thread-safe: handlers run on the server's threads and must take `self.lock` around state.
+    Use as a context manager or call start()/stop(); `url` is http://127.0.0.1:<port>.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        self.host, self.port = host, port
+        self.lock = threading.RLock()
+        self.received: list[Received] = []
+        self._routes: list[tuple[str, re.Pattern, Handler]] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        self._routes.append((method.upper(), re.compile(pattern), handler))
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def requests_to(self, pattern: str) -> list[Received]:
+        with self.lock:
+            return [r for r in self.received if re.search(pattern, r.path)]
+
+    def start(self) -> "FakePlatform":
+        platform = self
+
+        class RequestHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parts = urlsplit(self.path)
+                received = Received(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query),
+                    headers={k.lower(): v for k, v in self.headers.items()},
+                    body=body,
+                )
+                try:
+                    received.json = json.loads(body) if body else None
+                except ValueError:
+                    received.json = None
+                reply = platform.dispatch(received)
+                payload = reply.body
+                content_type = "application/json"
+                if isinstance(payload, bytes):
+                    data, content_type = payload, "application/octet-stream"
+                elif isinstance(payload, str):
+                    data, content_type = payload.encode(), "text/plain; charset=utf-8"
+                else:
+                    data = json.dumps(payload if payload is not None else {}).encode()
+                self.send_response(reply.status)
+                headers = {"Content-Type": content_type, **reply.headers}
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+        self._server = ThreadingHTTPServer((self.host, self.port), RequestHandler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def dispatch(self, received: Received) -> Reply:
+        with self.lock:
+            self.received.append(received)
+        for method, pattern, handler in self._routes:
+            if method == received.method:
+                match = pattern.fullmatch(received.path)
+                if match:
+                    return handler(received, match)
+        return Reply(404, {"error": {"message": f"no route for {received.method} {received.path}"}})

@@ -1,0 +1,312 @@
+"""Outreach verbs: launch a campaign step, preview it, follow up, and the manual queue's actions.
+
+Views, the API, tasks and commands call these; they take objects and an actor, never a request.
+"""
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import Campaign, CampaignMember, Creator, SocialAccount
+from outreach import templating
+from outreach.models import (
+    RECIPIENT_PLATFORM,
+    Conversation,
+    MessageTemplate,
+    OutreachMessage,
+    SenderAccount,
+    SenderPlatform,
+    Sequence,
+)
+from outreach.policy import BLOCKED, decide, gather_facts
+
+Status = OutreachMessage.Status
+CHUNK = 1000
+
+
+@dataclass
+class LaunchSummary:
+    """What a launch did (or would do): counts by delivery mode and by (mode, reason)."""
+
+    members: int = 0
+    created: int = 0
+    already_queued: int = 0
+    by_mode: Counter = field(default_factory=Counter)
+    by_reason: Counter = field(default_factory=Counter)
+    preview: dict | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "members": self.members,
+            "created": self.created,
+            "already_queued": self.already_queued,
+            "by_mode": dict(self.by_mode),
+            "by_reason": [
+                {"mode": mode, "reason": reason, "count": count}
+                for (mode, reason), count in self.by_reason.most_common()
+            ],
+            "preview": self.preview,
+        }
+
+
+def render_for(
+    template: MessageTemplate,
+    creator: Creator,
+    *,
+    platform: str,
+    handle: str = "",
+    campaign=None,
+    sender=None,
+    permission_request=None,
+    content=None,
+) -> tuple[str, str]:
+    """(subject, text) of a template for one creator; raises RenderError with the reason."""
+    context = templating.build_context(
+        creator,
+        platform=platform,
+        handle=handle,
+        campaign=campaign,
+        content=content,
+        sender=sender,
+        permission_request=permission_request,
+    )
+    text = templating.render(template.body, context)
+    subject = templating.render(template.subject, context) if template.subject else ""
+    problem = templating.check_length(platform, text)
+    if problem:
+        raise templating.RenderError(problem)
+    if platform == SenderPlatform.EMAIL and not subject:
+        raise templating.RenderError("An email needs a subject; the template has none.")
+    return subject, text
+
+
+def _first_template(template, sequence) -> MessageTemplate:
+    if bool(template) == bool(sequence):
+        raise ValidationError({"template": "Choose a template or a sequence (one of them)."})
+    if sequence:
+        step = sequence.steps.select_related("template").filter(position=0).first()
+        if step is None:
+            raise ValidationError({"sequence": "This sequence has no first step (position 0)."})
+        return step.template
+    return template
+
+
+def launch_campaign(
+    campaign: Campaign,
+    *,
+    actor,
+    sender_account: SenderAccount,
+    template: MessageTemplate | None = None,
+    sequence: Sequence | None = None,
+    member_ids: list[int] | None = None,
+    dry_run: bool = False,
+    now: datetime.datetime | None = None,
+) -> LaunchSummary:
+    """Queue the first message of a template or sequence for the campaign's members, once each.
+
+    Every message is rendered now; one that cannot be (a missing value, too long) is stored as
+    blocked with the reason. The summary says how many would go by API, to the manual queue, or
+    nowhere, as the policy sees it now; the policy decides again when each message is due.
+    With `dry_run` nothing is written.
+    """
+    if campaign.status not in {Campaign.Status.ACTIVE, Campaign.Status.DRAFT} and not dry_run:
+        raise ValidationError({"campaign": f"The campaign is {campaign.get_status_display().lower()}; activate it."})
+    first = _first_template(template, sequence)
+    if first.platforms and sender_account.platform not in first.platforms:
+        raise ValidationError(
+            {"template": f"This template is written for {', '.join(first.platforms)}, not {sender_account.platform}."}
+        )
+    now = now or timezone.now()
+    members = campaign.members.select_related("creator").order_by("id")
+    if member_ids is not None:
+        members = members.filter(id__in=member_ids)
+    summary = LaunchSummary()
+    chunk: list[CampaignMember] = []
+    with transaction.atomic():
+        for member in members.iterator(chunk_size=CHUNK):
+            chunk.append(member)
+            if len(chunk) == CHUNK:
+                _launch_chunk(chunk, campaign, actor, sender_account, first, sequence, dry_run, now, summary)
+                chunk = []
+        if chunk:
+            _launch_chunk(chunk, campaign, actor, sender_account, first, sequence, dry_run, now, summary)
+        if dry_run:
+            transaction.set_rollback(True)
+        elif summary.created:
+            from outreach.tasks import enqueue_sending
+
+            enqueue_sending(sender_account.pk)
+    return summary
+
+
+def _launch_chunk(chunk, campaign, actor, sender, template, sequence, dry_run, now, summary):
+    creator_ids = [member.creator_id for member in chunk]
+    already = set(
+        OutreachMessage.objects.filter(
+            campaign=campaign, permission_request__isnull=True, step=0, creator_id__in=creator_ids
+        ).values_list("creator_id", flat=True)
+    )
+    wanted = RECIPIENT_PLATFORM.get(sender.platform)
+    handles = {}
+    if wanted:
+        for creator_id, handle in SocialAccount.objects.filter(creator_id__in=creator_ids, platform=wanted).values_list(
+            "creator_id", "handle"
+        ):
+            handles.setdefault(creator_id, handle)
+    rows = []
+    for member in chunk:
+        summary.members += 1
+        if member.creator_id in already:
+            summary.already_queued += 1
+            continue
+        row = OutreachMessage(
+            campaign=campaign,
+            creator=member.creator,
+            sequence=sequence,
+            step=0,
+            template=template,
+            sender_account=sender,
+            platform=sender.platform,
+            due_at=now,
+            created_by=actor,
+            max_attempts=OutreachMessage._meta.get_field("max_attempts").default,
+        )
+        try:
+            row.rendered_subject, row.rendered_text = render_for(
+                template,
+                member.creator,
+                platform=sender.platform,
+                handle=handles.get(member.creator_id, ""),
+                campaign=campaign,
+                sender=sender,
+            )
+        except templating.RenderError as error:
+            row.status, row.delivery_mode, row.reason = Status.BLOCKED, BLOCKED, f"Cannot render the template: {error}"
+        rows.append(row)
+    if not rows:
+        return
+    for row, facts in zip(rows, gather_facts(rows, now), strict=True):
+        if row.status == Status.BLOCKED:
+            mode, reason = BLOCKED, row.reason
+        else:
+            decision = decide(facts)
+            mode, reason = decision.mode, decision.reason
+        summary.by_mode[mode] += 1
+        summary.by_reason[(mode, reason)] += 1
+        if summary.preview is None and row.status != Status.BLOCKED:
+            summary.preview = {
+                "creator": row.creator.name,
+                "subject": row.rendered_subject,
+                "text": row.rendered_text,
+                "mode": mode,
+                "reason": reason,
+            }
+    if not dry_run:
+        OutreachMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    summary.created += len(rows)
+
+
+def create_due_follow_ups(now: datetime.datetime | None = None) -> int:
+    """Queue the next step of each sequence whose wait is over and whose creator has not replied."""
+    now = now or timezone.now()
+    created = 0
+    sent = (
+        OutreachMessage.objects.filter(status=Status.SENT, sequence__isnull=False, campaign__isnull=False)
+        .select_related("creator", "campaign", "sender_account", "sequence")
+        .order_by("id")
+    )
+    for message in sent.iterator(chunk_size=500):
+        step = message.sequence.steps.select_related("template").filter(position=message.step + 1).first()
+        if step is None or message.sent_at + datetime.timedelta(days=step.delay_days) > now:
+            continue
+        if Conversation.objects.filter(creator_id=message.creator_id, last_inbound_at__gt=message.sent_at).exists():
+            continue  # the creator answered somewhere: a person takes it from here
+        if OutreachMessage.objects.filter(
+            campaign_id=message.campaign_id, creator_id=message.creator_id, step=step.position
+        ).exists():
+            continue
+        follow_up = OutreachMessage(
+            campaign=message.campaign,
+            creator=message.creator,
+            sequence=message.sequence,
+            step=step.position,
+            template=step.template,
+            sender_account=message.sender_account,
+            platform=message.platform,
+            due_at=now,
+            created_by=message.created_by,
+        )
+        handle = (
+            SocialAccount.objects.filter(creator=message.creator, platform=RECIPIENT_PLATFORM.get(message.platform, ""))
+            .values_list("handle", flat=True)
+            .first()
+        )
+        try:
+            follow_up.rendered_subject, follow_up.rendered_text = render_for(
+                step.template,
+                message.creator,
+                platform=message.platform,
+                handle=handle or "",
+                campaign=message.campaign,
+                sender=message.sender_account,
+            )
+        except templating.RenderError as error:
+            follow_up.status, follow_up.delivery_mode = Status.BLOCKED, BLOCKED
+            follow_up.reason = f"Cannot render the template: {error}"
+        created += len(OutreachMessage.objects.bulk_create([follow_up], ignore_conflicts=True))
+    return created
+
+
+def stop_sequences(creator: Creator, *, reason: str = "The creator replied; the sequence stops.") -> int:
+    """A reply on any channel cancels the creator's follow-ups that have not gone out."""
+    return OutreachMessage.objects.filter(creator=creator, step__gt=0, status=Status.PENDING).update(
+        status=Status.CANCELLED, reason=reason, updated_at=timezone.now()
+    )
+
+
+def mark_sent_manually(message: OutreachMessage, *, actor, provider_message_id: str = "") -> OutreachMessage:
+    """A person sent a queued message from the platform's own app; record it as sent by them."""
+    from outreach.worker import after_sent
+
+    with transaction.atomic():
+        message = OutreachMessage.objects.select_for_update().select_related("permission_request").get(pk=message.pk)
+        if message.status not in {Status.MANUAL, Status.NEEDS_REVIEW}:
+            raise ValidationError(
+                {"status": f"Only a message in the manual queue can be marked sent; it is {message.status}."}
+            )
+        now = timezone.now()
+        message.status, message.sent_at, message.sent_by = Status.SENT, now, actor
+        message.provider_message_id = provider_message_id or message.provider_message_id
+        message.save(update_fields=["status", "sent_at", "sent_by", "provider_message_id", "updated_at"])
+        after_sent(message, now)
+    return message
+
+
+def cancel_message(message: OutreachMessage, *, actor) -> OutreachMessage:
+    """Withdraw a message that has not gone out."""
+    updated = OutreachMessage.objects.filter(
+        pk=message.pk, status__in=[Status.PENDING, Status.MANUAL, Status.NEEDS_REVIEW, Status.FAILED]
+    ).update(status=Status.CANCELLED, reason=f"Cancelled by {actor.get_username()}.", updated_at=timezone.now())
+    message.refresh_from_db()
+    if not updated:
+        raise ValidationError({"status": f"A message that is {message.status} cannot be cancelled."})
+    return message
+
+
+def resume_sender(sender: SenderAccount, *, actor) -> None:
+    """A person fixed what paused the account (e.g. a new token): close the breaker, send again."""
+    SenderAccount.objects.filter(pk=sender.pk).update(
+        paused=False,
+        breaker_state=SenderAccount.Breaker.CLOSED,
+        breaker_reason="",
+        breaker_until=None,
+        consecutive_failures=0,
+        rate_limited_until=None,
+    )
+    from outreach.tasks import enqueue_sending
+
+    transaction.on_commit(lambda: enqueue_sending(sender.pk))

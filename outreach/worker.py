@@ -1,0 +1,358 @@
+"""The sending loop: claim due messages, decide, call the platform, record the outcome.
+
+Exactly once, although django-q2 delivers tasks at least once and a worker can die at any point:
+1. claim: in its own short transaction, rows go `pending -> sending` with a claim token and a
+   lease (`SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, a conditional UPDATE elsewhere), and
+   the transaction commits before any platform is called;
+2. send: one HTTP call per row;
+3. record: a conditional UPDATE on (id, claim token), so only the claimer writes the outcome.
+A row still `sending` after its lease is never resent: `reap_stale_leases` moves it to
+`needs_review`. Retries are counted by our own `attempts`, not by the queue.
+"""
+
+import datetime
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core import signing
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from crm import services as crm_services
+from crm.models import CampaignMember, PermissionRequest
+from outreach.channels import Outbound, Outcome, SenderConfig, SendResult, get_channel
+from outreach.channels.base import new_session
+from outreach.models import Conversation, OutreachMessage, SenderAccount, SenderPlatform
+from outreach.policy import API, BLOCKED, MANUAL, Contact, Decision, decide, gather_facts
+
+logger = logging.getLogger(__name__)
+Status = OutreachMessage.Status
+
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 3600
+BREAKER_THRESHOLD = 5
+BREAKER_COOLDOWN = datetime.timedelta(minutes=10)
+UNSUBSCRIBE_SALT = "outreach.unsubscribe"
+
+
+@dataclass
+class SendReport:
+    """What one run of the loop did, by final status."""
+
+    claimed: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    more_due: bool = False
+
+    def count(self, status: str) -> None:
+        self.outcomes[status] = self.outcomes.get(status, 0) + 1
+
+
+def sender_config(sender: SenderAccount) -> SenderConfig:
+    return SenderConfig(
+        platform=sender.platform,
+        base_url=sender.base_url,
+        account_id=sender.account_id,
+        access_token=sender.access_token,
+        api_version=sender.api_version,
+        variant=sender.variant,
+    )
+
+
+def unsubscribe_url(creator_id: int) -> str:
+    token = signing.dumps(creator_id, salt=UNSUBSCRIBE_SALT)
+    return f"{settings.PUBLIC_URL}/unsubscribe/{token}/"
+
+
+def backoff_seconds(attempt: int) -> float:
+    """Capped exponential backoff with full jitter: 30 s, 60 s, 120 s... up to an hour."""
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
+    return ceiling / 2 + random.random() * ceiling / 2
+
+
+def remaining_capacity(sender: SenderAccount, now: datetime.datetime, wanted: int) -> int:
+    """How many API sends the account may still make now, under its 15-minute, daily and own caps."""
+    _, per_15min, per_day = sender.limits()
+    caps = [wanted]
+    windows = []
+    if per_15min:
+        windows.append((now - datetime.timedelta(minutes=15), per_15min))
+    daily = min(filter(None, [per_day, sender.daily_cap]), default=None)
+    if daily:
+        windows.append((now - datetime.timedelta(hours=24), daily))
+    for since, limit in windows:
+        used = (
+            OutreachMessage.objects.filter(sender_account=sender, claimed_at__gte=since)
+            .filter(Q(status=Status.SENDING) | Q(delivery_mode=API, status__in=[Status.SENT, Status.NEEDS_REVIEW]))
+            .count()
+        )
+        caps.append(limit - used)
+    return max(0, min(caps))
+
+
+def claim_due(sender: SenderAccount, *, limit: int, now: datetime.datetime) -> list[OutreachMessage]:
+    """Mark up to `limit` due rows of this sender `sending` under a fresh token, and commit."""
+    token = uuid.uuid4().hex
+    lease = now + datetime.timedelta(seconds=settings.OUTREACH_LEASE_SECONDS)
+    with transaction.atomic():
+        # One claimer per sender at a time, so capacity is not counted twice.
+        SenderAccount.objects.select_for_update().filter(pk=sender.pk).first()
+        capacity = remaining_capacity(sender, now, limit)
+        if capacity <= 0:
+            return []
+        due = OutreachMessage.objects.due(now).filter(sender_account=sender).order_by("due_at", "id")
+        if connection.vendor == "postgresql":
+            ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:capacity])
+        else:
+            ids = list(due.values_list("id", flat=True)[:capacity])
+        if not ids:
+            return []
+        OutreachMessage.objects.filter(id__in=ids, status=Status.PENDING).update(
+            status=Status.SENDING,
+            claim_token=token,
+            claimed_at=now,
+            lease_expires_at=lease,
+            attempts=F("attempts") + 1,
+            updated_at=now,
+        )
+    return list(
+        OutreachMessage.objects.filter(claim_token=token, status=Status.SENDING)
+        .select_related("creator", "template", "campaign", "permission_request", "sender_account")
+        .order_by("due_at", "id")
+    )
+
+
+def _finish(message: OutreachMessage, **fields) -> bool:
+    """Record an outcome only if this claim still owns the row (even after its lease ran out)."""
+    fields.setdefault("lease_expires_at", None)
+    fields["updated_at"] = timezone.now()
+    updated = OutreachMessage.objects.filter(
+        pk=message.pk, claim_token=message.claim_token, status__in=[Status.SENDING, Status.NEEDS_REVIEW]
+    ).update(**fields)
+    for name, value in fields.items():
+        setattr(message, name, value)
+    return bool(updated)
+
+
+def release(messages: list[OutreachMessage]) -> None:
+    """Give back rows we claimed but did not try (the batch stopped early); the attempt is not counted."""
+    for message in messages:
+        OutreachMessage.objects.filter(pk=message.pk, claim_token=message.claim_token, status=Status.SENDING).update(
+            status=Status.PENDING,
+            claim_token="",
+            lease_expires_at=None,
+            attempts=F("attempts") - 1,
+            updated_at=timezone.now(),
+        )
+
+
+def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int | None = None) -> SendReport:
+    """Send this account's due messages until none are left, its limits stop it, or time runs out."""
+    budget = budget_seconds if budget_seconds is not None else settings.OUTREACH_TASK_BUDGET_SECONDS
+    batch = batch or settings.OUTREACH_CLAIM_BATCH
+    deadline = time.monotonic() + budget
+    report = SendReport()
+    session = new_session()
+    try:
+        while True:
+            now = timezone.now()
+            sender = SenderAccount.objects.get(pk=sender_id)
+            if not sender.is_sending(now) or (sender.rate_limited_until and sender.rate_limited_until > now):
+                break
+            claimed = claim_due(sender, limit=batch, now=now)
+            if not claimed:
+                break
+            report.claimed += len(claimed)
+            stopped = _deliver(sender, claimed, session, deadline, report)
+            if stopped:
+                break
+            if time.monotonic() >= deadline:
+                report.more_due = OutreachMessage.objects.due().filter(sender_account_id=sender_id).exists()
+                break
+    finally:
+        session.close()
+    return report
+
+
+def _deliver(sender, claimed, session, deadline, report) -> bool:
+    """Send a claimed batch; True when the account must stop (rate limit, broken auth, breaker)."""
+    channel = get_channel(sender_config(sender), session)
+    facts = gather_facts(claimed, timezone.now())
+    for index, (message, message_facts) in enumerate(zip(claimed, facts, strict=True)):
+        if time.monotonic() >= deadline:
+            release(claimed[index:])
+            return False
+        decision = decide(message_facts)
+        if decision.mode == BLOCKED:
+            _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason=decision.reason)
+            report.count(Status.BLOCKED)
+            continue
+        if decision.mode == MANUAL:
+            _finish(message, status=Status.MANUAL, delivery_mode=MANUAL, reason=decision.reason)
+            report.count(Status.MANUAL)
+            continue
+        result = channel.send(_outbound(sender, message, decision))
+        stop = _record(sender, message, decision, result, report)
+        if result.sent:
+            message_facts.recent_contacts.append(Contact(message.campaign_id, message.created_by_id, timezone.now()))
+        if stop:
+            release(claimed[index + 1 :])
+            return True
+    return False
+
+
+def _outbound(sender: SenderAccount, message: OutreachMessage, decision: Decision) -> Outbound:
+    template = message.template
+    use_template = decision.whatsapp_template and template is not None
+    return Outbound(
+        recipient_id=decision.recipient_id,
+        text=message.rendered_text,
+        idempotency_key=f"outreach-{message.pk}",
+        subject=message.rendered_subject,
+        human_agent=decision.human_agent,
+        whatsapp_template=template.whatsapp_template_name if use_template else "",
+        whatsapp_template_language=template.whatsapp_template_language if use_template else "en",
+        whatsapp_template_params=(message.creator.first_name,) if use_template else (),
+        unsubscribe_url=unsubscribe_url(message.creator_id) if sender.platform == SenderPlatform.EMAIL else "",
+        from_name=sender.from_name,
+    )
+
+
+def _record(sender, message, decision: Decision, result: SendResult, report: SendReport) -> bool:
+    now = timezone.now()
+    error = {"error_code": str(result.error_code)[:64], "error_message": result.error_message[:2000]}
+    outcome = result.outcome
+    if outcome == Outcome.SENT:
+        _finish(
+            message,
+            status=Status.SENT,
+            delivery_mode=API,
+            reason=decision.reason,
+            recipient_id=decision.recipient_id,
+            provider_message_id=result.provider_message_id[:255],
+            sent_at=now,
+            error_code="",
+            error_message="",
+        )
+        report.count(Status.SENT)
+        after_sent(message, now)
+        if sender.consecutive_failures or sender.breaker_state == SenderAccount.Breaker.OPEN:
+            SenderAccount.objects.filter(pk=sender.pk).update(
+                consecutive_failures=0, breaker_state=SenderAccount.Breaker.CLOSED, breaker_until=None
+            )
+            sender.consecutive_failures, sender.breaker_state = 0, SenderAccount.Breaker.CLOSED
+        return False
+    if outcome == Outcome.WINDOW_CLOSED:
+        _finish(
+            message,
+            status=Status.MANUAL,
+            delivery_mode=MANUAL,
+            reason=f"The platform refused an automatic send (window closed): {result.error_message}".strip(),
+            **error,
+        )
+        report.count(Status.MANUAL)
+        return False
+    if outcome in {Outcome.RECIPIENT_UNAVAILABLE, Outcome.INVALID_RECIPIENT, Outcome.REJECTED}:
+        words = {
+            Outcome.RECIPIENT_UNAVAILABLE: "The creator cannot be reached there (blocked us or messages off)",
+            Outcome.INVALID_RECIPIENT: "The platform does not know this recipient",
+            Outcome.REJECTED: "The platform refused the message",
+        }[outcome]
+        _finish(message, status=Status.FAILED, delivery_mode=API, reason=f"{words}: {result.error_message}", **error)
+        report.count(Status.FAILED)
+        return False
+    if outcome == Outcome.UNCERTAIN:
+        _finish(
+            message,
+            status=Status.NEEDS_REVIEW,
+            delivery_mode=API,
+            reason="No answer from the platform after sending: check the conversation before sending again.",
+            **error,
+        )
+        report.count(Status.NEEDS_REVIEW)
+        return False
+    if outcome == Outcome.AUTH_BROKEN:
+        open_breaker(sender, f"Access refused by the platform ({result.error_code}): {result.error_message}", now)
+        release([message])
+        report.count("auth_broken")
+        return True
+    # RETRY: rate limit, 5xx, transient
+    if message.attempts >= message.max_attempts:
+        _finish(
+            message,
+            status=Status.FAILED,
+            delivery_mode=API,
+            reason=f"Gave up after {message.attempts} attempts: {result.error_message or result.error_code}",
+            **error,
+        )
+        report.count(Status.FAILED)
+    else:
+        wait = max(result.retry_after or 0, backoff_seconds(message.attempts))
+        _finish(
+            message,
+            status=Status.PENDING,
+            claim_token="",
+            next_attempt_at=now + datetime.timedelta(seconds=wait),
+            reason=f"Will retry in {wait:.0f} s (attempt {message.attempts} of {message.max_attempts}).",
+            **error,
+        )
+        report.count("retry")
+    if result.retry_after is not None:
+        until = now + datetime.timedelta(seconds=result.retry_after)
+        SenderAccount.objects.filter(pk=sender.pk).update(rate_limited_until=until)
+        return True
+    failures = sender.consecutive_failures + 1
+    SenderAccount.objects.filter(pk=sender.pk).update(consecutive_failures=failures)
+    sender.consecutive_failures = failures
+    if failures >= BREAKER_THRESHOLD:
+        open_breaker(
+            sender, f"{failures} failures in a row; last: {result.error_message}", now, until=now + BREAKER_COOLDOWN
+        )
+        return True
+    return False
+
+
+def open_breaker(sender: SenderAccount, reason: str, now, until=None) -> None:
+    """Pause the account; with no `until`, a person must resume it (e.g. after fixing the token)."""
+    SenderAccount.objects.filter(pk=sender.pk).update(
+        breaker_state=SenderAccount.Breaker.OPEN,
+        breaker_reason=reason[:2000],
+        breaker_opened_at=now,
+        breaker_until=until,
+    )
+    logger.warning("sender %s paused: %s", sender.pk, reason)
+
+
+def after_sent(message: OutreachMessage, now: datetime.datetime) -> None:
+    """What a sent message changes elsewhere: the conversation, the member's stage, the request."""
+    conversation, _ = Conversation.objects.get_or_create(
+        creator_id=message.creator_id,
+        platform=message.platform,
+        defaults={"sender_account_id": message.sender_account_id},
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_outbound_at=now, outbound_since_inbound=F("outbound_since_inbound") + 1
+    )
+    if message.campaign_id:
+        CampaignMember.objects.filter(
+            campaign_id=message.campaign_id, creator_id=message.creator_id, stage=CampaignMember.Stage.PROSPECT
+        ).update(stage=CampaignMember.Stage.CONTACTED, stage_changed_at=now)
+    if message.permission_request_id and message.permission_request.status == PermissionRequest.Status.DRAFT:
+        crm_services.mark_permission_requested(
+            message.permission_request, request_text=message.rendered_text, sent_at=now
+        )
+
+
+def reap_stale_leases(now: datetime.datetime | None = None) -> int:
+    """Rows left `sending` past their lease (a worker died mid-send) go to a person, never out again."""
+    now = now or timezone.now()
+    return OutreachMessage.objects.filter(status=Status.SENDING, lease_expires_at__lt=now).update(
+        status=Status.NEEDS_REVIEW,
+        reason="The worker stopped while sending this message; it may or may not have gone out. "
+        "Check the conversation, then mark it sent or send it again.",
+        updated_at=now,
+    )
