@@ -281,8 +281,8 @@ class OutreachMessage(models.Model):
 
     Unique per (campaign, creator, step) or (permission request, step), so launching twice or a
     task delivered twice creates one row. A worker claims a row (status `sending`, lease, claim
-    token) and commits before calling the platform; a row found in `sending` after its lease is
-    never resent but goes to `needs_review`.
+    token) and commits before calling the platform; a row found in `sending` after its lease goes to
+    `needs_review` if the platform may have been called (`send_started_at`), else back to pending.
     """
 
     class Status(models.TextChoices):
@@ -329,6 +329,9 @@ class OutreachMessage(models.Model):
     claim_token = models.CharField(max_length=32, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    send_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set just before the platform is called: a row with it may have gone out."
+    )
     provider_message_id = models.CharField(max_length=255, blank=True, db_index=True)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)

@@ -138,6 +138,15 @@ def _finish(message: OutreachMessage, **fields) -> bool:
     return bool(updated)
 
 
+def _mark_started(message: OutreachMessage) -> bool:
+    """Commit that the platform is about to be called, so a crash after this point is never resent."""
+    return bool(
+        OutreachMessage.objects.filter(pk=message.pk, claim_token=message.claim_token, status=Status.SENDING).update(
+            send_started_at=timezone.now()
+        )
+    )
+
+
 def release(messages: list[OutreachMessage]) -> None:
     """Give back rows we claimed but did not try (the batch stopped early); the attempt is not counted."""
     for message in messages:
@@ -195,6 +204,8 @@ def _deliver(sender, claimed, session, deadline, report) -> bool:
             _finish(message, status=Status.MANUAL, delivery_mode=MANUAL, reason=decision.reason)
             report.count(Status.MANUAL)
             continue
+        if not _mark_started(message):
+            continue  # the claim was lost (reaped after a very long pause): someone else decides
         result = channel.send(_outbound(sender, message, decision))
         stop = _record(sender, message, decision, result, report)
         if result.sent:
@@ -348,11 +359,17 @@ def after_sent(message: OutreachMessage, now: datetime.datetime) -> None:
 
 
 def reap_stale_leases(now: datetime.datetime | None = None) -> int:
-    """Rows left `sending` past their lease (a worker died mid-send) go to a person, never out again."""
+    """Rows left `sending` past their lease (a worker died): the one whose send had started goes to
+    a person and never out again; those it had claimed but not started go back to the queue."""
     now = now or timezone.now()
-    return OutreachMessage.objects.filter(status=Status.SENDING, lease_expires_at__lt=now).update(
+    stale = OutreachMessage.objects.filter(status=Status.SENDING, lease_expires_at__lt=now)
+    in_flight = stale.filter(send_started_at__isnull=False).update(
         status=Status.NEEDS_REVIEW,
         reason="The worker stopped while sending this message; it may or may not have gone out. "
         "Check the conversation, then mark it sent or send it again.",
         updated_at=now,
     )
+    stale.filter(send_started_at__isnull=True).update(
+        status=Status.PENDING, claim_token="", lease_expires_at=None, attempts=F("attempts") - 1, updated_at=now
+    )
+    return in_flight

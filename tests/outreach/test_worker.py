@@ -172,22 +172,22 @@ def test_an_answer_that_never_comes_goes_to_review_and_is_not_resent(fake_meta, 
     assert fake_meta.sent_count(IG_ACCOUNT) == 1  # it did go out: sending again would double it
 
 
-def test_stale_leases_become_needs_review_never_pending(sender, campaign, alice):
-    member = CampaignMemberFactory(campaign=campaign)
-    message = OutreachMessage.objects.create(
-        campaign=campaign,
-        creator=member.creator,
-        sender_account=sender,
-        platform="instagram",
-        rendered_text="hi",
-        status=Status.SENDING,
-        claim_token="dead",
-        lease_expires_at=timezone.now() - datetime.timedelta(seconds=1),
+def test_stale_leases_go_to_review_when_the_send_had_started_and_back_to_the_queue_otherwise(sender, campaign):
+    expired = timezone.now() - datetime.timedelta(seconds=1)
+    common = dict(campaign=campaign, sender_account=sender, platform="instagram", rendered_text="hi")
+    claim = dict(status=Status.SENDING, claim_token="dead", lease_expires_at=expired, attempts=1)
+    in_flight = OutreachMessage.objects.create(
+        creator=CampaignMemberFactory(campaign=campaign).creator, send_started_at=expired, **claim, **common
+    )
+    untried = OutreachMessage.objects.create(
+        creator=CampaignMemberFactory(campaign=campaign).creator, **claim, **common
     )
     assert worker.reap_stale_leases() == 1
-    message.refresh_from_db()
-    assert message.status == "needs_review"
-    assert "may or may not have gone out" in message.reason
+    in_flight.refresh_from_db()
+    untried.refresh_from_db()
+    assert in_flight.status == "needs_review"
+    assert "may or may not have gone out" in in_flight.reason
+    assert (untried.status, untried.attempts, untried.claim_token) == ("pending", 0, "")
 
 
 def test_two_claims_never_share_a_row(sender, campaign):
