@@ -282,7 +282,7 @@ def mark_sent_manually(message: OutreachMessage, *, actor, provider_message_id: 
         message.status, message.sent_at, message.sent_by = Status.SENT, now, actor
         message.provider_message_id = provider_message_id or message.provider_message_id
         message.save(update_fields=["status", "sent_at", "sent_by", "provider_message_id", "updated_at"])
-        after_sent(message, now)
+        after_sent([message], now)
     return message
 
 

@@ -82,3 +82,13 @@ def run_manage(*args, env=None, timeout=120):
 
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+def test_database_url() -> str:
+    """The URL of the database this test runs in, for worker processes started by the test."""
+    settings_dict = connection.settings_dict
+    host, port = settings_dict["HOST"] or "127.0.0.1", settings_dict["PORT"] or 5432
+    return f"postgresql://{settings_dict['USER']}@{host}:{port}/{settings_dict['NAME']}"
+
+
+test_database_url.__test__ = False  # a helper, not a test

@@ -14,7 +14,7 @@ from django.urls import reverse
 from crm import ledger_guard, services
 from crm.models import AppendOnlyError, ConsentEvent
 from crm.services import Evidence
-from tests.conftest import ROOT, is_postgres
+from tests.conftest import ROOT, is_postgres, test_database_url
 from tests.factories import ConsentEventFactory, CreatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -191,11 +191,7 @@ def test_a_fresh_database_of_each_kind_refuses_to_rewrite_the_ledger(tmp_path, v
 def test_two_processes_appending_at_once_keep_one_linear_chain():
     """Writers on two processes lock the creator row; the chain's unique constraint would catch a fork."""
     creator = CreatorFactory()
-    settings_dict = connection.settings_dict
-    url = (
-        f"postgresql://{settings_dict['USER']}@{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}"
-        f"/{settings_dict['NAME']}"
-    )
+    url = test_database_url()
     worker = textwrap.dedent(
         f"""
         import django, sys

@@ -11,21 +11,15 @@ import time
 from collections import Counter
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from crm.models import Campaign, Creator, SocialAccount
 from outreach.models import Conversation, OutreachMessage
-from tests.conftest import ROOT
+from tests.conftest import ROOT, test_database_url
 from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 from tests.outreach.factories import SenderAccountFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def database_url() -> str:
-    settings = connection.settings_dict
-    return f"postgresql://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:{settings['PORT'] or 5432}/{settings['NAME']}"
 
 
 def outbox(fake, count: int):
@@ -61,7 +55,7 @@ def start_worker(sender, *extra, env=None):
     return subprocess.Popen(
         [sys.executable, "manage.py", "send_outbox", "--sender", str(sender.pk), "--batch", "10", *extra],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url(), **(env or {})},
+        env={**os.environ, "DATABASE_URL": test_database_url(), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -98,7 +92,7 @@ def test_a_worker_killed_mid_send_sends_nothing_twice_and_leaves_nothing_stuck(f
 
     time.sleep(2.2)  # the dead worker's lease runs out
     survivor = start_worker(sender, "--reap", env=lease)
-    output, errors = survivor.communicate(timeout=120)
+    _, errors = survivor.communicate(timeout=120)
     assert survivor.returncode == 0, errors
 
     delivered = Counter(message["recipient"] for message in fake_meta.sent(IG_ACCOUNT))

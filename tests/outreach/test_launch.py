@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from crm.models import CampaignMember, Creator, SocialAccount
 from outreach import services
 from outreach.models import OutreachMessage
-from tests.factories import CampaignFactory, CampaignMemberFactory, CreatorFactory, SocialAccountFactory
+from tests.factories import CampaignFactory, CampaignMemberFactory, CreatorFactory
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory, SequenceStepFactory
 
 pytestmark = pytest.mark.django_db

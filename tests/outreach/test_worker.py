@@ -174,8 +174,8 @@ def test_an_answer_that_never_comes_goes_to_review_and_is_not_resent(fake_meta, 
 
 def test_stale_leases_go_to_review_when_the_send_had_started_and_back_to_the_queue_otherwise(sender, campaign):
     expired = timezone.now() - datetime.timedelta(seconds=1)
-    common = dict(campaign=campaign, sender_account=sender, platform="instagram", rendered_text="hi")
-    claim = dict(status=Status.SENDING, claim_token="dead", lease_expires_at=expired, attempts=1)
+    common = {"campaign": campaign, "sender_account": sender, "platform": "instagram", "rendered_text": "hi"}
+    claim = {"status": Status.SENDING, "claim_token": "dead", "lease_expires_at": expired, "attempts": 1}
     in_flight = OutreachMessage.objects.create(
         creator=CampaignMemberFactory(campaign=campaign).creator, send_started_at=expired, **claim, **common
     )

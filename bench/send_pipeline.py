@@ -1,0 +1,144 @@
+"""Benchmark the send pipeline: N messages through django-q2 workers and PostgreSQL to a loopback
+fake Instagram API, against a bare requests.Session.post loop to the same server in the same run.
+
+    .venv/bin/python bench/send_pipeline.py [--messages 2000] [--workers 2]
+
+Needs PostgreSQL on 127.0.0.1:5432 (user postgres); it creates and drops its own database.
+Target: the pipeline reaches at least half the bare loop's rate.
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+IG_ACCOUNT, TOKEN = "17841400000000001", "IGAA-bench-token"
+
+
+def bare_loop(url: str, count: int) -> float:
+    session = requests.Session()
+    started = time.perf_counter()
+    for n in range(count):
+        response = session.post(
+            f"{url}/v25.0/{IG_ACCOUNT}/messages",
+            json={"recipient": {"id": f"bare{n}"}, "message": {"text": f"Hello {n}"}, "messaging_type": "RESPONSE"},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+            timeout=(3.05, 15),
+        )
+        response.raise_for_status()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    name = f"bench_send_{uuid.uuid4().hex[:8]}"
+    admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    database_url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    os.environ.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings", Q_WORKERS=str(args.workers))
+    cluster = None
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.utils import timezone
+        from django_q.tasks import async_task
+
+        from crm.models import Campaign, Creator, SocialAccount
+        from outreach.models import Conversation, OutreachMessage, SenderAccount
+        from outreach.sandbox.meta import FakeMeta
+
+        call_command("migrate", verbosity=0)
+        fake = FakeMeta().start()
+        fake.add_instagram_account(IG_ACCOUNT, TOKEN)
+        for n in range(args.messages):
+            fake.user_wrote(IG_ACCOUNT, f"bare{n}")
+
+        bare_seconds = bare_loop(fake.url, args.messages)
+
+        sender = SenderAccount(
+            name="bench", platform="instagram", variant="instagram_login", account_id=IG_ACCOUNT, api_base_url=fake.url
+        )
+        sender.set_access_token(TOKEN)
+        sender.save()
+        campaign = Campaign.objects.create(name="bench", brand="Acme", status="active")
+        creators = Creator.objects.bulk_create([Creator(name=f"Creator {n}") for n in range(args.messages)])
+        SocialAccount.objects.bulk_create(
+            [
+                SocialAccount(creator=c, platform="instagram", handle=f"c{c.pk}", platform_user_id=f"ig{c.pk}")
+                for c in creators
+            ]
+        )
+        Conversation.objects.bulk_create(
+            [Conversation(creator=c, platform="instagram", last_inbound_at=timezone.now()) for c in creators]
+        )
+        for creator in creators:
+            fake.user_wrote(IG_ACCOUNT, f"ig{creator.pk}")
+        OutreachMessage.objects.bulk_create(
+            [
+                OutreachMessage(
+                    campaign=campaign, creator=c, sender_account=sender, platform="instagram", rendered_text="Hi"
+                )
+                for c in creators
+            ]
+        )
+        cluster = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+            stderr=open("/tmp/bench_qcluster.log", "w"),  # noqa: SIM115
+            start_new_session=True,
+        )
+        time.sleep(3)  # let the cluster start before the clock runs
+        started = time.perf_counter()
+        for _ in range(args.workers):
+            async_task("outreach.tasks.send_due_messages", sender.pk)
+        while OutreachMessage.objects.filter(status="sent").count() < args.messages:
+            if time.perf_counter() - started > 600:
+                raise SystemExit("the pipeline did not finish in 10 minutes")
+            time.sleep(0.05)
+        pipeline_seconds = time.perf_counter() - started
+        delivered = fake.sent_count(IG_ACCOUNT) - args.messages
+        duplicates = delivered - len(
+            {m["recipient"] for m in fake.sent(IG_ACCOUNT)} - {f"bare{n}" for n in range(args.messages)}
+        )
+    finally:
+        if cluster:
+            os.killpg(cluster.pid, signal.SIGTERM)
+            try:
+                cluster.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(cluster.pid, signal.SIGKILL)
+        from django.db import connections
+
+        connections.close_all()
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    bare_rate, pipeline_rate = args.messages / bare_seconds, args.messages / pipeline_seconds
+    print(
+        f"messages: {args.messages:,}; queue workers: {args.workers}; database: PostgreSQL; platform: loopback FakeMeta"
+    )
+    print(f"bare requests.Session.post loop: {bare_seconds:6.2f} s  {bare_rate:8.0f} msg/s")
+    print(f"pipeline (django-q2 + claims):   {pipeline_seconds:6.2f} s  {pipeline_rate:8.0f} msg/s")
+    print(
+        f"ratio pipeline/bare: {pipeline_rate / bare_rate:.2f} (target >= 0.5); delivered {delivered}, duplicates {duplicates}"
+    )
+
+
+if __name__ == "__main__":
+    main()

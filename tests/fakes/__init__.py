@@ -1,0 +1,1 @@
+"""Fixtures that start the loopback fake platforms from outreach.sandbox."""
