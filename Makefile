@@ -1,4 +1,5 @@
 # The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -15,14 +16,19 @@ $(VENV)/.installed: requirements/base.txt requirements/dev.txt
 
 install: $(VENV)/.installed
 
+# The web server, a queue worker and the sandbox platforms together; Ctrl-C stops all three.
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo
 	@echo "  Outreach CRM: http://$(HOST):$(PORT)/admin/  (log in as demo / demo)"
+	@echo "  Sandbox platforms on 127.0.0.1:8700-8703; queue worker: manage.py qcluster"
 	@echo
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	$(BIN)/python manage.py sandbox --setup-demo & sandbox=$$!; \
+	$(BIN)/python manage.py qcluster & worker=$$!; \
+	trap 'kill $$sandbox $$worker 2>/dev/null; wait' EXIT INT TERM; \
+	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

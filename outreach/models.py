@@ -174,7 +174,11 @@ class SenderAccount(models.Model):
         max_length=200, help_text="IG account id, Page id, X user id, TikTok business id, phone number id or From."
     )
     access_token_encrypted = models.TextField(blank=True, editable=False)
-    api_base_url = models.URLField(max_length=300, blank=True, help_text="Overrides the platform's base URL.")
+    api_base_url = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Overrides the platform's base URL (https://...); for email, smtp://[user:pass@]host:port.",
+    )
     api_version = models.CharField(max_length=10, default="v25.0")
     from_name = models.CharField(max_length=200, blank=True, help_text="Email display name.")
     rate_per_second = models.FloatField(null=True, blank=True)

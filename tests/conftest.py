@@ -18,7 +18,7 @@ from tests.factories import CampaignFactory, UserFactory
 ROOT = Path(__file__).resolve().parent.parent
 
 # Fixtures that start the loopback fake platforms, available to every test.
-pytest_plugins = ["tests.fakes.meta"]
+pytest_plugins = ["tests.fakes.meta", "tests.fakes.smtp", "tests.fakes.x", "tests.fakes.tiktok"]
 
 
 def pytest_configure(config):

@@ -1,11 +1,9 @@
 """The email adapter over real SMTP to SmtpSink, through Django's SMTP backend."""
 
-# ruff: noqa: F811  (smtp_sink is a fixture imported from tests.fakes.smtp, then requested by name)
-
 from outreach.channels import email
 from outreach.channels.base import Outbound, Outcome, SenderConfig
 from outreach.sandbox.smtp import SmtpSink
-from tests.fakes.smtp import BRAND_FROM, email_config, smtp_sink  # noqa: F401
+from tests.fakes.smtp import BRAND_FROM, email_config
 
 CREATOR_EMAIL = "alice@creator.example"
 UNSUBSCRIBE_URL = "https://crm.brand.example/u/8f3a1c"

@@ -1,7 +1,5 @@
 """The Instagram adapter against FakeMeta over real loopback HTTP, in both API variants."""
 
-# ruff: noqa: F811  (fake_meta is a fixture imported from tests.fakes.meta, then requested by name)
-
 import json
 
 import pytest
@@ -18,7 +16,6 @@ from tests.fakes.meta import (
     IG_TOKEN,
     QUICK_TIMEOUT,
     closed_port_url,
-    fake_meta,  # noqa: F401
     instagram_login_config,
     instagram_page_config,
 )

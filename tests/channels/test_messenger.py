@@ -1,7 +1,5 @@
 """The Messenger adapter against FakeMeta over real loopback HTTP."""
 
-# ruff: noqa: F811  (fake_meta is a fixture imported from tests.fakes.meta, then requested by name)
-
 import threading
 
 import pytest
@@ -17,7 +15,6 @@ from tests.fakes.meta import (
     PAGE_TOKEN,
     QUICK_TIMEOUT,
     closed_port_url,
-    fake_meta,  # noqa: F401
     messenger_config,
 )
 

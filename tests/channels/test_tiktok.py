@@ -1,7 +1,5 @@
 """The TikTok adapter against FakeTikTok over real loopback HTTP."""
 
-# ruff: noqa: F811  (fake_tiktok is a fixture imported from tests.fakes.tiktok, then requested by name)
-
 import requests
 
 from outreach.channels import tiktok
@@ -10,7 +8,6 @@ from outreach.sandbox import tiktok as tiktok_codes
 from tests.fakes.tiktok import (
     BRAND_BUSINESS_ID,
     BRAND_TIKTOK_TOKEN,
-    fake_tiktok,  # noqa: F401
     tiktok_config,
 )
 

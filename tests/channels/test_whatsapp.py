@@ -1,7 +1,5 @@
 """The WhatsApp Cloud API adapter against FakeMeta over real loopback HTTP."""
 
-# ruff: noqa: F811  (fake_meta is a fixture imported from tests.fakes.meta, then requested by name)
-
 import requests
 
 from outreach.channels import whatsapp
@@ -13,7 +11,6 @@ from tests.fakes.meta import (
     WA_NUMBER,
     WA_TOKEN,
     closed_port_url,
-    fake_meta,  # noqa: F401
     whatsapp_config,
 )
 

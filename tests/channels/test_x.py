@@ -1,7 +1,5 @@
 """The X adapter against FakeX over real loopback HTTP."""
 
-# ruff: noqa: F811  (fake_x is a fixture imported from tests.fakes.x, then requested by name)
-
 import time
 
 import requests
@@ -13,7 +11,6 @@ from tests.fakes.x import (
     BRAND_X_TOKEN,
     TEST_LIMIT_15_MINUTES,
     TEST_LIMIT_24_HOURS,
-    fake_x,  # noqa: F401
     x_config,
 )
 

@@ -1,0 +1,72 @@
+"""manage.py sandbox: loopback imitations of the platforms for the demo (never for production)."""
+
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from outreach import demo
+from outreach.demo import DEMO_SENDERS, SANDBOX_TOKEN
+from outreach.sandbox.meta import FakeMeta
+from outreach.sandbox.smtp import SmtpSink
+from outreach.sandbox.tiktok import FakeTikTok
+from outreach.sandbox.x import FakeX
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve imitations of the Meta Graph (Instagram, Messenger, WhatsApp), X and TikTok send APIs and an "
+        "SMTP sink on 127.0.0.1, so the demo can send without touching any real platform. With --setup-demo, "
+        "the demo's sender accounts are pointed at them and some creators 'wrote first'."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8700, help="First port: Meta, then X, TikTok, SMTP (+1 each).")
+        parser.add_argument("--setup-demo", action="store_true", help="Wire the demo's sender accounts to the sandbox.")
+        parser.add_argument("--seconds", type=float, help="Stop after this long (default: until interrupted).")
+
+    def handle(self, *args, port, setup_demo: bool, seconds=None, **options):
+        if settings.PRODUCTION:
+            raise CommandError("The sandbox imitates platforms for demos and tests; it does not run in production.")
+        meta, x, tiktok = FakeMeta(port=port), FakeX(port=port + 1), FakeTikTok(port=port + 2)
+        smtp = SmtpSink(port=port + 3)
+        try:
+            for service in (meta, x, tiktok, smtp):
+                service.start()
+        except OSError as error:
+            raise CommandError(f"Cannot listen on ports {port}-{port + 3}: {error.strerror}. Try --port.") from None
+        urls = {"meta": meta.url, "x": x.url, "tiktok": tiktok.url, "smtp": smtp.url}
+        for _, platform, _, account_id, _ in DEMO_SENDERS:
+            if platform == "instagram":
+                meta.add_instagram_account(account_id, SANDBOX_TOKEN)
+            elif platform == "whatsapp":
+                meta.add_whatsapp_number(account_id, SANDBOX_TOKEN)
+            elif platform == "x":
+                x.add_user(account_id, SANDBOX_TOKEN)
+            elif platform == "tiktok":
+                tiktok.add_business(account_id, SANDBOX_TOKEN)
+        if setup_demo:
+            senders = demo.setup_demo(urls)
+            self.stdout.write(f"Demo sender accounts point at the sandbox: {', '.join(s.name for s in senders)}.")
+        opened = 0
+        for platform, recipient, at in demo.windows_to_open():
+            if platform == "instagram":
+                meta.user_wrote(DEMO_SENDERS[0][3], recipient, at=at)
+                opened += 1
+        self.stdout.write(
+            f"Sandbox: Meta {meta.url}, X {x.url}, TikTok {tiktok.url}, SMTP {smtp.url}; "
+            f"{opened} creator(s) have written to the Instagram account."
+        )
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            stop.wait(seconds)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for service in (meta, x, tiktok, smtp):
+                service.stop()
+            self.stdout.write(
+                f"Sandbox stopped; it received {len(meta.sent())} DM(s) and {len(smtp.messages)} email(s)."
+            )
