@@ -19,6 +19,8 @@ install: $(VENV)/.installed
 # The web server, a queue worker and the sandbox platforms together; Ctrl-C stops all three.
 run: install
 	mkdir -p var
+	test -s var/encryption.key || $(BIN)/python -c \
+	  "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > var/encryption.key
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo

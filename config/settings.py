@@ -38,6 +38,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 def _fernet_keys() -> list[str]:
     """Secrets at rest are encrypted with these keys, newest first; development derives one."""
     keys = env_list("ENCRYPTION_KEYS")
+    local_key = VAR_DIR / "encryption.key"  # written once by `make run` for the demo
+    if not keys and local_key.is_file():
+        keys = [local_key.read_text().strip()]
     if not keys:
         digest = hashlib.sha256(("encryption:" + SECRET_KEY).encode()).digest()
         return [base64.urlsafe_b64encode(digest).decode()]

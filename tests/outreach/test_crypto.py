@@ -28,3 +28,24 @@ def test_a_new_key_in_front_still_reads_old_secrets_and_rotation_moves_them(sett
     assert crypto.decrypt(rotated) == "page-token"
     with pytest.raises(crypto.SecretUnreadable):
         crypto.decrypt(token)
+
+
+def test_the_rotation_command_moves_every_token_to_the_newest_key(settings):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from outreach.models import SenderAccount
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [old]
+    senders = [SenderAccountFactory(token=f"token-{n}") for n in range(3)]
+    settings.ENCRYPTION_KEYS = [new, old]
+    out = io.StringIO()
+    call_command("rotate_encryption_keys", stdout=out)
+    assert "3 token(s) now encrypted under the newest key." in out.getvalue()
+    settings.ENCRYPTION_KEYS = [new]
+    assert [SenderAccount.objects.get(pk=s.pk).access_token for s in senders] == ["token-0", "token-1", "token-2"]
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(CommandError, match="cannot be decrypted with any configured key; nothing was changed"):
+        call_command("rotate_encryption_keys")
