@@ -9,6 +9,7 @@ from crm.models import (
     ConsentEvent,
     Content,
     Creator,
+    EvidenceText,
     PermissionRequest,
     SocialAccount,
     Tag,
@@ -34,7 +35,7 @@ class ConsentEventInline(admin.TabularInline):
     fk_name = "creator"
     extra = 0
     can_delete = False
-    fields = ["kind", "occurred_at", "recorded_by_label", "rule", "inbound_text"]
+    fields = ["kind", "occurred_at", "recorded_by_label", "rule", "inbound_message_id"]
     readonly_fields = fields
     show_change_link = True
 
@@ -146,15 +147,13 @@ class PermissionRequestAdmin(ModelAdmin):
         return obj is None or obj.status == PermissionRequest.Status.DRAFT
 
 
-@admin.register(ConsentEvent)
-class ConsentEventAdmin(ModelAdmin):
-    """The ledger: searchable and readable, never added to, changed or deleted from here."""
+@admin.register(EvidenceText)
+class EvidenceTextAdmin(ModelAdmin):
+    """Evidence bodies: readable, never edited here (erasure goes through the service)."""
 
-    list_display = ["kind", "creator", "permission_request", "occurred_at", "recorded_by_label", "rule"]
-    list_filter = ["kind", "channel", "recorded_at"]
-    search_fields = ["creator__name", "inbound_text", "inbound_message_id", "rule"]
-    list_select_related = ["creator", "permission_request__content"]
-    date_hierarchy = "recorded_at"
+    list_display = ["sha256", "creator", "created_at"]
+    search_fields = ["sha256", "creator__name"]
+    list_select_related = ["creator"]
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
@@ -168,5 +167,36 @@ class ConsentEventAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+
+@admin.register(ConsentEvent)
+class ConsentEventAdmin(ModelAdmin):
+    """The ledger: searchable and readable, never added to, changed or deleted from here."""
+
+    list_display = ["kind", "creator", "permission_request", "occurred_at", "recorded_by_label", "rule"]
+    list_filter = ["kind", "channel", "recorded_at"]
+    search_fields = ["creator__name", "inbound_message_id", "rule"]
+    list_select_related = ["creator", "permission_request__content"]
+    date_hierarchy = "recorded_at"
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields] + ["inbound_text", "outbound_text"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def get_actions(self, request):
         return {}
+
+    @admin.display(description="Creator's words")
+    def inbound_text(self, event):
+        return event.inbound_text if event.inbound_text is not None else "(erased on request)"
+
+    @admin.display(description="What we asked")
+    def outbound_text(self, event):
+        return event.outbound_text if event.outbound_text is not None else "(erased on request)"

@@ -15,6 +15,8 @@ POSTGRES_INSTALL = [
     END;
     $$ LANGUAGE plpgsql;
     """,
+    f"DROP TRIGGER IF EXISTS crm_consentevent_append_only ON {TABLE};",
+    f"DROP TRIGGER IF EXISTS crm_consentevent_no_truncate ON {TABLE};",
     f"""
     CREATE TRIGGER crm_consentevent_append_only
     BEFORE UPDATE OR DELETE ON {TABLE}
@@ -57,6 +59,8 @@ def _statements(vendor: str, install: bool) -> list[str]:
 
 
 def install(connection) -> None:
+    """Create the guard (again); safe to repeat. On SQLite, any migration that rebuilds the table
+    drops its triggers, so such a migration must end with this."""
     with connection.cursor() as cursor:
         for statement in _statements(connection.vendor, install=True):
             cursor.execute(statement)

@@ -426,8 +426,12 @@ class ConsentEvent(models.Model):
     rule = models.CharField(max_length=200, blank=True, help_text="The rule that matched, or who decided.")
     channel = models.CharField(max_length=32, blank=True, help_text="Where it was said: a platform, email, phone.")
     inbound_message_id = models.CharField(max_length=255, blank=True)
-    inbound_text = models.TextField(blank=True, help_text="The creator's words, exactly.")
-    outbound_text = models.TextField(blank=True, help_text="What we had asked, exactly.")
+    inbound_text_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the creator's exact words (kept in EvidenceText)."
+    )
+    outbound_text_sha256 = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of what we had asked, exactly (kept in EvidenceText)."
+    )
     terms_sha256 = models.CharField(max_length=64, blank=True)
     scope = models.JSONField(default=dict, blank=True)
     note = models.TextField(blank=True)
@@ -459,8 +463,8 @@ class ConsentEvent(models.Model):
             "rule": self.rule,
             "channel": self.channel,
             "inbound_message_id": self.inbound_message_id,
-            "inbound_text": self.inbound_text,
-            "outbound_text": self.outbound_text,
+            "inbound_text_sha256": self.inbound_text_sha256,
+            "outbound_text_sha256": self.outbound_text_sha256,
             "terms_sha256": self.terms_sha256,
             "scope": self.scope,
             "note": self.note,
@@ -476,3 +480,42 @@ class ConsentEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The consent ledger is append-only: entries cannot be deleted.")
+
+    def _text(self, digest: str) -> str | None:
+        if not digest:
+            return ""
+        found = EvidenceText.objects.filter(creator_id=self.creator_id, sha256=digest).values_list("text", flat=True)
+        return found.first()  # None once erased
+
+    @property
+    def inbound_text(self) -> str | None:
+        """The creator's exact words; None when erased on the creator's request (the hash remains)."""
+        return self._text(self.inbound_text_sha256)
+
+    @property
+    def outbound_text(self) -> str | None:
+        return self._text(self.outbound_text_sha256)
+
+
+class EvidenceText(models.Model):
+    """Message bodies that prove consent, kept apart from the ledger so they can be erased.
+
+    The ledger keeps each text's SHA-256 (inside its hash chain): while the text exists it is
+    provably the one recorded; after a GDPR erasure the text is gone and the proof of the decision
+    (kind, time, scope, message id, hash) stays.
+    """
+
+    creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="evidence_texts")
+    sha256 = models.CharField(max_length=64)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["creator", "sha256"], name="crm_evidence_text_unique")]
+
+    def __str__(self):
+        return f"{self.sha256[:12]}... ({len(self.text)} characters)"
+
+    @staticmethod
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()

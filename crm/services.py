@@ -18,6 +18,7 @@ from crm.models import (
     ConsentEvent,
     Content,
     Creator,
+    EvidenceText,
     PermissionRequest,
     UsageChannel,
     normalize_hashtag,
@@ -95,6 +96,15 @@ def _actor_label(actor, evidence: Evidence) -> str:
     return actor.get_username()
 
 
+def keep_evidence_text(creator: Creator, text: str) -> str:
+    """Store a message body as evidence (erasable, apart from the ledger); return its SHA-256."""
+    if not text:
+        return ""
+    digest = EvidenceText.digest(text)
+    EvidenceText.objects.get_or_create(creator=creator, sha256=digest, defaults={"text": text})
+    return digest
+
+
 def record_consent_event(
     *, kind: str, creator: Creator, actor, evidence: Evidence, permission_request=None
 ) -> ConsentEvent:
@@ -114,8 +124,10 @@ def record_consent_event(
             rule=evidence.rule or ("recorded by hand" if actor is not None else ""),
             channel=evidence.channel,
             inbound_message_id=evidence.message_id,
-            inbound_text=evidence.text,
-            outbound_text=permission_request.request_text if permission_request else "",
+            inbound_text_sha256=keep_evidence_text(creator, evidence.text),
+            outbound_text_sha256=keep_evidence_text(
+                creator, permission_request.request_text if permission_request else ""
+            ),
             terms_sha256=permission_request.terms_sha256 if permission_request else "",
             scope=permission_request.scope if permission_request else {},
             note=evidence.note,

@@ -273,7 +273,11 @@ def mark_sent_manually(message: OutreachMessage, *, actor, provider_message_id: 
     from outreach.worker import after_sent
 
     with transaction.atomic():
-        message = OutreachMessage.objects.select_for_update().select_related("permission_request").get(pk=message.pk)
+        message = (
+            OutreachMessage.objects.select_for_update(of=("self",))
+            .select_related("permission_request")
+            .get(pk=message.pk)
+        )
         if message.status not in {Status.MANUAL, Status.NEEDS_REVIEW}:
             raise ValidationError(
                 {"status": f"Only a message in the manual queue can be marked sent; it is {message.status}."}

@@ -9,6 +9,7 @@ from crm.models import Campaign, ConsentEvent, Creator, PermissionRequest
 pytestmark = pytest.mark.django_db
 
 MODELS = [
+    "evidencetext",
     "tag",
     "creator",
     "socialaccount",

@@ -26,12 +26,12 @@ def event():
 
 
 def test_the_orm_refuses_to_change_an_entry(event):
-    event.inbound_text = "something else"
+    event.rule = "something else"
     with pytest.raises(AppendOnlyError):
         event.save()
     with pytest.raises(AppendOnlyError):
-        ConsentEvent.objects.filter(pk=event.pk).update(inbound_text="edited")
-    assert ConsentEvent.objects.get(pk=event.pk).inbound_text == "STOP"
+        ConsentEvent.objects.filter(pk=event.pk).update(rule="edited")
+    assert ConsentEvent.objects.get(pk=event.pk).rule == "keyword STOP"
 
 
 def test_the_orm_refuses_to_delete_an_entry(event):
@@ -45,14 +45,14 @@ def test_the_orm_refuses_to_delete_an_entry(event):
 @pytest.mark.parametrize(
     "statement",
     [
-        "UPDATE crm_consentevent SET inbound_text = 'edited'",
+        "UPDATE crm_consentevent SET rule = 'edited'",
         "DELETE FROM crm_consentevent",
     ],
 )
 def test_the_database_refuses_raw_updates_and_deletes(event, statement):
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement)
-    assert ConsentEvent.objects.get(pk=event.pk).inbound_text == "STOP"
+    assert ConsentEvent.objects.get(pk=event.pk).rule == "keyword STOP"
 
 
 @pytest.mark.postgres
@@ -78,7 +78,7 @@ def test_tampering_past_the_trigger_is_detected_by_the_hash_chain(event):
     with transaction.atomic():
         ledger_guard.remove(connection)
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE crm_consentevent SET inbound_text = 'yes please' WHERE id = %s", [event.pk])
+            cursor.execute("UPDATE crm_consentevent SET kind = 'opted_in' WHERE id = %s", [event.pk])
         assert services.verify_ledger(creator) == [f"entry {event.pk} was altered after it was recorded"]
         transaction.set_rollback(True)
     with transaction.atomic():
@@ -99,13 +99,13 @@ def test_the_admin_shows_the_ledger_read_only(client, event):
     assert page.status_code == 200
     assert b"STOP" in page.content
     assert b'name="_save"' not in page.content
-    assert client.post(change_url, {"inbound_text": "edited"}).status_code == 403
+    assert client.post(change_url, {"rule": "edited"}).status_code == 403
     assert client.post(reverse("admin:crm_consentevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
     assert client.get(reverse("admin:crm_consentevent_add")).status_code == 403
     listing = client.get(reverse("admin:crm_consentevent_changelist"))
     assert listing.status_code == 200
     assert b"action-select" not in listing.content
-    assert ConsentEvent.objects.get(pk=event.pk).inbound_text == "STOP"
+    assert ConsentEvent.objects.get(pk=event.pk).rule == "keyword STOP"
 
 
 PROBE = textwrap.dedent(
@@ -238,3 +238,16 @@ def test_evidence_rule_is_kept_verbatim():
     creator = CreatorFactory()
     event = services.opt_out(creator, actor=None, evidence=Evidence(rule="keyword: unsubscribe", text="Unsubscribe"))
     assert ConsentEvent.objects.get(pk=event.pk).rule == "keyword: unsubscribe"
+
+
+def test_message_bodies_live_apart_from_the_ledger_and_can_be_erased_without_breaking_it(event):
+    """Erasing a creator's words (GDPR) leaves the decision, its hash and the chain intact."""
+    from crm.models import EvidenceText
+
+    assert event.inbound_text == "STOP"
+    assert event.inbound_text_sha256 == EvidenceText.digest("STOP")
+    EvidenceText.objects.filter(creator=event.creator).delete()
+    event = ConsentEvent.objects.get(pk=event.pk)
+    assert event.inbound_text is None
+    assert event.inbound_text_sha256 == EvidenceText.digest("STOP")
+    assert services.verify_ledger(event.creator) == []
