@@ -155,6 +155,13 @@ META_GRAPH_URL = env_str("META_GRAPH_URL", "https://graph.facebook.com").rstrip(
 INSTAGRAM_GRAPH_URL = env_str("INSTAGRAM_GRAPH_URL", "https://graph.instagram.com").rstrip("/")
 X_API_URL = env_str("X_API_URL", "https://api.x.com").rstrip("/")
 TIKTOK_API_URL = env_str("TIKTOK_API_URL", "https://business-api.tiktok.com").rstrip("/")
+# Webhook secrets: deliveries are refused while the provider's secret is not set.
+META_APP_SECRET = env_str("META_APP_SECRET")
+META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN")
+X_CONSUMER_SECRET = env_str("X_CONSUMER_SECRET")
+TIKTOK_APP_SECRET = env_str("TIKTOK_APP_SECRET")
+EMAIL_WEBHOOK_SECRET = env_str("EMAIL_WEBHOOK_SECRET")
+
 # Where creators land when they click an email's unsubscribe link (this server's public address).
 PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 

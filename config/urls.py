@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from config.health import healthz
 from outreach.views import unsubscribe
+from outreach.webhooks.views import email_webhook, meta_webhook, tiktok_webhook, x_webhook
 
 admin.site.site_header = "Outreach CRM"
 admin.site.site_title = "Outreach CRM admin"
@@ -13,4 +14,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
+    path("webhooks/meta/", meta_webhook, name="webhook-meta"),
+    path("webhooks/x/", x_webhook, name="webhook-x"),
+    path("webhooks/tiktok/", tiktok_webhook, name="webhook-tiktok"),
+    path("webhooks/email/", email_webhook, name="webhook-email"),
 ]

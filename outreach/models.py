@@ -378,3 +378,78 @@ class OutreachMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_platform_display()} to {self.creator_id}: {self.get_status_display()}"
+
+
+class InboundEvent(models.Model):
+    """A verified webhook delivery, stored raw before anything else happens, once per provider id.
+
+    The receiver stores and answers at once; a task processes it. The unique (provider, event id)
+    makes a re-delivery, even a simultaneous one, a no-op.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        FAILED = "failed", "Failed"
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=255)
+    body = models.BinaryField()
+    headers = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="outreach_inbound_once")]
+
+    def __str__(self):
+        return f"{self.provider} {self.event_id}"
+
+
+class ConversationMessage(models.Model):
+    """One message in a conversation, in or out, with how a reply was classified and by whom."""
+
+    class Direction(models.TextChoices):
+        IN = "in", "From the creator"
+        OUT = "out", "From us"
+
+    class Classification(models.TextChoices):
+        UNCLASSIFIED = "", "Not classified"
+        GRANTED = "granted", "Rights granted"
+        DECLINED = "declined", "Declined"
+        OPTED_OUT = "opted_out", "Opted out"
+        REPLY = "reply", "Just a reply"
+        NEEDS_REVIEW = "needs_review", "Needs review"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    platform = models.CharField(max_length=20, choices=SenderPlatform.choices)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    platform_message_id = models.CharField(max_length=255, null=True, blank=True)
+    text = models.TextField(blank=True)
+    at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    outreach_message = models.ForeignKey(
+        OutreachMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    classification = models.CharField(max_length=20, choices=Classification.choices, blank=True, db_index=True)
+    classification_rule = models.CharField(max_length=200, blank=True)
+    classified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "platform_message_id"],
+                condition=Q(platform_message_id__isnull=False),
+                name="outreach_conversation_message_once",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_direction_display()} on {self.platform}: {self.text[:40]}"

@@ -314,3 +314,59 @@ def resume_sender(sender: SenderAccount, *, actor) -> None:
     from outreach.tasks import enqueue_sending
 
     transaction.on_commit(lambda: enqueue_sending(sender.pk))
+
+
+def send_permission_request(
+    request, *, actor, sender_account: SenderAccount, template: MessageTemplate
+) -> OutreachMessage:
+    """Ask for rights to a post through the outbox: by API inside the window, a person otherwise, or email.
+
+    The rendered text must show the approval hashtag, or the creator could not know how to agree.
+    The request becomes `requested` when the message is actually sent (by the worker or a person).
+    """
+    from crm.models import PermissionRequest
+
+    if request.status != PermissionRequest.Status.DRAFT:
+        raise ValidationError({"permission_request": f"This request was already sent; it is {request.status}."})
+    wanted = RECIPIENT_PLATFORM.get(sender_account.platform)
+    handle = (
+        SocialAccount.objects.filter(creator=request.creator, platform=wanted).values_list("handle", flat=True).first()
+        if wanted
+        else ""
+    )
+    try:
+        subject, text = render_for(
+            template,
+            request.creator,
+            platform=sender_account.platform,
+            handle=handle or "",
+            campaign=request.campaign,
+            sender=sender_account,
+            permission_request=request,
+            content=request.content,
+        )
+    except templating.RenderError as error:
+        raise ValidationError({"template": str(error)}) from None
+    if request.approval_hashtag.lower() not in text.lower():
+        raise ValidationError(
+            {"template": f"The message must show {request.approval_hashtag} so the creator knows how to agree."}
+        )
+    message, created = OutreachMessage.objects.get_or_create(
+        permission_request=request,
+        step=0,
+        defaults={
+            "campaign": request.campaign,
+            "creator": request.creator,
+            "template": template,
+            "sender_account": sender_account,
+            "platform": sender_account.platform,
+            "rendered_subject": subject,
+            "rendered_text": text,
+            "created_by": actor,
+        },
+    )
+    if created:
+        from outreach.tasks import enqueue_sending
+
+        enqueue_sending(sender_account.pk)
+    return message

@@ -60,3 +60,10 @@ def expire_permission_requests() -> int:
     from crm.services import expire_due_permissions
 
     return expire_due_permissions(unanswered_after_days=settings.PERMISSION_REQUEST_EXPIRY_DAYS)
+
+
+def process_inbound_event(event_id: int) -> int:
+    """Thread a stored webhook delivery onto its creators (idempotent: once per event)."""
+    from outreach.inbound import process_event
+
+    return process_event(event_id)

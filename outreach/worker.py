@@ -27,7 +27,7 @@ from crm import services as crm_services
 from crm.models import CampaignMember, PermissionRequest
 from outreach.channels import Outbound, Outcome, SenderConfig, SendResult, get_channel
 from outreach.channels.base import new_session
-from outreach.models import Conversation, OutreachMessage, SenderAccount, SenderPlatform
+from outreach.models import Conversation, ConversationMessage, OutreachMessage, SenderAccount, SenderPlatform
 from outreach.policy import API, BLOCKED, MANUAL, Contact, Decision, decide, gather_facts
 
 logger = logging.getLogger(__name__)
@@ -422,6 +422,28 @@ def after_sent(messages: list[OutreachMessage], now: datetime.datetime) -> None:
             ],
             ignore_conflicts=True,
         )
+    conversations = {
+        (c.creator_id, c.platform): c.pk
+        for c in Conversation.objects.filter(
+            creator_id__in={m.creator_id for m in messages}, platform__in={m.platform for m in messages}
+        ).only("id", "creator_id", "platform")
+    }
+    ConversationMessage.objects.bulk_create(
+        [
+            ConversationMessage(
+                conversation_id=conversations[(m.creator_id, m.platform)],
+                platform=m.platform,
+                direction=ConversationMessage.Direction.OUT,
+                platform_message_id=m.provider_message_id or None,
+                text=m.rendered_text,
+                at=m.sent_at or now,
+                outreach_message=m,
+            )
+            for m in messages
+            if (m.creator_id, m.platform) in conversations
+        ],
+        ignore_conflicts=True,  # an echo of the same message may have recorded it already
+    )
     for campaign_id in {message.campaign_id for message in messages if message.campaign_id}:
         update_row(
             CampaignMember,

@@ -1,0 +1,332 @@
+"""Replies coming in: store a verified delivery once, then thread each message onto its creator.
+
+Processing a message opens the messaging window the policy reads, stops the creator's sequences,
+moves campaign members to `replied`, clears manual-queue rows the platform echoes back as sent,
+and classifies the reply into a consent decision (or leaves it to a person), with the rule.
+"""
+
+import hashlib
+import json
+import logging
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from crm import services as crm_services
+from crm.models import CampaignMember, Creator, PermissionRequest, SocialAccount
+from outreach import classify
+from outreach.models import (
+    RECIPIENT_PLATFORM,
+    Conversation,
+    ConversationMessage,
+    InboundEvent,
+    OutreachMessage,
+    SenderAccount,
+)
+from outreach.services import stop_sequences
+from outreach.webhooks import InboundMessage, meta, tiktok, x
+from outreach.webhooks import email as email_hook
+
+logger = logging.getLogger(__name__)
+Status = OutreachMessage.Status
+
+
+def store_delivery(provider: str, event_id: str, body: bytes, headers: dict) -> tuple[InboundEvent, bool]:
+    """Keep a verified delivery; (event, False) when the same one was stored before (a re-delivery)."""
+    event_id = event_id or hashlib.sha256(body).hexdigest()
+    try:
+        with transaction.atomic():
+            return InboundEvent.objects.create(provider=provider, event_id=event_id, body=body, headers=headers), True
+    except IntegrityError:
+        return InboundEvent.objects.get(provider=provider, event_id=event_id), False
+
+
+def parse_event(event: InboundEvent) -> list[InboundMessage]:
+    body = bytes(event.body)
+    if event.provider == "email":
+        return [email_hook.parse(body)]
+    payload = json.loads(body)
+    parser = {"meta": meta.parse, "x": x.parse, "tiktok": tiktok.parse}[event.provider]
+    return parser(payload)
+
+
+def process_event(event_id: int) -> int:
+    """Process a stored delivery once, whoever else tries at the same time; returns messages recorded."""
+    with transaction.atomic():
+        event = InboundEvent.objects.select_for_update().filter(pk=event_id).first()
+        if event is None or event.status != InboundEvent.Status.RECEIVED:
+            return 0
+        try:
+            with transaction.atomic():
+                recorded = sum(1 for message in parse_event(event) if handle(message))
+        except Exception as error:  # keep the delivery and say why; a person or a retry takes it from here
+            logger.exception("inbound event %s could not be processed", event_id)
+            event.status, event.error = InboundEvent.Status.FAILED, f"{type(error).__name__}: {error}"[:2000]
+            event.processed_at = timezone.now()
+            event.save(update_fields=["status", "error", "processed_at"])
+            return 0
+        event.status, event.processed_at = InboundEvent.Status.PROCESSED, timezone.now()
+        event.save(update_fields=["status", "processed_at"])
+        return recorded
+
+
+def handle(message: InboundMessage) -> ConversationMessage | None:
+    if message.kind == "echo":
+        return _echo(message)
+    if message.kind == "read":
+        _read_receipt(message)
+        return None
+    return _reply(message)
+
+
+def _already_recorded(message: InboundMessage) -> bool:
+    return bool(message.message_id) and (
+        ConversationMessage.objects.filter(platform=message.platform, platform_message_id=message.message_id).exists()
+    )
+
+
+def _reply(message: InboundMessage) -> ConversationMessage | None:
+    if _already_recorded(message):
+        return None
+    creator, account = _creator_of(message)
+    conversation, _ = Conversation.objects.get_or_create(creator=creator, platform=message.platform)
+    conversation.social_account = account or conversation.social_account
+    conversation.sender_account = (
+        SenderAccount.objects.filter(platform=message.platform, account_id=message.business_id).first()
+        or conversation.sender_account
+    )
+    if not conversation.last_inbound_at or message.at > conversation.last_inbound_at:
+        conversation.last_inbound_at = message.at
+        conversation.outbound_since_inbound = 0
+    conversation.platform_conversation_id = message.conversation_id or conversation.platform_conversation_id
+    conversation.save()
+    try:
+        with transaction.atomic():
+            recorded = ConversationMessage.objects.create(
+                conversation=conversation,
+                platform=message.platform,
+                direction=ConversationMessage.Direction.IN,
+                platform_message_id=message.message_id or None,
+                text=message.text,
+                at=message.at,
+            )
+    except IntegrityError:
+        return None  # the same message, delivered in another event at the same moment
+    stop_sequences(creator)
+    CampaignMember.objects.filter(creator=creator, stage=CampaignMember.Stage.CONTACTED).update(
+        stage=CampaignMember.Stage.REPLIED, stage_changed_at=timezone.now()
+    )
+    _apply_rules(recorded, creator)
+    return recorded
+
+
+def _apply_rules(recorded: ConversationMessage, creator: Creator) -> None:
+    open_requests = list(PermissionRequest.objects.filter(creator=creator, status=PermissionRequest.Status.REQUESTED))
+    verdict = classify.classify(recorded.text, sorted({r.approval_hashtag for r in open_requests}))
+    evidence = crm_services.Evidence(
+        channel=recorded.platform,
+        message_id=recorded.platform_message_id or "",
+        text=recorded.text,
+        rule=verdict.rule,
+        occurred_at=recorded.at,
+    )
+    outcome = verdict.outcome
+    if outcome == classify.OPTED_OUT:
+        if creator.opted_out_at is None:
+            crm_services.opt_out(creator, actor=None, evidence=evidence)
+        cancel_outreach(creator, "The creator opted out.")
+    elif outcome in {classify.GRANTED, classify.DECLINED}:
+        wanted = [
+            r
+            for r in open_requests
+            if outcome == classify.DECLINED or r.approval_hashtag.lower() == verdict.hashtag.lower()
+        ]
+        if len(wanted) == 1:
+            verb = crm_services.grant_rights if outcome == classify.GRANTED else crm_services.decline_rights
+            verb(wanted[0], actor=None, evidence=evidence)
+        else:
+            outcome = classify.NEEDS_REVIEW
+            verdict = classify.Verdict(outcome, f"{len(wanted)} open requests could be meant: a person decides")
+    recorded.classification, recorded.classification_rule = outcome, verdict.rule
+    recorded.save(update_fields=["classification", "classification_rule"])
+
+
+def cancel_outreach(creator: Creator, reason: str) -> int:
+    """Nothing more goes to a creator who opted out: pending and manual messages are withdrawn."""
+    return OutreachMessage.objects.filter(creator=creator, status__in=[Status.PENDING, Status.MANUAL]).update(
+        status=Status.CANCELLED, reason=reason, updated_at=timezone.now()
+    )
+
+
+def classify_by_person(recorded: ConversationMessage, *, actor, decision: str) -> ConversationMessage:
+    """A person reads a reply and says what it means; recorded as theirs in the ledger."""
+    creator = recorded.conversation.creator
+    evidence = crm_services.Evidence(
+        channel=recorded.platform,
+        message_id=recorded.platform_message_id or "",
+        text=recorded.text,
+        occurred_at=recorded.at,
+        rule=f"classified by {actor.get_username()}",
+    )
+    with transaction.atomic():
+        if decision == classify.OPTED_OUT:
+            crm_services.opt_out(creator, actor=actor, evidence=evidence)
+            cancel_outreach(creator, f"The creator opted out (recorded by {actor.get_username()}).")
+        elif decision in {classify.GRANTED, classify.DECLINED}:
+            request = (
+                PermissionRequest.objects.filter(creator=creator, status=PermissionRequest.Status.REQUESTED)
+                .order_by("-requested_at")
+                .first()
+            )
+            if request is None:
+                from django.core.exceptions import ValidationError
+
+                raise ValidationError({"decision": "The creator has no open permission request to decide."})
+            verb = crm_services.grant_rights if decision == classify.GRANTED else crm_services.decline_rights
+            verb(request, actor=actor, evidence=evidence)
+        elif decision != ConversationMessage.Classification.REPLY:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"decision": "Choose granted, declined, opted_out or reply."})
+        recorded.classification, recorded.classified_by = decision, actor
+        recorded.classification_rule = f"classified by {actor.get_username()}"
+        recorded.save(update_fields=["classification", "classified_by", "classification_rule"])
+    return recorded
+
+
+def _creator_of(message: InboundMessage) -> tuple[Creator, SocialAccount | None]:
+    """Match the sender to a creator, learning ids as we go; a stranger becomes a new prospect."""
+    if message.platform == "email":
+        return _email_creator(message), None
+    platform = RECIPIENT_PLATFORM[message.platform]
+    account = (
+        SocialAccount.objects.select_related("creator")
+        .filter(platform=platform, platform_user_id=message.sender_id)
+        .first()
+    )
+    if account is None and message.sender_handle:
+        account = (
+            SocialAccount.objects.select_related("creator")
+            .filter(platform=platform, handle=message.sender_handle.lower(), platform_user_id__isnull=True)
+            .first()
+        )
+        if account:
+            account.platform_user_id = message.sender_id
+            account.save(update_fields=["platform_user_id", "updated_at"])
+    if account is None:
+        creator = Creator.objects.create(
+            name=message.sender_name
+            or message.sender_handle
+            or f"New {message.platform} contact {message.sender_id[-6:]}",
+            notes=f"Wrote to us first on {message.platform} (a message request).",
+        )
+        account = SocialAccount.objects.create(
+            creator=creator,
+            platform=platform,
+            handle=_placeholder_handle(platform, message),
+            platform_user_id=message.sender_id,
+        )
+        return creator, account
+    if message.platform == "x" and account.accepts_dms is not True:
+        account.accepts_dms = True  # they wrote to us: replies in this conversation are allowed
+        account.save(update_fields=["accepts_dms", "updated_at"])
+    return account.creator, account
+
+
+def _placeholder_handle(platform: str, message: InboundMessage) -> str:
+    """A valid handle for someone known only by id, until a person fills in the real one."""
+    if message.sender_handle:
+        return message.sender_handle.lower()
+    digits = re.sub(r"[^a-z0-9]", "", message.sender_id.lower())
+    if platform == "whatsapp":
+        return re.sub(r"\D", "", message.sender_id)
+    if platform == "x":
+        return ("id" + digits)[:15]
+    return ("id." + digits)[:24]
+
+
+def _email_creator(message: InboundMessage) -> Creator:
+    ours = (
+        OutreachMessage.objects.filter(provider_message_id__in=[ref.strip() for ref in message.references])
+        .select_related("creator")
+        .first()
+        if message.references
+        else None
+    )
+    if ours:
+        return ours.creator
+    creator = Creator.objects.filter(email=message.sender_id).order_by("id").first()
+    if creator:
+        return creator
+    return Creator.objects.create(
+        name=message.sender_name or message.sender_id.split("@")[0],
+        email=message.sender_id,
+        notes="Wrote to us first by email.",
+    )
+
+
+def _echo(message: InboundMessage) -> ConversationMessage | None:
+    """Our own message, reported back by the platform: never a reply; it clears the manual queue."""
+    if _already_recorded(message):
+        return None
+    platform = RECIPIENT_PLATFORM[message.platform]
+    account = (
+        SocialAccount.objects.select_related("creator")
+        .filter(platform=platform, platform_user_id=message.recipient_id)
+        .first()
+    )
+    if account is None:
+        return None
+    creator = account.creator
+    ours = OutreachMessage.objects.filter(platform=message.platform, provider_message_id=message.message_id).first()
+    if ours is None:
+        manual = (
+            OutreachMessage.objects.filter(creator=creator, platform=message.platform, status=Status.MANUAL)
+            .order_by("created_at", "id")
+            .first()
+        )
+        if manual is not None:
+            from outreach.worker import after_sent
+
+            updated = OutreachMessage.objects.filter(pk=manual.pk, status=Status.MANUAL).update(
+                status=Status.SENT,
+                sent_at=message.at,
+                provider_message_id=message.message_id,
+                reason=f"{manual.reason} Sent by a person from the app (seen in the platform's echo).".strip(),
+                updated_at=timezone.now(),
+            )
+            if updated:
+                manual.refresh_from_db()
+                after_sent([manual], message.at)
+                ours = manual
+    conversation, _ = Conversation.objects.get_or_create(creator=creator, platform=message.platform)
+    try:
+        with transaction.atomic():
+            return ConversationMessage.objects.create(
+                conversation=conversation,
+                platform=message.platform,
+                direction=ConversationMessage.Direction.OUT,
+                platform_message_id=message.message_id or None,
+                text=message.text,
+                at=message.at,
+                outreach_message=ours,
+            )
+    except IntegrityError:
+        return None
+
+
+def _read_receipt(message: InboundMessage) -> None:
+    read = ConversationMessage.objects.filter(
+        platform=message.platform, direction=ConversationMessage.Direction.OUT, read_at__isnull=True
+    )
+    if message.message_id.isdigit() and message.platform == "messenger":  # a watermark: all before it
+        from outreach.webhooks import from_millis
+
+        account = SocialAccount.objects.filter(platform="facebook", platform_user_id=message.recipient_id).first()
+        if account:
+            read.filter(conversation__creator=account.creator, at__lte=from_millis(message.message_id)).update(
+                read_at=message.at
+            )
+        return
+    read.filter(platform_message_id=message.message_id).update(read_at=message.at)
