@@ -21,6 +21,7 @@ run: install
 	mkdir -p var
 	test -s var/encryption.key || $(BIN)/python -c \
 	  "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > var/encryption.key
+	test -s var/secret.key || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret.key
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo

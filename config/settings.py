@@ -26,11 +26,19 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DJANGO_DEBUG must be off when DJANGO_ENV=production.")
 
-missing = [name for name in ("SECRET_KEY", "ALLOWED_HOSTS", "ENCRYPTION_KEYS") if PRODUCTION and not env_str(name)]
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "ALLOWED_HOSTS", "ENCRYPTION_KEYS", "PUBLIC_URL")
+missing = [name for name in REQUIRED_IN_PRODUCTION if PRODUCTION and not env_str(name)]
 if missing:
     raise ImproperlyConfigured("DJANGO_ENV=production needs these environment variables: " + ", ".join(missing) + ".")
 
-SECRET_KEY = env_str("SECRET_KEY") or "dev-only-secret-key-not-for-production-use-0123456789"
+# Outside production: a key `make run` wrote under var/ (so links signed by this server cannot be
+# forged from the source code), else a fixed development key.
+_local_secret = VAR_DIR / "secret.key"
+SECRET_KEY = (
+    env_str("SECRET_KEY")
+    or (_local_secret.read_text().strip() if _local_secret.is_file() else "")
+    or "dev-only-secret-key-not-for-production-use-0123456789"
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 

@@ -17,7 +17,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -32,6 +32,7 @@ DELIMITERS = [",", ";", "\t"]
 LANGUAGE_PATTERN = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 FOLLOWERS_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*([kKmM]?)")
 TAG_SEPARATORS = re.compile(r"[;|,]")
+MAX_FOLLOWERS = 2**63 - 1
 
 
 class ImportFileError(Exception):
@@ -121,22 +122,32 @@ def import_creators(
     batch_size = batch_size or settings.IMPORT_BATCH_SIZE
     tag_ids: dict[str, int] = {}
 
+    def attempt(rows: list[ParsedRow]) -> None:
+        """One transaction; its counts and rejections count only if it commits."""
+        partial, said = ImportResult(), []
+        with transaction.atomic():
+            _import_batch(rows, partial, said.append, owner, tag_ids)
+        for name in ("created", "updated", "rejected", "accounts_created"):
+            setattr(result, name, getattr(result, name) + getattr(partial, name))
+        for rejection in said:
+            reject(rejection)
+
     def run() -> None:
         for batch in _batches(_parsed_rows(source, layout, result, reject), batch_size):
             try:
-                with transaction.atomic():
-                    _import_batch(batch, result, reject, owner, tag_ids)
-            except IntegrityError:
-                # Someone else wrote the same handles meanwhile: redo row by row, keep what fits.
+                attempt(batch)
+            except DatabaseError:
+                # Someone else wrote the same handles meanwhile (or a value the database refuses):
+                # redo row by row, keep what fits, report the rest.
                 tag_ids.clear()
                 for row in batch:
                     try:
-                        with transaction.atomic():
-                            _import_batch([row], result, reject, owner, tag_ids)
-                    except IntegrityError as error:
+                        attempt([row])
+                    except DatabaseError as error:
                         tag_ids.clear()
                         result.rejected += 1
-                        reject(Rejection(row.line, "", "", f"conflicts with a change made at the same time: {error}"))
+                        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+                        reject(Rejection(row.line, "", "", f"the database refused it: {reason}"))
             if on_progress:
                 on_progress(len(batch))
 
@@ -224,13 +235,15 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[ParsedRow | None, list[R
         values["email"] = values["email"].lower()
         try:
             validate_email(values["email"])
+            if len(values["email"]) > 254:
+                raise ValidationError("too long")
         except ValidationError:
-            problem("email", "is not an email address")
+            problem("email", "is not an email address (at most 254 characters)")
     if values["country"]:
         values["country"] = values["country"].upper()
         if not re.fullmatch(r"[A-Z]{2}", values["country"]):
             problem("country", "use a two-letter ISO 3166 code, e.g. GB or US")
-    if values["language"] and not LANGUAGE_PATTERN.fullmatch(values["language"]):
+    if values["language"] and (len(values["language"]) > 16 or not LANGUAGE_PATTERN.fullmatch(values["language"])):
         problem("language", "use a language tag such as en or pt-BR")
     accounts = []
     for platform in Platform.values:
@@ -239,7 +252,7 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[ParsedRow | None, list[R
         followers = None
         if followers_raw:
             followers = _parse_followers(followers_raw)
-            if followers is None:
+            if followers is None or followers > MAX_FOLLOWERS:
                 problem(f"{platform}_followers", "is not a follower count (e.g. 12500 or 12.5k)")
         if not value:
             if followers_raw:
@@ -294,7 +307,7 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
             "id", "platform", "handle", "creator_id", "follower_count"
         ):
             existing_accounts[(account.platform, account.handle)] = account
-    emails = {row.values["email"] for row in batch if not row.accounts}
+    emails = {row.values["email"] for row in batch if row.values["email"]}
     creators_by_email: dict[str, list[int]] = {}
     for creator_id, email in Creator.objects.filter(email__in=emails).values_list("id", "email"):
         creators_by_email.setdefault(email, []).append(creator_id)
@@ -322,21 +335,23 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
             result.rejected += 1
             reject(Rejection(row.line, "", "", f"handles belong to different creators: {names}"))
             continue
-        if not row.accounts and len(creators_by_email.get(row.values["email"], [])) > 1:
+        email = row.values["email"]
+        if not owners and len(creators_by_email.get(email, [])) > 1:
             result.rejected += 1
-            reject(Rejection(row.line, "email", row.values["email"], "matches several creators; add a handle"))
+            reject(Rejection(row.line, "email", email, "matches several creators; add a handle they already have"))
             continue
         if owners:
             creator = next(iter(owners.values()))[0]
-        elif not row.accounts and creators_by_email.get(row.values["email"]):
-            creator = existing_creators[creators_by_email[row.values["email"]][0]]
-        elif not row.accounts and row.values["email"] in pending_emails:
-            creator = pending_emails[row.values["email"]]
+        elif creators_by_email.get(email):
+            # New handles of a creator we know by email: the same person (and their opt-out) stays one.
+            creator = existing_creators[creators_by_email[email][0]]
+        elif email and email in pending_emails:
+            creator = pending_emails[email]
         else:
             creator = Creator(status=Creator.Status.PROSPECT, owner=owner)
             new_creators.append(creator)
-            if not row.accounts:
-                pending_emails[row.values["email"]] = creator
+            if email:
+                pending_emails[email] = creator
         for column, value in row.values.items():
             if value and getattr(creator, column) != value:
                 setattr(creator, column, value)

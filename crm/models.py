@@ -87,6 +87,9 @@ class Creator(models.Model):
     erased_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="Personal data erased on request (GDPR Art. 17)."
     )
+    ledger_head = models.CharField(
+        max_length=64, blank=True, editable=False, help_text="Hash of the newest consent event: anchors the chain."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

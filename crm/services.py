@@ -135,6 +135,8 @@ def record_consent_event(
         )
         event.entry_hash = event.compute_hash()
         event.save()
+        # The head anchors the chain: removing the newest entries no longer goes unnoticed.
+        Creator.objects.filter(pk=creator.pk).update(ledger_head=event.entry_hash)
         return event
 
 
@@ -333,4 +335,7 @@ def verify_ledger(creator: Creator) -> list[str]:
         if event.compute_hash() != event.entry_hash:
             problems.append(f"entry {event.pk} was altered after it was recorded")
         previous = event.entry_hash
+    head = Creator.objects.filter(pk=creator.pk).values_list("ledger_head", flat=True).first()
+    if head != previous:
+        problems.append("the newest entries are missing: the chain ends before its recorded head")
     return problems

@@ -11,6 +11,7 @@ import logging
 import re
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, When
 from django.utils import timezone
 
 from crm import services as crm_services
@@ -281,25 +282,29 @@ def _echo(message: InboundMessage) -> ConversationMessage | None:
     creator = account.creator
     ours = OutreachMessage.objects.filter(platform=message.platform, provider_message_id=message.message_id).first()
     if ours is None:
-        manual = (
-            OutreachMessage.objects.filter(creator=creator, platform=message.platform, status=Status.MANUAL)
-            .order_by("created_at", "id")
-            .first()
-        )
-        if manual is not None:
+        # The message a person sent from the app, or one a dead worker may have sent: only a row with
+        # exactly this text is taken as the one echoed (a row in review first), never "any queued row".
+        candidates = OutreachMessage.objects.filter(
+            creator=creator,
+            platform=message.platform,
+            status__in=[Status.NEEDS_REVIEW, Status.MANUAL],
+            rendered_text=message.text,
+        ).order_by(Case(When(status=Status.NEEDS_REVIEW, then=0), default=1), "created_at", "id")
+        match = candidates.first() if message.text else None
+        if match is not None:
             from outreach.worker import after_sent
 
-            updated = OutreachMessage.objects.filter(pk=manual.pk, status=Status.MANUAL).update(
+            updated = OutreachMessage.objects.filter(pk=match.pk, status=match.status).update(
                 status=Status.SENT,
                 sent_at=message.at,
                 provider_message_id=message.message_id,
-                reason=f"{manual.reason} Sent by a person from the app (seen in the platform's echo).".strip(),
+                reason=f"{match.reason} Seen as sent in the platform's echo.".strip(),
                 updated_at=timezone.now(),
             )
             if updated:
-                manual.refresh_from_db()
-                after_sent([manual], message.at)
-                ours = manual
+                match.refresh_from_db()
+                after_sent([match], message.at)
+                ours = match
     conversation, _ = Conversation.objects.get_or_create(creator=creator, platform=message.platform)
     try:
         with transaction.atomic():

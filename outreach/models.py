@@ -273,10 +273,13 @@ class Conversation(models.Model):
 
 class OutreachMessageQuerySet(models.QuerySet):
     def due(self, now=None):
-        """Pending messages whose time has come (and whose retry wait, if any, is over)."""
+        """Pending messages whose time has come (and whose retry wait, if any, is over), unless
+        their campaign is paused or completed: pausing a campaign stops its sending."""
         now = now or timezone.now()
-        return self.filter(status=OutreachMessage.Status.PENDING, due_at__lte=now).filter(
-            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        return (
+            self.filter(status=OutreachMessage.Status.PENDING, due_at__lte=now)
+            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+            .filter(Q(campaign__isnull=True) | Q(campaign__status=Campaign.Status.ACTIVE))
         )
 
 

@@ -7,8 +7,10 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from crm.models import Campaign, CampaignMember, Creator, SocialAccount
@@ -113,8 +115,10 @@ def launch_campaign(
     nowhere, as the policy sees it now; the policy decides again when each message is due.
     With `dry_run` nothing is written.
     """
-    if campaign.status not in {Campaign.Status.ACTIVE, Campaign.Status.DRAFT} and not dry_run:
-        raise ValidationError({"campaign": f"The campaign is {campaign.get_status_display().lower()}; activate it."})
+    if campaign.status != Campaign.Status.ACTIVE and not dry_run:
+        raise ValidationError(
+            {"campaign": f"The campaign is {campaign.get_status_display().lower()}; activate it to send."}
+        )
     first = _first_template(template, sequence)
     if first.platforms and sender_account.platform not in first.platforms:
         raise ValidationError(
@@ -173,7 +177,7 @@ def _launch_chunk(chunk, campaign, actor, sender, template, sequence, dry_run, n
             platform=sender.platform,
             due_at=now,
             created_by=actor,
-            max_attempts=OutreachMessage._meta.get_field("max_attempts").default,
+            max_attempts=settings.OUTREACH_MAX_ATTEMPTS,
         )
         try:
             row.rendered_subject, row.rendered_text = render_for(
@@ -212,33 +216,44 @@ def _launch_chunk(chunk, campaign, actor, sender, template, sequence, dry_run, n
 
 def create_due_follow_ups(now: datetime.datetime | None = None) -> int:
     """Queue the next step of each sequence whose wait is over and whose creator has not replied."""
+    from outreach.models import SequenceStep
+
     now = now or timezone.now()
-    created = 0
-    sent = (
-        OutreachMessage.objects.filter(status=Status.SENT, sequence__isnull=False, campaign__isnull=False)
-        .select_related("creator", "campaign", "sender_account", "sequence")
+    next_step = SequenceStep.objects.filter(sequence=OuterRef("sequence"), position=OuterRef("step") + 1)
+    already_queued = OutreachMessage.objects.filter(
+        campaign=OuterRef("campaign"), creator=OuterRef("creator"), step=OuterRef("step") + 1
+    )
+    replied = Conversation.objects.filter(creator=OuterRef("creator"), last_inbound_at__gt=OuterRef("sent_at"))
+    candidates = (
+        OutreachMessage.objects.filter(
+            status=Status.SENT, sequence__isnull=False, campaign__status=Campaign.Status.ACTIVE
+        )
+        .filter(Exists(next_step))
+        .exclude(Exists(already_queued))
+        .exclude(Exists(replied))  # the creator answered somewhere: a person takes it from here
+        .select_related("creator", "campaign", "sender_account")
         .order_by("id")
     )
-    for message in sent.iterator(chunk_size=500):
-        step = message.sequence.steps.select_related("template").filter(position=message.step + 1).first()
-        if step is None or message.sent_at + datetime.timedelta(days=step.delay_days) > now:
-            continue
-        if Conversation.objects.filter(creator_id=message.creator_id, last_inbound_at__gt=message.sent_at).exists():
-            continue  # the creator answered somewhere: a person takes it from here
-        if OutreachMessage.objects.filter(
-            campaign_id=message.campaign_id, creator_id=message.creator_id, step=step.position
-        ).exists():
+    steps: dict[tuple[int, int], SequenceStep] = {}
+    created = 0
+    for message in candidates.iterator(chunk_size=500):
+        key = (message.sequence_id, message.step + 1)
+        if key not in steps:
+            steps[key] = SequenceStep.objects.select_related("template").get(sequence_id=key[0], position=key[1])
+        step = steps[key]
+        if message.sent_at + datetime.timedelta(days=step.delay_days) > now:
             continue
         follow_up = OutreachMessage(
             campaign=message.campaign,
             creator=message.creator,
-            sequence=message.sequence,
+            sequence_id=message.sequence_id,
             step=step.position,
             template=step.template,
             sender_account=message.sender_account,
             platform=message.platform,
             due_at=now,
             created_by=message.created_by,
+            max_attempts=settings.OUTREACH_MAX_ATTEMPTS,
         )
         handle = (
             SocialAccount.objects.filter(creator=message.creator, platform=RECIPIENT_PLATFORM.get(message.platform, ""))

@@ -34,7 +34,7 @@ def send_due_messages(sender_id: int) -> dict:
 
 def dispatch_due_messages() -> int:
     """Every minute: one sending task per account that has due messages (retries, follow-ups)."""
-    sender_ids = set(OutreachMessage.objects.due().values_list("sender_account_id", flat=True).distinct())
+    sender_ids = set(OutreachMessage.objects.due().order_by().values_list("sender_account_id", flat=True).distinct())
     for sender in SenderAccount.objects.filter(pk__in=sender_ids):
         if sender.is_sending():
             async_task("outreach.tasks.send_due_messages", sender.pk, task_name=f"send-{sender.pk}")

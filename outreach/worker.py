@@ -10,11 +10,13 @@ A row still `sending` after its lease is never resent: `reap_stale_leases` moves
 `needs_review`. Retries are counted by our own `attempts`, not by the queue.
 """
 
+import contextlib
 import datetime
 import logging
 import random
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -24,7 +26,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from crm import services as crm_services
-from crm.models import CampaignMember, PermissionRequest
+from crm.models import CampaignMember, Creator
+from outreach import crypto
 from outreach.channels import Outbound, Outcome, SenderConfig, SendResult, get_channel
 from outreach.channels.base import new_session
 from outreach.models import Conversation, ConversationMessage, OutreachMessage, SenderAccount, SenderPlatform
@@ -116,6 +119,7 @@ def claim_due(sender: SenderAccount, *, limit: int, now: datetime.datetime) -> l
             claim_token=token,
             claimed_at=now,
             lease_expires_at=lease,
+            send_started_at=None,
             attempts=F("attempts") + 1,
             updated_at=now,
         )
@@ -130,7 +134,7 @@ class Plus(int):
     """`column = column + n` in `update_row`."""
 
 
-def update_row(model, values: dict, **where) -> int:
+def update_row(model, values: dict, *, extra_condition: str = "", **where) -> int:
     """One UPDATE with the ORM's value conversion but not its query building.
 
     The send loop runs a few of these per message; there the ORM's Python overhead per `update()`
@@ -151,6 +155,8 @@ def update_row(model, values: dict, **where) -> int:
         choices = list(value) if isinstance(value, list | tuple | set) else [value]
         conditions.append(f"{quote(field.column)} IN ({', '.join(['%s'] * len(choices))})")
         params.extend(field.get_db_prep_value(choice, connection) for choice in choices)
+    if extra_condition:  # a constant written in this module, never user input
+        conditions.append(extra_condition)
     # Only quoted column and table names from the model go into the text; every value is a parameter.
     sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"  # noqa: S608
     with connection.cursor() as cursor:
@@ -159,27 +165,29 @@ def update_row(model, values: dict, **where) -> int:
 
 
 def _finish(message: OutreachMessage, **fields) -> bool:
-    """Record an outcome only if this claim still owns the row (even after its lease ran out)."""
+    """Record an outcome only if this claim still owns the row. A row already handed to a person
+    (`needs_review`, lease expired) may still learn a final outcome, but never goes back to pending."""
     fields.setdefault("lease_expires_at", None)
     fields["updated_at"] = timezone.now()
-    updated = update_row(
-        OutreachMessage,
-        fields,
-        id=message.pk,
-        claim_token=message.claim_token,
-        status=[Status.SENDING, Status.NEEDS_REVIEW],
-    )
+    allowed = [Status.SENDING] if fields.get("status") == Status.PENDING else [Status.SENDING, Status.NEEDS_REVIEW]
+    updated = update_row(OutreachMessage, fields, id=message.pk, claim_token=message.claim_token, status=allowed)
     for name, value in fields.items():
         setattr(message, name, value)
     return bool(updated)
 
 
 def _mark_started(message: OutreachMessage) -> bool:
-    """Commit that the platform is about to be called, so a crash after this point is never resent."""
+    """Commit that the platform is about to be called, so a crash after this point is never resent.
+
+    Refused when the creator opted out since the batch was claimed (a STOP that just came in)."""
     return bool(
         update_row(
             OutreachMessage,
             {"send_started_at": timezone.now()},
+            extra_condition=(
+                "NOT EXISTS (SELECT 1 FROM crm_creator WHERE crm_creator.id = creator_id"
+                " AND crm_creator.opted_out_at IS NOT NULL)"
+            ),
             id=message.pk,
             claim_token=message.claim_token,
             status=Status.SENDING,
@@ -203,7 +211,8 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
     """Send this account's due messages until none are left, its limits stop it, or time runs out."""
     budget = budget_seconds if budget_seconds is not None else settings.OUTREACH_TASK_BUDGET_SECONDS
     batch = batch or settings.OUTREACH_CLAIM_BATCH
-    deadline = time.monotonic() + budget
+    # A claim must never outlive its lease, or the reaper would take rows that are still being sent.
+    deadline = time.monotonic() + min(budget, settings.OUTREACH_LEASE_SECONDS - 60)
     report = SendReport()
     session = new_session(SenderAccount.objects.get(pk=sender_id).base_url)
     try:
@@ -212,11 +221,16 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
             sender = SenderAccount.objects.get(pk=sender_id)
             if not sender.is_sending(now) or (sender.rate_limited_until and sender.rate_limited_until > now):
                 break
+            try:
+                config = sender_config(sender)  # before claiming: a token we cannot read must not strand rows
+            except crypto.SecretUnreadable as error:
+                open_breaker(sender, f"The access token cannot be decrypted: {error}", now)
+                break
             claimed = claim_due(sender, limit=batch, now=now)
             if not claimed:
                 break
             report.claimed += len(claimed)
-            stopped = _deliver(sender, claimed, session, deadline, report)
+            stopped = _deliver(sender, config, claimed, session, deadline, report)
             if stopped:
                 break
             if time.monotonic() >= deadline:
@@ -227,9 +241,9 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
     return report
 
 
-def _deliver(sender, claimed, session, deadline, report) -> bool:
+def _deliver(sender, config, claimed, session, deadline, report) -> bool:
     """Send a claimed batch; True when the account must stop (rate limit, broken auth, breaker)."""
-    channel = get_channel(sender_config(sender), session)
+    channel = get_channel(config, session)
     facts = gather_facts(claimed, timezone.now())
     sent: list[OutreachMessage] = []
     try:
@@ -239,30 +253,50 @@ def _deliver(sender, claimed, session, deadline, report) -> bool:
 
 
 def _deliver_each(sender, claimed, facts, channel, deadline, report, sent) -> bool:
+    per_second = sender.limits()[0]
+    interval = 1 / per_second if per_second else 0
+    last_send = 0.0
     for index, (message, message_facts) in enumerate(zip(claimed, facts, strict=True)):
         if time.monotonic() >= deadline:
             release(claimed[index:])
             return False
-        decision = decide(message_facts)
-        if decision.mode == BLOCKED:
-            _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason=decision.reason)
-            report.count(Status.BLOCKED)
-            continue
-        if decision.mode == MANUAL:
-            _finish(message, status=Status.MANUAL, delivery_mode=MANUAL, reason=decision.reason)
-            report.count(Status.MANUAL)
-            continue
-        if not _mark_started(message):
-            continue  # the claim was lost (reaped after a very long pause): someone else decides
-        result = channel.send(_outbound(sender, message, decision))
-        stop = _record(sender, message, decision, result, report)
-        if result.sent:
-            sent.append(message)
-            message_facts.recent_contacts.append(Contact(message.campaign_id, message.created_by_id, timezone.now()))
-        if stop:
+        try:
+            last_send = _deliver_one(sender, message, message_facts, channel, report, sent, interval, last_send)
+        except Exception:
+            release(claimed[index + 1 :])  # the rest were never tried: back to the queue
+            raise
+        if last_send is None:
             release(claimed[index + 1 :])
             return True
     return False
+
+
+def _deliver_one(sender, message, message_facts, channel, report, sent, interval, last_send) -> float | None:
+    """Decide and send one claimed message; the time it was sent, or None when the account must stop."""
+    decision = decide(message_facts)
+    if decision.mode == BLOCKED:
+        _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason=decision.reason)
+        report.count(Status.BLOCKED)
+        return last_send
+    if decision.mode == MANUAL:
+        _finish(message, status=Status.MANUAL, delivery_mode=MANUAL, reason=decision.reason)
+        report.count(Status.MANUAL)
+        return last_send
+    wait = last_send + interval - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)  # the platform's per-second limit for this account
+    if not _mark_started(message):
+        if Creator.objects.filter(pk=message.creator_id, opted_out_at__isnull=False).exists():
+            _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason="The creator opted out.")
+            report.count(Status.BLOCKED)
+        return last_send  # else the claim was lost (reaped after a very long pause)
+    last_send = time.monotonic()
+    result = channel.send(_outbound(sender, message, decision))
+    stop = _record(sender, message, decision, result, report)
+    if result.sent:
+        sent.append(message)
+        message_facts.recent_contacts.append(Contact(message.campaign_id, message.created_by_id, timezone.now()))
+    return None if stop else last_send
 
 
 def _outbound(sender: SenderAccount, message: OutreachMessage, decision: Decision) -> Outbound:
@@ -287,18 +321,22 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
     error = {"error_code": str(result.error_code)[:64], "error_message": result.error_message[:2000]}
     outcome = result.outcome
     if outcome == Outcome.SENT:
-        # Only the outcome here; the conversation and stage are updated once per batch (`_deliver`).
-        _finish(
-            message,
-            status=Status.SENT,
-            delivery_mode=API,
-            reason=decision.reason,
-            recipient_id=decision.recipient_id,
-            provider_message_id=result.provider_message_id[:255],
-            sent_at=now,
-            error_code="",
-            error_message="",
-        )
+        # Only the outcome (and, for a permission request, its move to `requested`) is written now;
+        # conversations and stages are updated once per batch (`_deliver`).
+        with transaction.atomic():
+            _finish(
+                message,
+                status=Status.SENT,
+                delivery_mode=API,
+                reason=decision.reason,
+                recipient_id=decision.recipient_id,
+                provider_message_id=result.provider_message_id[:255],
+                sent_at=now,
+                error_code="",
+                error_message="",
+            )
+            if message.permission_request_id:
+                _mark_request_sent(message, now)
         report.count(Status.SENT)
         if sender.consecutive_failures or sender.breaker_state == SenderAccount.Breaker.OPEN:
             SenderAccount.objects.filter(pk=sender.pk).update(
@@ -396,13 +434,15 @@ def after_sent(messages: list[OutreachMessage], now: datetime.datetime) -> None:
     if not messages:
         return
     for platform in {message.platform for message in messages}:
-        creator_ids = {message.creator_id for message in messages if message.platform == platform}
-        update_row(
-            Conversation,
-            {"last_outbound_at": now, "outbound_since_inbound": Plus(1)},
-            creator=creator_ids,
-            platform=platform,
-        )
+        sent_to = Counter(message.creator_id for message in messages if message.platform == platform)
+        creator_ids = set(sent_to)
+        for count in set(sent_to.values()):  # count every message, even two to one creator in a batch
+            update_row(
+                Conversation,
+                {"last_outbound_at": now, "outbound_since_inbound": Plus(count)},
+                creator={creator for creator, n in sent_to.items() if n == count},
+                platform=platform,
+            )
         known = set(
             Conversation.objects.filter(creator_id__in=creator_ids, platform=platform).values_list(
                 "creator_id", flat=True
@@ -453,10 +493,17 @@ def after_sent(messages: list[OutreachMessage], now: datetime.datetime) -> None:
             stage=CampaignMember.Stage.PROSPECT,
         )
     for message in messages:
-        if message.permission_request_id and message.permission_request.status == PermissionRequest.Status.DRAFT:
-            crm_services.mark_permission_requested(
-                message.permission_request, request_text=message.rendered_text, sent_at=message.sent_at or now
-            )
+        if message.permission_request_id:
+            _mark_request_sent(message, message.sent_at or now)
+
+
+def _mark_request_sent(message: OutreachMessage, sent_at) -> None:
+    """The permission request this message carried is now `requested`, with the exact text sent."""
+    # Already marked when the same message is seen twice (its echo, or the batch bookkeeping).
+    with contextlib.suppress(crm_services.TransitionNotAllowed):
+        crm_services.mark_permission_requested(
+            message.permission_request, request_text=message.rendered_text, sent_at=sent_at
+        )
 
 
 def reap_stale_leases(now: datetime.datetime | None = None) -> int:

@@ -42,6 +42,7 @@ def test_the_command_refuses_production_without_force():
         "SECRET_KEY": "a" * 60,
         "ALLOWED_HOSTS": "crm.example.com",
         "ENCRYPTION_KEYS": "Kx1v8n3Y4dQh4Y7mJjfzq3E2p0T2X5a8b9c0d1e2f3g=",
+        "PUBLIC_URL": "https://crm.example.com",
     }
     result = run_manage("seed_demo", env=env)
     assert result.returncode == 1

@@ -236,3 +236,34 @@ def test_the_command_refuses_a_wrong_file_with_a_clear_message_and_no_traceback(
     missing = run_manage("import_creators", str(tmp_path / "nope.csv"), env=env)
     assert missing.returncode == 1
     assert "Cannot read" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_new_handles_of_a_creator_known_by_email_join_them_and_keep_their_opt_out():
+    from django.utils import timezone
+
+    run("name,email,instagram\nJane,jane@example.com,jane.one\n")
+    Creator.objects.update(opted_out_at=timezone.now())
+    result = run("name,email,tiktok\nJane,JANE@example.com,jane.two\n")
+    assert (result.created, result.updated) == (0, 1)
+    creator = Creator.objects.get()
+    assert set(creator.accounts.values_list("handle", flat=True)) == {"jane.one", "jane.two"}
+    assert creator.opted_out_at is not None
+    assert not Creator.objects.contactable().exists()
+
+
+def test_values_longer_than_their_columns_are_rejected_by_line():
+    long_email = "a" * 64 + "@" + ".".join(["b" * 60] * 4) + ".com"
+    text = (
+        "name,email,instagram,instagram_followers,language\n"
+        f"Long Mail,{long_email},long.mail,,\n"
+        "Huge,,huge.count,99999999999999999999,\n"
+        "Tongue,,tongue,,en-aaaaaaaa-bbbbbbbb\n"
+        "Fine,,fine,,\n"
+    )
+    result = run(text)
+    assert {(r.line, r.column) for r in result.rejections} == {
+        (2, "email"),
+        (3, "instagram_followers"),
+        (4, "language"),
+    }
+    assert list(Creator.objects.values_list("name", flat=True)) == ["Fine"]

@@ -251,3 +251,16 @@ def test_message_bodies_live_apart_from_the_ledger_and_can_be_erased_without_bre
     assert event.inbound_text is None
     assert event.inbound_text_sha256 == EvidenceText.digest("STOP")
     assert services.verify_ledger(event.creator) == []
+
+
+def test_removing_the_newest_entries_past_the_trigger_is_detected(event):
+    creator = event.creator
+    last = ConsentEventFactory(creator=creator, kind=ConsentEvent.Kind.OPTED_IN, text="start again")
+    with transaction.atomic():
+        ledger_guard.remove(connection)
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM crm_consentevent WHERE id = %s", [last.pk])
+        assert services.verify_ledger(creator) == [
+            "the newest entries are missing: the chain ends before its recorded head"
+        ]
+        transaction.set_rollback(True)

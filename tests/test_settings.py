@@ -14,6 +14,7 @@ PRODUCTION = {
     "SECRET_KEY": "x" * 20 + "A-long-random-production-secret-key-0123456789",
     "ALLOWED_HOSTS": "crm.example.com",
     "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "PUBLIC_URL": "https://crm.example.com",
 }
 
 
@@ -23,9 +24,9 @@ def without(*names):
     return env
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "ENCRYPTION_KEYS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS", "ENCRYPTION_KEYS", "PUBLIC_URL"])
 def test_production_refuses_to_start_without_each_required_variable(missing, monkeypatch):
-    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "ENCRYPTION_KEYS"):
+    for name in ("SECRET_KEY", "ALLOWED_HOSTS", "ENCRYPTION_KEYS", "PUBLIC_URL"):
         monkeypatch.delenv(name, raising=False)
     result = run_manage("check", env={**without(missing), missing: ""})
     assert result.returncode != 0

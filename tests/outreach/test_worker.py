@@ -215,3 +215,37 @@ def test_the_accounts_limits_cap_what_is_claimed(sender, campaign):
     now = timezone.now()
     assert len(worker.claim_due(sender, limit=10, now=now)) == 2
     assert worker.claim_due(sender, limit=10, now=now) == []
+
+
+def test_a_paused_campaign_sends_nothing_until_it_is_active_again(fake_meta, sender, campaign, alice):
+    member_who_wrote(campaign, fake_meta, "9301")
+    launch(campaign, sender, alice)
+    campaign.status = "paused"
+    campaign.save()
+    assert worker.send_due(sender.pk).claimed == 0
+    campaign.status = "active"
+    campaign.save()
+    assert worker.send_due(sender.pk).outcomes == {"sent": 1}
+
+
+def test_a_creator_who_opts_out_after_the_claim_is_not_messaged(fake_meta, sender, campaign, alice):
+    from crm import services as crm_services
+
+    member = member_who_wrote(campaign, fake_meta, "9302")
+    launch(campaign, sender, alice)
+    claimed = worker.claim_due(sender, limit=10, now=timezone.now())
+    crm_services.opt_out(member.creator, actor=None, evidence=crm_services.Evidence(rule="keyword STOP", text="STOP"))
+    [message] = claimed
+    assert worker._mark_started(message) is False
+    assert fake_meta.sent_count(IG_ACCOUNT) == 0
+
+
+def test_a_late_retry_never_takes_a_row_back_from_review(sender, campaign):
+    member = CampaignMemberFactory(campaign=campaign)
+    message = OutreachMessage.objects.create(
+        campaign=campaign, creator=member.creator, sender_account=sender, platform="instagram", rendered_text="hi"
+    )
+    [claimed] = worker.claim_due(sender, limit=1, now=timezone.now())
+    OutreachMessage.objects.filter(pk=message.pk).update(status=Status.NEEDS_REVIEW)  # reaped meanwhile
+    assert worker._finish(claimed, status=Status.PENDING) is False
+    assert worker._finish(claimed, status=Status.SENT) is True  # a final outcome may still be learned

@@ -114,18 +114,18 @@ def test_the_same_delivery_twice_is_processed_once(client, django_capture_on_com
 def test_an_echo_clears_the_manual_queue_and_is_never_a_reply(client, django_capture_on_commit_callbacks):
     account = SocialAccountFactory(platform="instagram", platform_user_id="982340000000001")
     sender = SenderAccountFactory(platform="instagram")
+    campaign = CampaignMemberFactory(creator=account.creator).campaign
+    common = {"campaign": campaign, "creator": account.creator, "sender_account": sender, "platform": "instagram"}
+    other = OutreachMessage.objects.create(
+        step=1, rendered_text="Something else", status="manual", delivery_mode="manual", **common
+    )
     queued = OutreachMessage.objects.create(
-        campaign=CampaignMemberFactory(creator=account.creator).campaign,
-        creator=account.creator,
-        sender_account=sender,
-        platform="instagram",
-        rendered_text="Thanks Maya!",
-        status="manual",
-        delivery_mode="manual",
+        rendered_text="Thanks Maya! Sending details now.", status="manual", delivery_mode="manual", **common
     )
     deliver(client, django_capture_on_commit_callbacks, post_meta, fixture("meta/instagram_echo.json"))
     queued.refresh_from_db()
-    assert queued.status == "sent"
+    other.refresh_from_db()
+    assert (queued.status, other.status) == ("sent", "manual")  # only the row with the echoed text
     assert queued.provider_message_id == "aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOjE3ODQxNDAwMDAwMDAwMDAy"
     message = ConversationMessage.objects.get()
     assert (message.direction, message.classification) == ("out", "")

@@ -22,7 +22,7 @@ class Command(BaseCommand):
         if reap:
             self.stdout.write(f"{reap_stale_leases()} stale message(s) moved to needs_review.")
         sender_ids = sender or sorted(
-            set(OutreachMessage.objects.due().values_list("sender_account_id", flat=True).distinct())
+            set(OutreachMessage.objects.due().order_by().values_list("sender_account_id", flat=True).distinct())
         )
         for sender_id in sender_ids:
             if not SenderAccount.objects.filter(pk=sender_id).exists():
