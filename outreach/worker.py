@@ -51,8 +51,15 @@ class SendReport:
     outcomes: dict[str, int] = field(default_factory=dict)
     more_due: bool = False
 
-    def count(self, status: str) -> None:
-        self.outcomes[status] = self.outcomes.get(status, 0) + 1
+    def count(self, status: str, n: int = 1) -> None:
+        self.outcomes[status] = self.outcomes.get(status, 0) + n
+
+    def add(self, later: "SendReport") -> None:
+        """Fold a later run into this one."""
+        self.claimed += later.claimed
+        for status, n in later.outcomes.items():
+            self.count(status, n)
+        self.more_due = later.more_due
 
 
 def sender_config(sender: SenderAccount) -> SenderConfig:
@@ -109,7 +116,7 @@ def claim_due(sender: SenderAccount, *, limit: int, now: datetime.datetime) -> l
             return []
         due = OutreachMessage.objects.due(now).filter(sender_account=sender).order_by("due_at", "id")
         if connection.vendor == "postgresql":
-            ids = list(due.select_for_update(skip_locked=True).values_list("id", flat=True)[:capacity])
+            ids = list(due.select_for_update(skip_locked=True, of=("self",)).values_list("id", flat=True)[:capacity])
         else:
             ids = list(due.values_list("id", flat=True)[:capacity])
         if not ids:
@@ -212,7 +219,7 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
     budget = budget_seconds if budget_seconds is not None else settings.OUTREACH_TASK_BUDGET_SECONDS
     batch = batch or settings.OUTREACH_CLAIM_BATCH
     # A claim must never outlive its lease, or the reaper would take rows that are still being sent.
-    deadline = time.monotonic() + min(budget, settings.OUTREACH_LEASE_SECONDS - 60)
+    deadline = time.monotonic() + min(budget, settings.OUTREACH_LEASE_SECONDS * 0.8)
     report = SendReport()
     session = new_session(SenderAccount.objects.get(pk=sender_id).base_url)
     try:
