@@ -3,6 +3,7 @@ from django.urls import path
 from django.views.generic import RedirectView
 
 from config.health import healthz
+from crm.views import campaign_decisions_csv, permission_proof_json, permission_proof_page
 from outreach.views import unsubscribe
 from outreach.webhooks.views import email_webhook, meta_webhook, tiktok_webhook, x_webhook
 
@@ -14,6 +15,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
+    path("permission-requests/<int:pk>/proof.json", permission_proof_json, name="permission-proof-json"),
+    path("permission-requests/<int:pk>/proof/", permission_proof_page, name="permission-proof"),
+    path("campaigns/<int:pk>/decisions.csv", campaign_decisions_csv, name="campaign-decisions-csv"),
     path("webhooks/meta/", meta_webhook, name="webhook-meta"),
     path("webhooks/x/", x_webhook, name="webhook-x"),
     path("webhooks/tiktok/", tiktok_webhook, name="webhook-tiktok"),

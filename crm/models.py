@@ -87,6 +87,9 @@ class Creator(models.Model):
     erased_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="Personal data erased on request (GDPR Art. 17)."
     )
+    erased_handle_hashes = models.JSONField(
+        default=list, blank=True, editable=False, help_text="SHA-256 of 'platform:handle' of each erased account."
+    )
     ledger_head = models.CharField(
         max_length=64, blank=True, editable=False, help_text="Hash of the newest consent event: anchors the chain."
     )

@@ -7,6 +7,7 @@ these; none of them decides on its own.
 """
 
 import datetime
+import hashlib
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -339,3 +340,95 @@ def verify_ledger(creator: Creator) -> list[str]:
     if head != previous:
         problems.append("the newest entries are missing: the chain ends before its recorded head")
     return problems
+
+
+# --- Proof, expiry alerts, erasure ------------------------------------------------------------
+
+
+def permission_proof(request: PermissionRequest) -> dict:
+    """Everything a lawyer asks about a permission: who asked what and when, under which terms, the
+    exact answer with its platform id and time, who or what recorded it, scope and expiry, and
+    whether the ledger that holds it is intact."""
+    events = []
+    for event in request.consent_events.select_related("recorded_by").order_by("id"):
+        events.append(
+            {
+                "kind": event.kind,
+                "occurred_at": event.occurred_at.isoformat(),
+                "recorded_at": event.recorded_at.isoformat(),
+                "recorded_by": event.recorded_by_label,
+                "rule": event.rule,
+                "channel": event.channel,
+                "platform_message_id": event.inbound_message_id,
+                "creator_text": event.inbound_text,
+                "creator_text_sha256": event.inbound_text_sha256,
+                "our_text_sha256": event.outbound_text_sha256,
+                "terms_sha256": event.terms_sha256,
+                "scope": event.scope,
+                "entry_hash": event.entry_hash,
+                "previous_hash": event.previous_hash,
+            }
+        )
+    creator = request.creator
+    return {
+        "permission_request": request.pk,
+        "status": request.status,
+        "content_url": request.content.url,
+        "creator": {"id": creator.pk, "name": creator.name, "erased": creator.erased_at is not None},
+        "asked_by": request.created_by.get_username() if request.created_by else None,
+        "asked_at": request.requested_at.isoformat() if request.requested_at else None,
+        "asked_with_text": request.request_text,
+        "terms": {
+            "url": request.terms_url,
+            "version": request.terms_version,
+            "sha256": request.terms_sha256,
+            "text": request.terms_text,
+        },
+        "approval_hashtag": request.approval_hashtag,
+        "scope": request.scope,
+        "decided_at": request.decided_at.isoformat() if request.decided_at else None,
+        "rights_expire_at": request.rights_expire_at.isoformat() if request.rights_expire_at else None,
+        "ledger": events,
+        "ledger_intact": verify_ledger(creator) == [],
+    }
+
+
+def rights_expiring(*, within_days: int = 14, now: datetime.datetime | None = None):
+    """Granted rights that end within the coming days: the alert list for people and other tools."""
+    now = now or timezone.now()
+    return (
+        PermissionRequest.objects.filter(
+            status=Status.GRANTED,
+            rights_expire_at__gt=now,
+            rights_expire_at__lte=now + datetime.timedelta(days=within_days),
+        )
+        .select_related("creator", "content", "campaign")
+        .order_by("rights_expire_at")
+    )
+
+
+def erase_creator_personal_data(creator: Creator, *, actor) -> Creator:
+    """GDPR erasure of the CRM's part: the person and their words go; the proof of decisions stays.
+
+    Their name, email, notes, tags, accounts and every message body kept as evidence are removed;
+    the ledger keeps kind, time, scope, platform message ids and the hashes (of texts and of each
+    handle, kept on the creator), so a decision can still be shown to have been made.
+    """
+    with transaction.atomic():
+        creator = Creator.objects.select_for_update().get(pk=creator.pk)
+        if creator.erased_at:
+            return creator
+        handles = sorted(
+            hashlib.sha256(f"{platform}:{handle}".encode()).hexdigest()
+            for platform, handle in creator.accounts.values_list("platform", "handle")
+        )
+        EvidenceText.objects.filter(creator=creator).delete()
+        creator.accounts.all().delete()
+        creator.tags.clear()
+        creator.name = f"Erased creator {creator.pk}"
+        creator.email = ""
+        creator.notes = f"Erased on request by {actor.get_username() if actor else 'the system'}."
+        creator.erased_handle_hashes = handles
+        creator.erased_at = timezone.now()
+        creator.save()
+        return creator

@@ -385,3 +385,22 @@ def send_permission_request(
 
         enqueue_sending(sender_account.pk)
     return message
+
+
+def erase_creator(creator: Creator, *, actor) -> Creator:
+    """The right to erasure, everywhere: the CRM's personal data, and the bodies of every message to
+    and from the creator; decisions stay provable through the ledger's hashes and ids."""
+    from crm import services as crm_services
+    from outreach.models import ConversationMessage
+
+    with transaction.atomic():
+        creator = crm_services.erase_creator_personal_data(creator, actor=actor)
+        OutreachMessage.objects.filter(creator=creator, status__in=[Status.PENDING, Status.MANUAL]).update(
+            status=Status.CANCELLED, reason="The creator's data was erased.", updated_at=timezone.now()
+        )
+        OutreachMessage.objects.filter(creator=creator).update(
+            rendered_text="[erased]", rendered_subject="", recipient_id="", updated_at=timezone.now()
+        )
+        ConversationMessage.objects.filter(conversation__creator=creator).update(text="")
+        Conversation.objects.filter(creator=creator).update(social_account=None, platform_conversation_id="")
+    return creator
