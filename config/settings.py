@@ -90,7 +90,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "config.urls"
+ROOT_URLCONF = env_str("DJANGO_ROOT_URLCONF", "config.urls")  # the webhook benchmark adds a bare view
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
