@@ -6,6 +6,7 @@ Development needs nothing set: SQLite under var/, debug off unless DJANGO_DEBUG=
 
 import base64
 import hashlib
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -16,6 +17,15 @@ from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR") or BASE_DIR / "var")
+
+# The demo (`make run`) keeps its sandbox secrets in var/demo.env; real environment variables win,
+# and production never reads it.
+_demo_env = VAR_DIR / "demo.env"
+if env_str("DJANGO_ENV", "development").lower() != "production" and _demo_env.is_file():
+    for _line in _demo_env.read_text().splitlines():
+        _name, _, _value = _line.partition("=")
+        if _name.strip() and not _name.startswith("#"):
+            os.environ.setdefault(_name.strip(), _value.strip())
 
 ENVIRONMENT = env_str("DJANGO_ENV", "development").lower()
 if ENVIRONMENT not in {"development", "production"}:

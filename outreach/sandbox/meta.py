@@ -79,6 +79,12 @@ class FakeMeta(FakePlatform):
         super().__init__(**kwargs)
         self.reset(now)
         self.route("POST", r"/(?P<version>v\d+\.\d+)/(?P<object_id>[^/]+)/messages", self._handle_send)
+        # The demo's remote control: a creator "writes" (the platform opens the window).
+        self.route("POST", r"/_sandbox/(?P<account>[^/]+)/users/(?P<user>[^/]+)/wrote", self._handle_user_wrote)
+
+    def _handle_user_wrote(self, received, match) -> Reply:
+        self.user_wrote(match["account"], match["user"])
+        return Reply(200, {"window_open": True})
 
     def reset(self, now: Callable[[], float] | None = None) -> None:
         """Forget every account, user, scripted answer and message, so one running server can serve many
