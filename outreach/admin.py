@@ -8,6 +8,9 @@ from crm.admin import ModelAdmin
 from outreach import services
 from outreach.models import (
     Conversation,
+    ConversationMessage,
+    FollowUpTask,
+    InboundEvent,
     MessageTemplate,
     OutreachMessage,
     SenderAccount,
@@ -65,6 +68,8 @@ class SenderAccountForm(forms.ModelForm):
             "breaker_reason",
             "breaker_until",
             "rate_limited_until",
+            "auto_reply_template",
+            "auto_reply_every_hours",
             "owner",
         ]
 
@@ -143,3 +148,45 @@ class OutreachMessageAdmin(ModelAdmin):
             except ValidationError as error:
                 self.message_user(request, f"{message}: {'; '.join(error.messages)}", messages.WARNING)
         self.message_user(request, f"{done} message(s) updated.", messages.SUCCESS)
+
+
+@admin.register(InboundEvent)
+class InboundEventAdmin(ModelAdmin):
+    """Raw webhook deliveries, kept as received: read only."""
+
+    list_display = ["provider", "event_id", "status", "received_at", "processed_at"]
+    list_filter = ["provider", "status"]
+    search_fields = ["event_id", "error"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConversationMessage)
+class ConversationMessageAdmin(ModelAdmin):
+    list_display = ["conversation", "direction", "text", "at", "classification", "classified_by"]
+    list_filter = ["platform", "direction", "classification"]
+    search_fields = ["text", "platform_message_id", "conversation__creator__name"]
+    list_select_related = ["conversation__creator", "classified_by"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(FollowUpTask)
+class FollowUpTaskAdmin(ModelAdmin):
+    list_display = ["reason", "creator", "assignee", "due_at", "done_at"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter)]
+    search_fields = ["creator__name", "reason"]
+    autocomplete_fields = ["creator", "assignee"]
+    raw_id_fields = ["conversation"]
+    list_select_related = ["creator", "assignee"]

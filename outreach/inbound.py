@@ -5,13 +5,15 @@ moves campaign members to `replied`, clears manual-queue rows the platform echoe
 and classifies the reply into a consent decision (or leaves it to a person), with the rule.
 """
 
+import datetime
 import hashlib
 import json
 import logging
 import re
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, When
+from django.db.models import Case, Q, When
 from django.utils import timezone
 
 from crm import services as crm_services
@@ -21,6 +23,7 @@ from outreach.models import (
     RECIPIENT_PLATFORM,
     Conversation,
     ConversationMessage,
+    FollowUpTask,
     InboundEvent,
     OutreachMessage,
     SenderAccount,
@@ -119,7 +122,56 @@ def _reply(message: InboundMessage) -> ConversationMessage | None:
         stage=CampaignMember.Stage.REPLIED, stage_changed_at=timezone.now()
     )
     _apply_rules(recorded, creator)
+    if recorded.classification != classify.OPTED_OUT:
+        acknowledge_automatically(conversation, creator, recorded)
     return recorded
+
+
+def acknowledge_automatically(conversation: Conversation, creator: Creator, recorded: ConversationMessage) -> None:
+    """The account's automatic first answer, at most once per conversation and period, marked as
+    automatic, and always with a follow-up task for a person."""
+    sender = conversation.sender_account
+    if sender is None or sender.auto_reply_template_id is None or creator.opted_out_at:
+        return
+    now = timezone.now()
+    since = now - datetime.timedelta(hours=sender.auto_reply_every_hours)
+    claimed = (
+        Conversation.objects.filter(pk=conversation.pk)
+        .filter(Q(last_auto_reply_at__isnull=True) | Q(last_auto_reply_at__lt=since))
+        .update(last_auto_reply_at=now)
+    )
+    if not claimed:
+        return  # answered automatically recently (or by a simultaneous delivery)
+    from outreach.services import render_for
+    from outreach.tasks import enqueue_sending
+    from outreach.templating import RenderError
+
+    handle = conversation.social_account.handle if conversation.social_account else ""
+    try:
+        _, text = render_for(
+            sender.auto_reply_template, creator, platform=sender.platform, handle=handle, sender=sender
+        )
+    except RenderError as error:
+        logger.warning("automatic reply to creator %s not rendered: %s", creator.pk, error)
+        text = ""
+    if text:
+        OutreachMessage.objects.create(
+            dedupe_key=f"auto-reply:{conversation.pk}:{now.isoformat()}"[:100],
+            creator=creator,
+            sender_account=sender,
+            platform=sender.platform,
+            template=sender.auto_reply_template,
+            rendered_text=f"{settings.AUTO_REPLY_PREFIX} {text}".strip(),
+            reason="Automatic reply to a creator who wrote first.",
+        )
+        enqueue_sending(sender.pk)
+    FollowUpTask.objects.create(
+        creator=creator,
+        conversation=conversation,
+        assignee=creator.owner or sender.owner,
+        reason="The creator wrote and got an automatic reply: answer them personally.",
+        due_at=now + datetime.timedelta(hours=settings.AUTO_REPLY_FOLLOW_UP_HOURS),
+    )
 
 
 def _apply_rules(recorded: ConversationMessage, creator: Creator) -> None:

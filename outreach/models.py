@@ -194,6 +194,17 @@ class SenderAccount(models.Model):
     breaker_until = models.DateTimeField(null=True, blank=True, help_text="Empty while open: a person must resume.")
     consecutive_failures = models.PositiveIntegerField(default=0)
     rate_limited_until = models.DateTimeField(null=True, blank=True)
+    auto_reply_template = models.ForeignKey(
+        MessageTemplate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Sent automatically to a creator who writes first, inside the window; a person follows up.",
+    )
+    auto_reply_every_hours = models.PositiveIntegerField(
+        default=24, help_text="At most one automatic reply per conversation in this many hours."
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sender_accounts"
     )
@@ -259,6 +270,7 @@ class Conversation(models.Model):
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     last_outbound_at = models.DateTimeField(null=True, blank=True)
     outbound_since_inbound = models.PositiveIntegerField(default=0, help_text="TikTok allows 10 per window.")
+    last_auto_reply_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -456,3 +468,23 @@ class ConversationMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_direction_display()} on {self.platform}: {self.text[:40]}"
+
+
+class FollowUpTask(models.Model):
+    """Work for a person: every automatic reply creates one, so no creator is left with only a bot."""
+
+    creator = models.ForeignKey(Creator, on_delete=models.CASCADE, related_name="follow_up_tasks")
+    conversation = models.ForeignKey(Conversation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_up_tasks"
+    )
+    reason = models.CharField(max_length=300)
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["done_at", "due_at", "id"]
+
+    def __str__(self):
+        return f"{self.reason} ({self.creator})"

@@ -80,3 +80,34 @@ def test_the_admin_can_create_a_campaign_and_reports_bad_fields(staff_client):
     assert b"A campaign cannot end before it starts." in page.content
     assert not Campaign.objects.filter(name="Autumn").exists()
     assert ConsentEvent.objects.exists()
+
+
+OUTREACH_MODELS = [
+    "messagetemplate", "sequence", "senderaccount", "conversation", "outreachmessage", "inboundevent",
+    "conversationmessage", "followuptask",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("model", OUTREACH_MODELS)
+def test_each_outreach_admin_list_loads(staff_client, model, django_assert_max_num_queries):
+    from outreach.demo import setup_demo
+
+    setup_demo({"meta": "http://127.0.0.1:1", "x": "http://127.0.0.1:1", "tiktok": "http://127.0.0.1:1", "smtp": ""})
+    with django_assert_max_num_queries(20):
+        assert staff_client.get(reverse(f"admin:outreach_{model}_changelist")).status_code == 200
+
+
+def test_a_sender_token_is_written_once_and_never_shown(staff_client):
+    from outreach.models import SenderAccount
+
+    page = staff_client.post(
+        reverse("admin:outreach_senderaccount_add"),
+        {"name": "Acme IG", "platform": "instagram", "variant": "instagram_login", "account_id": "1784",
+         "new_access_token": "IGAA-very-secret", "api_version": "v25.0", "breaker_state": "closed",
+         "auto_reply_every_hours": "24"},
+    )  # fmt: skip
+    assert page.status_code == 302, page.content.decode()[:2000]
+    sender = SenderAccount.objects.get(name="Acme IG")
+    assert sender.access_token == "IGAA-very-secret"
+    change = staff_client.get(reverse("admin:outreach_senderaccount_change", args=[sender.pk]))
+    assert b"IGAA-very-secret" not in change.content

@@ -100,7 +100,7 @@ def test_a_worker_killed_mid_send_sends_nothing_twice_and_leaves_nothing_stuck(f
     statuses = Counter(OutreachMessage.objects.values_list("status", flat=True))
     assert set(statuses) <= {"sent", "needs_review"}, statuses
     assert statuses["sent"] + statuses["needs_review"] == 60
-    assert 1 <= statuses["needs_review"] <= 1  # only the message in flight when it died; the rest of its claim was sent
+    assert statuses["needs_review"] <= 1  # at most the message in flight when it died; the rest went out once
     sent_recipients = {
         f"ig{pk}" for pk in OutreachMessage.objects.filter(status="sent").values_list("creator_id", flat=True)
     }

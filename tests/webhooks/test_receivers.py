@@ -254,3 +254,40 @@ def test_a_broken_payload_is_kept_and_marked_failed_with_the_reason(client):
     event.refresh_from_db()
     assert event.status == "failed"
     assert "Unknown Meta object 'newsletter'" in event.error
+
+
+def test_an_automatic_reply_goes_once_per_period_marked_and_with_a_task_for_a_person(
+    client, django_capture_on_commit_callbacks, alice
+):
+    from outreach.models import FollowUpTask
+    from tests.outreach.factories import MessageTemplateFactory
+
+    sender = SenderAccountFactory(
+        platform="instagram",
+        account_id="17841400000000001",
+        owner=alice,
+        auto_reply_template=MessageTemplateFactory(body="Thanks for writing! We will get back to you within a day."),
+    )
+    deliver(client, django_capture_on_commit_callbacks, post_meta, fixture("meta/instagram_message.json"))
+    reply = OutreachMessage.objects.get(sender_account=sender)
+    assert reply.rendered_text == "[Automatic reply] Thanks for writing! We will get back to you within a day."
+    assert reply.dedupe_key.startswith("auto-reply:")
+    task = FollowUpTask.objects.get()
+    assert (task.assignee, task.done_at) == (alice, None)
+    assert "answer them personally" in task.reason
+
+    second = json.loads(fixture("meta/instagram_message.json"))
+    second["entry"][0]["messaging"][0]["message"]["mid"] = "another-mid"
+    deliver(client, django_capture_on_commit_callbacks, post_meta, json.dumps(second).encode())
+    assert OutreachMessage.objects.filter(sender_account=sender).count() == 1  # once per 24 h
+    assert FollowUpTask.objects.count() == 1
+
+
+def test_no_automatic_reply_to_a_creator_who_says_stop(client, django_capture_on_commit_callbacks):
+    from tests.outreach.factories import MessageTemplateFactory
+
+    SenderAccountFactory(
+        platform="messenger", variant="", account_id="104000000000001", auto_reply_template=MessageTemplateFactory()
+    )
+    deliver(client, django_capture_on_commit_callbacks, post_meta, fixture("meta/messenger_message.json"))
+    assert not OutreachMessage.objects.exists()
