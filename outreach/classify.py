@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 GRANTED = "granted"
 DECLINED = "declined"
+REVOKED = "revoked"
 OPTED_OUT = "opted_out"
 NEEDS_REVIEW = "needs_review"
 
@@ -32,6 +33,14 @@ DECLINE_PHRASES = re.compile(
 )
 
 
+# Withdrawing rights already given.
+REVOKE_PHRASES = re.compile(
+    r"\b(stop using|(please )?(remove|delete|take down) (my|the) (photo|picture|post|video|reel|content)"
+    r"|i (withdraw|revoke)|(withdraw|revoke) (my )?(permission|consent|rights)|no longer (ok|okay|allowed))\b",
+    re.I,
+)
+
+
 @dataclass(frozen=True)
 class Verdict:
     outcome: str
@@ -44,8 +53,9 @@ def hashtag_pattern(hashtag: str) -> re.Pattern:
     return re.compile(r"(?<![\w#])" + re.escape(hashtag) + r"(?!\w)", re.I)
 
 
-def classify(text: str, open_hashtags: list[str]) -> Verdict:
-    """Decide from the reply's own words and the hashtags of the creator's open requests."""
+def classify(text: str, open_hashtags: list[str], *, has_granted: bool = False) -> Verdict:
+    """Decide from the reply's own words, the hashtags of the creator's open requests, and whether
+    they have granted rights they could now withdraw."""
     words = (text or "").strip()
     if OPT_OUT_WORDS.match(words):
         return Verdict(OPTED_OUT, f"opt-out keyword {words.strip().upper()!r}")
@@ -60,4 +70,7 @@ def classify(text: str, open_hashtags: list[str]) -> Verdict:
         return Verdict(NEEDS_REVIEW, "the hashtag came with words that may refuse, or several hashtags matched")
     if declines and open_hashtags:
         return Verdict(DECLINED, f"refusal {declines.group(0).strip().lower()!r} to an open request")
+    withdrawal = REVOKE_PHRASES.search(words)
+    if withdrawal and has_granted and not open_hashtags:
+        return Verdict(REVOKED, f"withdrawal {withdrawal.group(0).lower()!r} of granted rights")
     return Verdict(NEEDS_REVIEW, "no rule applies: a person decides")

@@ -12,6 +12,7 @@ import logging
 import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, When
 from django.utils import timezone
@@ -176,7 +177,10 @@ def acknowledge_automatically(conversation: Conversation, creator: Creator, reco
 
 def _apply_rules(recorded: ConversationMessage, creator: Creator) -> None:
     open_requests = list(PermissionRequest.objects.filter(creator=creator, status=PermissionRequest.Status.REQUESTED))
-    verdict = classify.classify(recorded.text, sorted({r.approval_hashtag for r in open_requests}))
+    granted = list(PermissionRequest.objects.filter(creator=creator, status=PermissionRequest.Status.GRANTED))
+    verdict = classify.classify(
+        recorded.text, sorted({r.approval_hashtag for r in open_requests}), has_granted=bool(granted)
+    )
     evidence = crm_services.Evidence(
         channel=recorded.platform,
         message_id=recorded.platform_message_id or "",
@@ -189,6 +193,12 @@ def _apply_rules(recorded: ConversationMessage, creator: Creator) -> None:
         if creator.opted_out_at is None:
             crm_services.opt_out(creator, actor=None, evidence=evidence)
         cancel_outreach(creator, "The creator opted out.")
+    elif outcome == classify.REVOKED:
+        if len(granted) == 1:
+            crm_services.revoke_rights(granted[0], actor=None, evidence=evidence)
+        else:
+            outcome = classify.NEEDS_REVIEW
+            verdict = classify.Verdict(outcome, f"{len(granted)} granted requests could be meant: a person decides")
     elif outcome in {classify.GRANTED, classify.DECLINED}:
         wanted = [
             r
@@ -212,8 +222,11 @@ def cancel_outreach(creator: Creator, reason: str) -> int:
     )
 
 
-def classify_by_person(recorded: ConversationMessage, *, actor, decision: str) -> ConversationMessage:
-    """A person reads a reply and says what it means; recorded as theirs in the ledger."""
+def classify_by_person(
+    recorded: ConversationMessage, *, actor, decision: str, request: PermissionRequest | None = None
+) -> ConversationMessage:
+    """A person reads a reply and says what it means (for which request, when there are several);
+    recorded as theirs in the ledger."""
     creator = recorded.conversation.creator
     evidence = crm_services.Evidence(
         channel=recorded.platform,
@@ -226,22 +239,27 @@ def classify_by_person(recorded: ConversationMessage, *, actor, decision: str) -
         if decision == classify.OPTED_OUT:
             crm_services.opt_out(creator, actor=actor, evidence=evidence)
             cancel_outreach(creator, f"The creator opted out (recorded by {actor.get_username()}).")
-        elif decision in {classify.GRANTED, classify.DECLINED}:
-            request = (
-                PermissionRequest.objects.filter(creator=creator, status=PermissionRequest.Status.REQUESTED)
+        elif decision in {classify.GRANTED, classify.DECLINED, classify.REVOKED}:
+            wanted_status = (
+                PermissionRequest.Status.GRANTED
+                if decision == classify.REVOKED
+                else (PermissionRequest.Status.REQUESTED)
+            )
+            request = request or (
+                PermissionRequest.objects.filter(creator=creator, status=wanted_status)
                 .order_by("-requested_at")
                 .first()
             )
             if request is None:
-                from django.core.exceptions import ValidationError
-
-                raise ValidationError({"decision": "The creator has no open permission request to decide."})
-            verb = crm_services.grant_rights if decision == classify.GRANTED else crm_services.decline_rights
+                raise ValidationError({"decision": f"The creator has no {wanted_status} permission request."})
+            verb = {
+                classify.GRANTED: crm_services.grant_rights,
+                classify.DECLINED: crm_services.decline_rights,
+                classify.REVOKED: crm_services.revoke_rights,
+            }[decision]
             verb(request, actor=actor, evidence=evidence)
         elif decision != ConversationMessage.Classification.REPLY:
-            from django.core.exceptions import ValidationError
-
-            raise ValidationError({"decision": "Choose granted, declined, opted_out or reply."})
+            raise ValidationError({"decision": "Choose granted, declined, revoked, opted_out or reply."})
         recorded.classification, recorded.classified_by = decision, actor
         recorded.classification_rule = f"classified by {actor.get_username()}"
         recorded.save(update_fields=["classification", "classified_by", "classification_rule"])

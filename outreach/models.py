@@ -435,6 +435,7 @@ class ConversationMessage(models.Model):
         UNCLASSIFIED = "", "Not classified"
         GRANTED = "granted", "Rights granted"
         DECLINED = "declined", "Declined"
+        REVOKED = "revoked", "Rights withdrawn"
         OPTED_OUT = "opted_out", "Opted out"
         REPLY = "reply", "Just a reply"
         NEEDS_REVIEW = "needs_review", "Needs review"

@@ -56,3 +56,11 @@ def test_a_refusal_without_an_open_request_is_for_a_person():
 @pytest.mark.parametrize("text", ["Sounds great, what is the budget?", "Stop by our booth!", "no way, I love it!"])
 def test_anything_else_needs_review(text):
     assert classify(text, TAGS).outcome == NEEDS_REVIEW
+
+
+@pytest.mark.parametrize("text", ["Please stop using my photo", "remove my post please", "I withdraw my permission"])
+def test_withdrawal_of_granted_rights_revokes(text):
+    from outreach.classify import REVOKED
+
+    assert classify(text, [], has_granted=True).outcome == REVOKED
+    assert classify(text, [], has_granted=False).outcome == NEEDS_REVIEW

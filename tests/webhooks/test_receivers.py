@@ -291,3 +291,18 @@ def test_no_automatic_reply_to_a_creator_who_says_stop(client, django_capture_on
     )
     deliver(client, django_capture_on_commit_callbacks, post_meta, fixture("meta/messenger_message.json"))
     assert not OutreachMessage.objects.exists()
+
+
+def test_a_creator_withdrawing_granted_rights_revokes_them(client, django_capture_on_commit_callbacks, alice):
+    from crm import services as crm_services
+
+    account = SocialAccountFactory(platform="instagram", platform_user_id="982340000000001")
+    request = PermissionRequestFactory(content__creator=account.creator, requested=True)
+    crm_services.grant_rights(request, actor=alice, evidence=crm_services.Evidence(text="#YesAcme"))
+    payload = json.loads(fixture("meta/instagram_message.json"))
+    payload["entry"][0]["messaging"][0]["message"]["text"] = "Please stop using my photo, thanks"
+    deliver(client, django_capture_on_commit_callbacks, post_meta, json.dumps(payload).encode())
+    request.refresh_from_db()
+    assert request.status == PermissionRequest.Status.REVOKED
+    event = request.consent_events.latest("id")
+    assert (event.kind, event.rule) == ("rights_revoked", "withdrawal 'stop using' of granted rights")
