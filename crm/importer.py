@@ -17,7 +17,7 @@ from typing import BinaryIO
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -361,7 +361,7 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
             pending_handles.setdefault((platform, handle), creator)
         plans.append((row, creator))
 
-    Creator.objects.bulk_create(new_creators)
+    insert_rows(Creator, new_creators)
     if changed:
         now = timezone.now()
         for creator in changed.values():
@@ -387,7 +387,7 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
                     recounted[account.pk] = account
         for tag_id in _tag_ids(row.tags, tag_ids):
             links.add((creator.pk, tag_id))
-    SocialAccount.objects.bulk_create(new_accounts.values())
+    insert_rows(SocialAccount, list(new_accounts.values()))
     if recounted:
         SocialAccount.objects.bulk_update(list(recounted.values()), ["follower_count"])
     Through = Creator.tags.through
@@ -397,6 +397,40 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
     result.created += len(new_creators)
     result.updated += len({creator.pk for _, creator in plans} - {creator.pk for creator in new_creators})
     result.accounts_created += len(new_accounts)
+
+
+def insert_rows(model, objects: list) -> None:
+    """Insert new rows; on PostgreSQL with COPY (ids taken from the table's sequence first), which
+    is several times faster than INSERT for the import's thousands of rows per batch."""
+    if not objects:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects)
+        return
+    from psycopg.types.json import Jsonb
+
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = list(meta.concrete_fields)
+    json_fields = {field.attname for field in fields if isinstance(field, models.JSONField)}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objects)],
+        )
+        for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+            obj.pk = pk
+        columns = ", ".join(quote(field.column) for field in fields)
+        with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objects:
+                obj._prepare_related_fields_for_save(operation_name="insert_rows")
+                # Plain values (str, int, datetime, None) go to psycopg as they are; JSON is wrapped.
+                row = [field.pre_save(obj, True) for field in fields]
+                for position, field in enumerate(fields):
+                    if field.attname in json_fields:
+                        row[position] = Jsonb(row[position])
+                copy.write_row(row)
+    for obj in objects:
+        obj._state.adding, obj._state.db = False, connection.alias
 
 
 def _tag_ids(names: list[str], cache: dict[str, int]) -> list[int]:
