@@ -23,6 +23,22 @@ class ModelAdmin(admin.ModelAdmin):
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
 
 
+class ReadOnlyModelAdmin(ModelAdmin):
+    """For records that are evidence or history: searchable and readable, never written from here."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class SocialAccountInline(admin.TabularInline):
     model = SocialAccount
     extra = 0
@@ -148,28 +164,16 @@ class PermissionRequestAdmin(ModelAdmin):
 
 
 @admin.register(EvidenceText)
-class EvidenceTextAdmin(ModelAdmin):
+class EvidenceTextAdmin(ReadOnlyModelAdmin):
     """Evidence bodies: readable, never edited here (erasure goes through the service)."""
 
     list_display = ["sha256", "creator", "created_at"]
     search_fields = ["sha256", "creator__name"]
     list_select_related = ["creator"]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ConsentEvent)
-class ConsentEventAdmin(ModelAdmin):
+class ConsentEventAdmin(ReadOnlyModelAdmin):
     """The ledger: searchable and readable, never added to, changed or deleted from here."""
 
     list_display = ["kind", "creator", "permission_request", "occurred_at", "recorded_by_label", "rule"]
@@ -179,16 +183,7 @@ class ConsentEventAdmin(ModelAdmin):
     date_hierarchy = "recorded_at"
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields] + ["inbound_text", "outbound_text"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+        return [*super().get_readonly_fields(request, obj), "inbound_text", "outbound_text"]
 
     def get_actions(self, request):
         return {}

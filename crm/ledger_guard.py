@@ -4,6 +4,8 @@ The ORM refuses updates and deletes too, but a lawyer will ask whether anyone co
 record: with these triggers, not without first dropping a trigger, which needs the schema owner.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 TABLE = "crm_consentevent"
 MESSAGE = "consent ledger is append-only"
 
@@ -55,7 +57,7 @@ def _statements(vendor: str, install: bool) -> list[str]:
         return POSTGRES_INSTALL if install else POSTGRES_REMOVE
     if vendor == "sqlite":
         return SQLITE_INSTALL if install else SQLITE_REMOVE
-    raise NotImplementedError(f"No append-only guard for the {vendor} database; use PostgreSQL or SQLite.")
+    raise ImproperlyConfigured(f"No append-only guard for the {vendor} database; use PostgreSQL or SQLite.")
 
 
 def install(connection) -> None:

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import models
 
-from crm.admin import ModelAdmin
+from crm.admin import ModelAdmin, ReadOnlyModelAdmin
 from outreach import services
 from outreach.models import (
     Conversation,
@@ -151,21 +151,12 @@ class OutreachMessageAdmin(ModelAdmin):
 
 
 @admin.register(InboundEvent)
-class InboundEventAdmin(ModelAdmin):
+class InboundEventAdmin(ReadOnlyModelAdmin):
     """Raw webhook deliveries, kept as received: read only."""
 
     list_display = ["provider", "event_id", "status", "received_at", "processed_at"]
     list_filter = ["provider", "status"]
     search_fields = ["event_id", "error"]
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ConversationMessage)
