@@ -64,7 +64,8 @@ def process_event(event_id: int) -> int:
             return 0
         try:
             with transaction.atomic():
-                recorded = sum(1 for message in parse_event(event) if handle(message))
+                recorded = [found for found in map(handle, parse_event(event)) if found]
+                ConversationMessage.objects.filter(pk__in=[m.pk for m in recorded]).update(inbound_event=event)
         except Exception as error:  # keep the delivery and say why; a person or a retry takes it from here
             logger.exception("inbound event %s could not be processed", event_id)
             event.status, event.error = InboundEvent.Status.FAILED, f"{type(error).__name__}: {error}"[:2000]
@@ -73,7 +74,7 @@ def process_event(event_id: int) -> int:
             return 0
         event.status, event.processed_at = InboundEvent.Status.PROCESSED, timezone.now()
         event.save(update_fields=["status", "processed_at"])
-        return recorded
+        return len(recorded)
 
 
 def handle(message: InboundMessage) -> ConversationMessage | None:

@@ -450,6 +450,9 @@ class ConversationMessage(models.Model):
     outreach_message = models.ForeignKey(
         OutreachMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    inbound_event = models.ForeignKey(
+        "InboundEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
     classification = models.CharField(max_length=20, choices=Classification.choices, blank=True, db_index=True)
     classification_rule = models.CharField(max_length=200, blank=True)
     classified_by = models.ForeignKey(

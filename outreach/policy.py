@@ -197,12 +197,16 @@ def gather_facts(messages: list[OutreachMessage], now: datetime.datetime) -> lis
     }
     horizon = now - datetime.timedelta(days=max(settings.OUTREACH_COOLDOWN_DAYS, 7))
     contacts: dict[int, list[Contact]] = {}
-    for creator_id, campaign_id, created_by_id, sent_at in (
-        OutreachMessage.objects.filter(creator_id__in=creator_ids, sent_at__gte=horizon)
-        .filter(Q(status=OutreachMessage.Status.SENT))
-        .values_list("creator_id", "campaign_id", "created_by_id", "sent_at")
+    # Sent messages, and those another worker is sending right now, count as contacts.
+    for creator_id, campaign_id, created_by_id, sent_at, started_at in (
+        OutreachMessage.objects.filter(creator_id__in=creator_ids)
+        .filter(
+            Q(status=OutreachMessage.Status.SENT, sent_at__gte=horizon)
+            | Q(status=OutreachMessage.Status.SENDING, send_started_at__gte=horizon)
+        )
+        .values_list("creator_id", "campaign_id", "created_by_id", "sent_at", "send_started_at")
     ):
-        contacts.setdefault(creator_id, []).append(Contact(campaign_id, created_by_id, sent_at))
+        contacts.setdefault(creator_id, []).append(Contact(campaign_id, created_by_id, sent_at or started_at))
     facts = []
     for message in messages:
         wanted_platform = RECIPIENT_PLATFORM.get(message.platform)

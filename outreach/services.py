@@ -391,7 +391,7 @@ def erase_creator(creator: Creator, *, actor) -> Creator:
     """The right to erasure, everywhere: the CRM's personal data, and the bodies of every message to
     and from the creator; decisions stay provable through the ledger's hashes and ids."""
     from crm import services as crm_services
-    from outreach.models import ConversationMessage
+    from outreach.models import ConversationMessage, InboundEvent
 
     with transaction.atomic():
         creator = crm_services.erase_creator_personal_data(creator, actor=actor)
@@ -401,6 +401,8 @@ def erase_creator(creator: Creator, *, actor) -> Creator:
         OutreachMessage.objects.filter(creator=creator).update(
             rendered_text="[erased]", rendered_subject="", recipient_id="", updated_at=timezone.now()
         )
+        # The raw webhook deliveries that carried their messages go too (kept: that they arrived).
+        InboundEvent.objects.filter(messages__conversation__creator=creator).update(body=b"", headers={})
         ConversationMessage.objects.filter(conversation__creator=creator).update(text="")
         Conversation.objects.filter(creator=creator).update(social_account=None, platform_conversation_id="")
     return creator

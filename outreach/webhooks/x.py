@@ -34,7 +34,7 @@ def parse(payload: dict) -> list[InboundMessage]:
         events = inner.get("direct_message_events", []) if isinstance(inner, dict) else []
         users = inner.get("users", {}) if isinstance(inner, dict) else {}
         if data.get("event_type") == "dm.read":
-            return []
+            return _reads(owner, inner)
         return [m for m in (_event(owner, event, users) for event in events) if m]
     if "for_user_id" in payload:  # Account Activity API
         owner = str(payload["for_user_id"])
@@ -67,3 +67,16 @@ def _event(owner: str, event: dict, users: dict) -> InboundMessage | None:
         sender_name=user.get("name", ""),
         sender_handle=user.get("screen_name", ""),
     )
+
+
+def _reads(owner: str, payload: dict) -> list[InboundMessage]:
+    """`dm.read`: the creator read our messages up to `last_read_event_id` (a read receipt)."""
+    reads = payload.get("dm_events") or payload.get("direct_message_mark_read_events") or [payload]
+    messages = []
+    for read in reads:
+        reader = str(read.get("sender_id") or read.get("participant_id") or "")
+        last = str(read.get("last_read_event_id") or read.get("event_id") or "")
+        if last:
+            at = from_millis(read.get("created_timestamp") or 0)
+            messages.append(InboundMessage("x", owner, reader, last, at, kind="read", recipient_id=reader))
+    return messages

@@ -157,3 +157,21 @@ def test_ten_thousand_members_launch_in_under_ten_seconds(alice):
     assert OutreachMessage.objects.filter(campaign=campaign).count() == 10_000
     assert elapsed < 10, f"{elapsed:.1f} s"
     print(f"launch of 10,000 members: {elapsed:.2f} s")
+
+
+def test_a_message_another_worker_is_sending_counts_for_the_cooldown(alice, email_sender):
+    from django.utils import timezone
+
+    first, second = CampaignFactory(owner=alice), CampaignFactory(owner=alice)
+    creator = CreatorFactory(email="maya@example.com")
+    CampaignMemberFactory(campaign=first, creator=creator)
+    CampaignMemberFactory(campaign=second, creator=creator)
+    OutreachMessage.objects.create(
+        campaign=first, creator=creator, sender_account=email_sender, platform="email", rendered_text="hi",
+        status="sending", send_started_at=timezone.now(),
+    )  # fmt: skip
+    summary = services.launch_campaign(
+        second, actor=alice, sender_account=email_sender, template=MessageTemplateFactory(), dry_run=True
+    )
+    [(mode, reason)] = summary.by_reason
+    assert mode == "blocked" and reason.startswith("Contacted by another campaign")

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from django_q.conf import Conf
 
 from crm.models import Creator, PermissionRequest, SocialAccount
@@ -306,3 +307,40 @@ def test_a_creator_withdrawing_granted_rights_revokes_them(client, django_captur
     assert request.status == PermissionRequest.Status.REVOKED
     event = request.consent_events.latest("id")
     assert (event.kind, event.rule) == ("rights_revoked", "withdrawal 'stop using' of granted rights")
+
+
+def test_erasure_also_empties_the_raw_deliveries_that_carried_their_messages(
+    client, django_capture_on_commit_callbacks, alice
+):
+    from outreach import services as outreach_services
+
+    deliver(client, django_capture_on_commit_callbacks, post_meta, fixture("meta/instagram_message.json"))
+    creator = ConversationMessage.objects.get().conversation.creator
+    assert bytes(InboundEvent.objects.get().body)
+    outreach_services.erase_creator(creator, actor=alice)
+    event = InboundEvent.objects.get()
+    assert (bytes(event.body), event.status) == (b"", "processed")
+    assert ConversationMessage.objects.get().text == ""
+
+
+def test_x_read_events_mark_our_message_read(client, django_capture_on_commit_callbacks):
+    account = SocialAccountFactory(platform="x", handle="ninacosta", platform_user_id="2244994945")
+    conversation = Conversation.objects.create(creator=account.creator, platform="x")
+    ours = ConversationMessage.objects.create(
+        conversation=conversation, platform="x", direction="out", platform_message_id="1862000000000000009",
+        text="Hi Nina", at=timezone.now(),
+    )  # fmt: skip
+    body = json.dumps(
+        {
+            "data": {
+                "event_uuid": "read-1",
+                "filter": {"user_id": "1500000000000000001"},
+                "event_type": "dm.read",
+                "payload": {"sender_id": "2244994945", "last_read_event_id": "1862000000000000009",
+                            "created_timestamp": "1764151300000"},
+            }
+        }
+    ).encode()  # fmt: skip
+    assert deliver(client, django_capture_on_commit_callbacks, post_x, body).status_code == 200
+    ours.refresh_from_db()
+    assert ours.read_at is not None
