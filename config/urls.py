@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
 from crm.views import campaign_decisions_csv, permission_proof_json, permission_proof_page
@@ -14,6 +15,9 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("crm.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     path("permission-requests/<int:pk>/proof.json", permission_proof_json, name="permission-proof-json"),
     path("permission-requests/<int:pk>/proof/", permission_proof_page, name="permission-proof"),

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.db import models
 
 from crm.models import (
+    AccessRole,
+    ApiToken,
     Campaign,
     CampaignMember,
     ConsentEvent,
@@ -195,3 +197,32 @@ class ConsentEventAdmin(ReadOnlyModelAdmin):
     @admin.display(description="What we asked")
     def outbound_text(self, event):
         return event.outbound_text if event.outbound_text is not None else "(erased on request)"
+
+
+@admin.register(AccessRole)
+class AccessRoleAdmin(ModelAdmin):
+    list_display = ["user", "role"]
+    list_filter = ["role"]
+    search_fields = ["user__username"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyModelAdmin):
+    """Tokens are created with `createapitoken` (the key is shown once); here they are listed and revoked."""
+
+    list_display = ["name", "prefix", "user", "created_at", "expires_at", "revoked_at", "last_used_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "user__username"]
+    actions = ["revoke"]
+
+    def get_actions(self, request):
+        return {"revoke": self.get_action("revoke")}
+
+    @admin.action(description="Revoke (stops working at once)")
+    def revoke(self, request, queryset):
+        from crm.services import revoke_api_token
+
+        for token in queryset:
+            revoke_api_token(token)
+        self.message_user(request, f"{queryset.count()} token(s) revoked.")

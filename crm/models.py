@@ -525,3 +525,62 @@ class EvidenceText(models.Model):
     @staticmethod
     def digest(text: str) -> str:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin: everything"
+    MANAGER = "manager", "Manager: works on their campaigns"
+    VIEWER = "viewer", "Viewer: reads only"
+
+
+class AccessRole(models.Model):
+    """What a person (or an integration's user) may do; superusers are admins whatever this says."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_role")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MANAGER)
+
+    def __str__(self):
+        return f"{self.user} ({self.role})"
+
+
+def role_of(user) -> str:
+    if not user or not user.is_authenticated:
+        return ""
+    if user.is_superuser:
+        return Role.ADMIN
+    access = getattr(user, "access_role", None)
+    return access.role if access else Role.MANAGER
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self):
+        now = timezone.now()
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiToken(models.Model):
+    """A key other tools send as `Authorization: Token <key>`; only its SHA-256 is stored, so the
+    key is shown once, at creation, and a database leak does not leak working keys."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, db_index=True, help_text="The key's first characters, to recognise it.")
+    key_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def digest(key: str) -> str:
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()

@@ -15,12 +15,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import (
+    AccessRole,
+    ApiToken,
     Campaign,
     ConsentEvent,
     Content,
     Creator,
     EvidenceText,
     PermissionRequest,
+    Role,
     UsageChannel,
     normalize_hashtag,
 )
@@ -432,3 +435,24 @@ def erase_creator_personal_data(creator: Creator, *, actor) -> Creator:
         creator.erased_at = timezone.now()
         creator.save()
         return creator
+
+
+def create_api_token(user, *, name: str, role: str | None = None, expires_at=None) -> tuple[ApiToken, str]:
+    """A new API key for a user, with their role set if given; returns (token, key). The key is not
+    stored and cannot be shown again."""
+    import secrets
+
+    if role is not None:
+        if role not in Role.values:
+            raise ValidationError({"role": f"Choose one of {', '.join(Role.values)}."})
+        AccessRole.objects.update_or_create(user=user, defaults={"role": role})
+    key = "crm_" + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name or "API token", prefix=key[:12], key_sha256=ApiToken.digest(key), expires_at=expires_at
+    )
+    return token, key
+
+
+def revoke_api_token(token) -> None:
+    """The key stops working at once; the record stays for the audit trail."""
+    type(token).objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
