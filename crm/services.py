@@ -456,3 +456,55 @@ def create_api_token(user, *, name: str, role: str | None = None, expires_at=Non
 def revoke_api_token(token) -> None:
     """The key stops working at once; the record stays for the audit trail."""
     type(token).objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+class InvalidInput(ValueError):
+    """Errors by field (nested for lists, e.g. one entry per account) for the caller to show."""
+
+    def __init__(self, errors: dict):
+        super().__init__(str(errors))
+        self.errors = errors
+
+
+def create_creator(*, actor, name: str, accounts: list[dict], tags: list[str] | None = None, **fields) -> Creator:
+    """A creator with their accounts, owned by whoever adds them; every problem is named by field."""
+    from crm import handles
+    from crm.models import SocialAccount, Tag
+
+    creator = Creator(name=name, owner=actor if getattr(actor, "is_authenticated", False) else None, **fields)
+    try:
+        creator.full_clean()
+    except ValidationError as error:
+        raise InvalidInput(error.message_dict) from None
+    problems, normalised = [], []
+    for account in accounts:
+        try:
+            handle = handles.normalize_handle(account.get("platform", ""), account.get("handle", ""))
+        except handles.InvalidHandle as error:
+            problems.append({"handle": [str(error)]})
+            normalised.append(None)
+            continue
+        taken = SocialAccount.objects.filter(platform=account["platform"], handle=handle).values_list(
+            "creator_id", flat=True
+        )
+        if taken:
+            problems.append({"handle": [f"{account['platform']} @{handle} already belongs to creator {taken[0]}."]})
+            normalised.append(None)
+            continue
+        problems.append({})
+        normalised.append(handle)
+    if any(problems):
+        raise InvalidInput({"accounts": problems})
+    with transaction.atomic():
+        creator.save()
+        for account, handle in zip(accounts, normalised, strict=True):
+            SocialAccount.objects.create(
+                creator=creator,
+                platform=account["platform"],
+                handle=handle,
+                follower_count=account.get("follower_count"),
+            )
+        for tag_name in tags or []:
+            tag = Tag.objects.filter(name__iexact=tag_name.strip()).first() or Tag.objects.create(name=tag_name.strip())
+            creator.tags.add(tag)
+    return creator

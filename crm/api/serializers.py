@@ -85,3 +85,21 @@ class ConsentEventSerializer(serializers.ModelSerializer):
                   "channel", "inbound_message_id", "inbound_text_sha256", "outbound_text_sha256", "terms_sha256",
                   "scope", "previous_hash", "entry_hash"]  # fmt: skip
         read_only_fields = fields
+
+
+class NewAccountSerializer(serializers.Serializer):
+    platform = serializers.ChoiceField(choices=SocialAccount._meta.get_field("platform").choices)
+    handle = serializers.CharField(max_length=500, help_text="A handle (`@jane.doe`) or a profile URL.")
+    follower_count = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+class CreatorCreateSerializer(serializers.Serializer):
+    """What a tool may set when adding a creator; consent status, owner and ids are not among it."""
+
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
+    language = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
+    accounts = NewAccountSerializer(many=True, required=False, default=list)

@@ -1,9 +1,12 @@
 """Thin read-only viewsets over the CRM's data; filters live in crm/filtersets.py, rules in services."""
 
 from django.db.models import Q
-from rest_framework import viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
-from crm import filtersets
+from crm import filtersets, services
 from crm.api import serializers
 from crm.models import Campaign, ConsentEvent, Content, Creator, PermissionRequest, Role, SocialAccount, Tag, role_of
 
@@ -15,12 +18,24 @@ def visible_campaigns(user):
     return Campaign.objects.filter(Q(owner=user) | Q(team=user)).distinct()
 
 
-class CreatorViewSet(viewsets.ReadOnlyModelViewSet):
-    """Creators with their accounts on every platform; `?handle=&platform=` finds one by handle or URL."""
+class CreatorViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Creators with their accounts on every platform; `?handle=&platform=` finds one by handle or URL.
+    Create one with its accounts (handles or profile URLs); send `Idempotency-Key` to retry safely."""
 
     queryset = Creator.objects.select_related("owner").prefetch_related("accounts", "tags")
     serializer_class = serializers.CreatorSerializer
     filterset_class = filtersets.CreatorFilter
+
+    @extend_schema(request=serializers.CreatorCreateSerializer, responses={201: serializers.CreatorSerializer})
+    def create(self, request, *args, **kwargs):
+        incoming = serializers.CreatorCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            creator = services.create_creator(actor=request.user, **incoming.validated_data)
+        except services.InvalidInput as error:
+            raise ValidationError(error.errors) from None
+        creator = self.get_queryset().get(pk=creator.pk)
+        return Response(serializers.CreatorSerializer(creator).data, status=status.HTTP_201_CREATED)
 
 
 class SocialAccountViewSet(viewsets.ReadOnlyModelViewSet):
