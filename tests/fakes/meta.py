@@ -1,12 +1,10 @@
 """The `fake_meta` fixture and SenderConfig builders for each Meta channel pointing at it.
 
-Import the fixture into a test module (`from tests.fakes.meta import fake_meta  # noqa: F401`) and
-put `# ruff: noqa: F811` at its top, since each test then takes an argument of the same name.
-The fake comes with one account of each kind registered and a clock that only moves when told.
+Registered for every test by tests/conftest.py. The fake comes with one account of each kind
+registered and a clock that only moves when told.
 One server runs for the whole test process; the fixture resets its state around each test.
 """
 
-import atexit
 import socket
 import time
 
@@ -14,6 +12,7 @@ import pytest
 
 from outreach.channels.base import SenderConfig
 from outreach.sandbox.meta import FakeMeta
+from tests.fakes import Clock, running
 
 IG_ACCOUNT = "17841400000000001"  # Instagram Login account
 IG_TOKEN = "IGAA-instagram-user-token"
@@ -29,37 +28,12 @@ DAY = 24 * HOUR
 QUICK_TIMEOUT = (1.0, 0.3)  # (connect, read) for tests that make the fake answer late
 
 
-class Clock:
-    """A time.time stand-in that tests move forward by hand."""
-
-    def __init__(self, start: float = 1_750_000_000.0):
-        self.current = start
-
-    def __call__(self) -> float:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += seconds
-
-
-_server: FakeMeta | None = None
-
-
-def _running_server() -> FakeMeta:
-    """One FakeMeta per test process, started on first use: stopping a server costs up to 0.5 s."""
-    global _server
-    if _server is None:
-        _server = FakeMeta().start()
-        atexit.register(_server.stop)
-    return _server
-
-
 @pytest.fixture
 def fake_meta():
     """A running FakeMeta with fresh state, a hand-moved clock (`fake_meta.clock`) and one account
     of each kind: IG_ACCOUNT (Instagram Login), IG_PAGE (Instagram via its Page), PAGE, WA_NUMBER."""
-    clock = Clock()
-    fake = _running_server()
+    clock = Clock(start=1_750_000_000.0)
+    fake = running(FakeMeta)
     fake.reset(now=clock)
     fake.clock = clock
     fake.add_instagram_account(IG_ACCOUNT, IG_TOKEN)
