@@ -107,17 +107,8 @@ def _reply(message: InboundMessage) -> ConversationMessage | None:
         conversation.outbound_since_inbound = 0
     conversation.platform_conversation_id = message.conversation_id or conversation.platform_conversation_id
     conversation.save()
-    try:
-        with transaction.atomic():
-            recorded = ConversationMessage.objects.create(
-                conversation=conversation,
-                platform=message.platform,
-                direction=ConversationMessage.Direction.IN,
-                platform_message_id=message.message_id or None,
-                text=message.text,
-                at=message.at,
-            )
-    except IntegrityError:
+    recorded = _record_message(conversation, message, ConversationMessage.Direction.IN)
+    if recorded is None:
         return None  # the same message, delivered in another event at the same moment
     stop_sequences(creator)
     CampaignMember.objects.filter(creator=creator, stage=CampaignMember.Stage.CONTACTED).update(
@@ -363,7 +354,7 @@ def _echo(message: InboundMessage) -> ConversationMessage | None:
         ).order_by(Case(When(status=Status.NEEDS_REVIEW, then=0), default=1), "created_at", "id")
         match = candidates.first() if message.text else None
         if match is not None:
-            from outreach.worker import after_sent
+            from outreach.worker import after_sent, mark_request_sent
 
             updated = OutreachMessage.objects.filter(pk=match.pk, status=match.status).update(
                 status=Status.SENT,
@@ -374,19 +365,25 @@ def _echo(message: InboundMessage) -> ConversationMessage | None:
             )
             if updated:
                 match.refresh_from_db()
+                mark_request_sent(match, message.at)
                 after_sent([match], message.at)
                 ours = match
     conversation, _ = Conversation.objects.get_or_create(creator=creator, platform=message.platform)
+    return _record_message(conversation, message, ConversationMessage.Direction.OUT, outreach_message=ours)
+
+
+def _record_message(conversation, message: InboundMessage, direction, outreach_message=None):
+    """Add a message to the conversation once; None when the platform's id is already there."""
     try:
         with transaction.atomic():
             return ConversationMessage.objects.create(
                 conversation=conversation,
                 platform=message.platform,
-                direction=ConversationMessage.Direction.OUT,
+                direction=direction,
                 platform_message_id=message.message_id or None,
                 text=message.text,
                 at=message.at,
-                outreach_message=ours,
+                outreach_message=outreach_message,
             )
     except IntegrityError:
         return None

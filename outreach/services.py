@@ -86,6 +86,14 @@ def render_for(
     return subject, text
 
 
+def handle_on(creator: Creator, platform: str) -> str:
+    """The creator's handle on the account a sender platform writes to ("" for email or none)."""
+    wanted = RECIPIENT_PLATFORM.get(platform)
+    if not wanted:
+        return ""
+    return SocialAccount.objects.filter(creator=creator, platform=wanted).values_list("handle", flat=True).first() or ""
+
+
 def _first_template(template, sequence) -> MessageTemplate:
     if bool(template) == bool(sequence):
         raise ValidationError({"template": "Choose a template or a sequence (one of them)."})
@@ -255,11 +263,7 @@ def create_due_follow_ups(now: datetime.datetime | None = None) -> int:
             created_by=message.created_by,
             max_attempts=settings.OUTREACH_MAX_ATTEMPTS,
         )
-        handle = (
-            SocialAccount.objects.filter(creator=message.creator, platform=RECIPIENT_PLATFORM.get(message.platform, ""))
-            .values_list("handle", flat=True)
-            .first()
-        )
+        handle = handle_on(message.creator, message.platform)
         try:
             follow_up.rendered_subject, follow_up.rendered_text = render_for(
                 step.template,
@@ -285,7 +289,7 @@ def stop_sequences(creator: Creator, *, reason: str = "The creator replied; the 
 
 def mark_sent_manually(message: OutreachMessage, *, actor, provider_message_id: str = "") -> OutreachMessage:
     """A person sent a queued message from the platform's own app; record it as sent by them."""
-    from outreach.worker import after_sent
+    from outreach.worker import after_sent, mark_request_sent
 
     with transaction.atomic():
         message = (
@@ -301,6 +305,7 @@ def mark_sent_manually(message: OutreachMessage, *, actor, provider_message_id: 
         message.status, message.sent_at, message.sent_by = Status.SENT, now, actor
         message.provider_message_id = provider_message_id or message.provider_message_id
         message.save(update_fields=["status", "sent_at", "sent_by", "provider_message_id", "updated_at"])
+        mark_request_sent(message, now)
         after_sent([message], now)
     return message
 
@@ -343,12 +348,7 @@ def send_permission_request(
 
     if request.status != PermissionRequest.Status.DRAFT:
         raise ValidationError({"permission_request": f"This request was already sent; it is {request.status}."})
-    wanted = RECIPIENT_PLATFORM.get(sender_account.platform)
-    handle = (
-        SocialAccount.objects.filter(creator=request.creator, platform=wanted).values_list("handle", flat=True).first()
-        if wanted
-        else ""
-    )
+    handle = handle_on(request.creator, sender_account.platform)
     try:
         subject, text = render_for(
             template,

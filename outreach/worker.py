@@ -342,8 +342,7 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
                 error_code="",
                 error_message="",
             )
-            if message.permission_request_id:
-                _mark_request_sent(message, now)
+            mark_request_sent(message, now)
         report.count(Status.SENT)
         if sender.consecutive_failures or sender.breaker_state == SenderAccount.Breaker.OPEN:
             SenderAccount.objects.filter(pk=sender.pk).update(
@@ -433,7 +432,7 @@ def open_breaker(sender: SenderAccount, reason: str, now, until=None) -> None:
 
 
 def after_sent(messages: list[OutreachMessage], now: datetime.datetime) -> None:
-    """What sent messages change elsewhere: conversations, members' stages, permission requests.
+    """What sent messages change elsewhere: conversations, timeline entries, members' stages.
 
     A few statements for a whole batch; a crash before this runs loses only this bookkeeping, never
     the record that the messages went out.
@@ -499,14 +498,14 @@ def after_sent(messages: list[OutreachMessage], now: datetime.datetime) -> None:
             creator={message.creator_id for message in messages if message.campaign_id == campaign_id},
             stage=CampaignMember.Stage.PROSPECT,
         )
-    for message in messages:
-        if message.permission_request_id:
-            _mark_request_sent(message, message.sent_at or now)
 
 
-def _mark_request_sent(message: OutreachMessage, sent_at) -> None:
-    """The permission request this message carried is now `requested`, with the exact text sent."""
-    # Already marked when the same message is seen twice (its echo, or the batch bookkeeping).
+def mark_request_sent(message: OutreachMessage, sent_at) -> None:
+    """The permission request this message carried is now `requested`, with the exact text sent.
+    Called once per sent message, by whoever learned it was sent (worker, person, echo)."""
+    if not message.permission_request_id:
+        return
+    # Already marked if the same message is seen sent twice (e.g. a person marks it, then its echo).
     with contextlib.suppress(crm_services.TransitionNotAllowed):
         crm_services.mark_permission_requested(
             message.permission_request, request_text=message.rendered_text, sent_at=sent_at
