@@ -26,6 +26,7 @@ from crm.models import (
     Role,
     UsageChannel,
     normalize_hashtag,
+    role_of,
 )
 
 Kind = ConsentEvent.Kind
@@ -508,3 +509,85 @@ def create_creator(*, actor, name: str, accounts: list[dict], tags: list[str] | 
             tag = Tag.objects.filter(name__iexact=tag_name.strip()).first() or Tag.objects.create(name=tag_name.strip())
             creator.tags.add(tag)
     return creator
+
+
+def can_work_on(campaign: Campaign, user) -> bool:
+    """Managers work on the campaigns they own or are on the team of; admins on all; viewers on none."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    if role != Role.MANAGER:
+        return False
+    return campaign.owner_id == user.pk or campaign.team.filter(pk=user.pk).exists()
+
+
+def create_campaign(*, actor, team=(), **fields) -> Campaign:
+    """A campaign owned by whoever creates it, checked like a form (dates, hashtag) before it is saved."""
+    campaign = Campaign(owner=actor, **fields)
+    try:
+        campaign.full_clean()
+    except ValidationError as error:
+        raise InvalidInput(error.message_dict) from None
+    with transaction.atomic():
+        campaign.save()
+        campaign.team.set(team)
+    return campaign
+
+
+def update_campaign(campaign: Campaign, *, actor, team=None, **fields) -> Campaign:
+    """Change a campaign's details or team; the owner stays (an admin can reassign it in the admin)."""
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    try:
+        campaign.full_clean()
+    except ValidationError as error:
+        raise InvalidInput(error.message_dict) from None
+    with transaction.atomic():
+        campaign.save()
+        if team is not None:
+            campaign.team.set(team)
+    return campaign
+
+
+def add_to_campaign(campaign: Campaign, creators, *, actor, assignee=None) -> int:
+    """Add creators to a campaign as prospects; creators already in it are left as they are.
+    Returns how many were added. Safe to run twice or at once from two places (unique member)."""
+    from crm.models import CampaignMember
+
+    creator_ids = [getattr(creator, "pk", creator) for creator in creators]
+    members = CampaignMember.objects.filter(campaign=campaign, creator_id__in=creator_ids)
+    already = set(members.values_list("creator_id", flat=True))
+    new = [
+        CampaignMember(campaign=campaign, creator_id=creator_id, assignee=assignee)
+        for creator_id in dict.fromkeys(creator_ids)
+        if creator_id not in already
+    ]
+    return len(CampaignMember.objects.bulk_create(new, ignore_conflicts=True))
+
+
+def move_member(member, stage: str, *, actor):
+    """Move a campaign member to another stage (the board's one action)."""
+    from crm.models import CampaignMember
+
+    if stage not in CampaignMember.Stage.values:
+        raise InvalidInput({"stage": [f"Choose one of {', '.join(CampaignMember.Stage.values)}."]})
+    if member.stage != stage:
+        member.stage, member.stage_changed_at = stage, timezone.now()
+        member.save(update_fields=["stage", "stage_changed_at"])
+    return member
+
+
+def tag_creators(creators, tag_name: str, *, actor) -> int:
+    """Put one tag on many creators (a bulk action); the tag is created if new. Returns how many got it."""
+    from crm.models import Tag
+
+    tag_name = (tag_name or "").strip()
+    if not tag_name:
+        raise InvalidInput({"tag": ["Give the tag a name."]})
+    creator_ids = [getattr(creator, "pk", creator) for creator in creators]
+    with transaction.atomic():
+        tag = Tag.objects.filter(name__iexact=tag_name).first() or Tag.objects.create(name=tag_name)
+        through = Creator.tags.through
+        already = set(through.objects.filter(tag=tag, creator_id__in=creator_ids).values_list("creator_id", flat=True))
+        rows = [through(creator_id=pk, tag=tag) for pk in dict.fromkeys(creator_ids) if pk not in already]
+        return len(through.objects.bulk_create(rows, ignore_conflicts=True))

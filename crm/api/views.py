@@ -13,9 +13,7 @@ from crm.models import Campaign, ConsentEvent, Content, Creator, PermissionReque
 
 def visible_campaigns(user):
     """Admins see every campaign; others those they own or are on the team of."""
-    if role_of(user) == Role.ADMIN:
-        return Campaign.objects.all()
-    return Campaign.objects.filter(Q(owner=user) | Q(team=user)).distinct()
+    return Campaign.objects.visible_to(user)
 
 
 class CreatorViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
