@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "crm",
     "outreach",
+    "web",
 ]
 
 MIDDLEWARE = [
@@ -118,6 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "web.context_processors.access",
             ],
         },
     },
@@ -166,7 +168,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
 
-LOGIN_URL = "/admin/login/"
+# The pages' own sign-in; after it, the dashboard. Password reset emails go through EMAIL_BACKEND.
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+LOGOUT_REDIRECT_URL = "web:login"
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "outreach@localhost")
 

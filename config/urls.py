@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
@@ -12,7 +11,6 @@ admin.site.site_header = "Outreach CRM"
 admin.site.site_title = "Outreach CRM admin"
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
@@ -26,4 +24,5 @@ urlpatterns = [
     path("webhooks/x/", x_webhook, name="webhook-x"),
     path("webhooks/tiktok/", tiktok_webhook, name="webhook-tiktok"),
     path("webhooks/email/", email_webhook, name="webhook-email"),
+    path("", include("web.urls")),  # the pages; last, so every route above wins
 ]

@@ -1,0 +1,100 @@
+"""Fixtures for the pages: signed-in clients per persona, and a real Chromium for browser tests.
+
+Browser tests use pytest-django's `live_server` and Playwright's sync API driving Debian's Chromium
+(`/usr/bin/chromium`, installed by `.ci/run`); without it they skip and say why. Any console error
+or uncaught page error fails the test.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from crm.models import AccessRole, Role
+from tests.factories import UserFactory
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+def viewer(db):
+    """dave reads everything he can see and may change nothing."""
+    user = UserFactory(username="dave", first_name="Dave")
+    AccessRole.objects.create(user=user, role=Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer):
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One Chromium per test session; skipped (with the reason) where it is not installed."""
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        pytest.skip(
+            f"Chromium not found at {CHROMIUM}: `.ci/run` installs Debian's chromium (apt-get install chromium)"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright package is not installed: pip install -r requirements/dev.txt")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in this thread
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class BrowserErrors(list):
+    """Console errors and uncaught exceptions seen by a page; a test fails if any remain."""
+
+
+@pytest.fixture
+def browser_page(chromium, live_server):
+    """A fresh browser context (own cookies) on the live server; fails the test on any console error."""
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors = BrowserErrors()
+    page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+    page.errors = errors
+    yield page
+    context.close()
+    assert not errors, "the browser reported errors:\n" + "\n".join(errors)
+
+
+def sign_in(page, username: str, password: str = "password") -> None:
+    page.goto("/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+
+
+def screenshot(page, name: str) -> None:
+    """Save a screenshot for the README when WEB_SCREENSHOTS=1 (docs/screenshots/<name>.png)."""
+    if os.environ.get("WEB_SCREENSHOTS"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)

@@ -1,0 +1,43 @@
+"""Who may do what on the pages: one place for the role rules the views and templates share.
+
+Viewers read everything they can see and change nothing; managers and admins write. Campaigns are
+visible to their owner and team (admins: all), as in the API.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+
+from crm.models import Campaign, Role, role_of
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def can_write(user) -> bool:
+    """Managers and admins change data; viewers (and anonymous visitors) do not."""
+    return role_of(user) in {Role.ADMIN, Role.MANAGER}
+
+
+def page(view):
+    """A page for signed-in people; any write (a non-GET request) needs the manager or admin role."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in SAFE_METHODS and not can_write(request.user):
+            raise PermissionDenied("Your role (viewer) can read but not change anything.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def visible_campaigns(user):
+    """Campaigns this person may see: admins all; others those they own or are on the team of.
+
+    Uses a subquery for the team rather than a join, so no DISTINCT is needed and annotations stay right.
+    """
+    if role_of(user) == Role.ADMIN:
+        return Campaign.objects.all()
+    team = Campaign.team.through.objects.filter(user_id=user.pk).values("campaign_id")
+    return Campaign.objects.filter(owner_id=user.pk) | Campaign.objects.filter(pk__in=team)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class WebConfig(AppConfig):
+    """The pages partnership managers work in: Django templates and htmx over the same services as the API."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "web"
+    verbose_name = "Pages"

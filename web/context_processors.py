@@ -1,0 +1,11 @@
+"""Values every page template needs: the role, and whether to show write controls at all."""
+
+from crm.models import role_of
+from web.access import can_write
+
+
+def access(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"can_write": False, "role": ""}
+    return {"can_write": can_write(user), "role": role_of(user)}

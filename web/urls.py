@@ -1,0 +1,53 @@
+"""The pages, under `/`; every name lives in the `web` namespace."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path, reverse_lazy
+
+from web.views import common, dashboard
+
+app_name = "web"
+
+auth = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="web/auth/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(template_name="web/auth/logged_out.html"), name="logout"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(
+            template_name="web/auth/password_reset_form.html",
+            email_template_name="web/auth/password_reset_email.txt",
+            subject_template_name="web/auth/password_reset_subject.txt",
+            success_url=reverse_lazy("web:password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(template_name="web/auth/password_reset_done.html"),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            template_name="web/auth/password_reset_confirm.html",
+            success_url=reverse_lazy("web:password_reset_complete"),
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="web/auth/password_reset_complete.html"),
+        name="password_reset_complete",
+    ),
+]
+
+urlpatterns = [
+    *auth,
+    path("", dashboard.dashboard, name="dashboard"),
+    path("creators/", common.coming, {"slug": "creators"}, name="creators"),
+    path("campaigns/", common.coming, {"slug": "campaigns"}, name="campaigns"),
+    path("soon/<slug:slug>/", common.coming, name="coming"),
+]
