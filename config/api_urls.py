@@ -1,17 +1,24 @@
 """The REST API's one router: every app's viewsets under /api/v1/, so the root lists them all and
-`crm` need not know the apps built on it."""
+`crm` need not know the apps built on it. Where outreach extends a CRM resource (launching a
+campaign, sending a permission request, erasing a creator everywhere), its viewset is the one used."""
 
 from rest_framework.routers import DefaultRouter
 
 from crm.api import views as crm_views
+from outreach.api import views as outreach_views
 
 router = DefaultRouter()
-router.register("creators", crm_views.CreatorViewSet, basename="creator")
+router.register("creators", outreach_views.CreatorViewSet, basename="creator")
 router.register("social-accounts", crm_views.SocialAccountViewSet, basename="social-account")
 router.register("tags", crm_views.TagViewSet, basename="tag")
-router.register("campaigns", crm_views.CampaignViewSet, basename="campaign")
+router.register("campaigns", outreach_views.CampaignViewSet, basename="campaign")
 router.register("content", crm_views.ContentViewSet, basename="content")
-router.register("permission-requests", crm_views.PermissionRequestViewSet, basename="permission-request")
+router.register("permission-requests", outreach_views.PermissionRequestViewSet, basename="permission-request")
 router.register("consent-events", crm_views.ConsentEventViewSet, basename="consent-event")
+router.register("templates", outreach_views.TemplateViewSet, basename="template")
+router.register("sequences", outreach_views.SequenceViewSet, basename="sequence")
+router.register("sender-accounts", outreach_views.SenderAccountViewSet, basename="sender-account")
+router.register("outreach-messages", outreach_views.OutreachMessageViewSet, basename="outreach-message")
+router.register("conversations", outreach_views.ConversationViewSet, basename="conversation")
 
 urlpatterns = router.urls

@@ -200,6 +200,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One clear name per choice set, for client generators.
+    "ENUM_NAME_OVERRIDES": {
+        "CreatorStatusEnum": "crm.models.Creator.Status",
+        "CampaignStatusEnum": "crm.models.Campaign.Status",
+        "PermissionStatusEnum": "crm.models.PermissionRequest.Status",
+        "CreatorPlatformEnum": "crm.models.Platform",
+        "SenderPlatformEnum": "outreach.models.SenderPlatform",
+        "MessageStatusEnum": "outreach.models.OutreachMessage.Status",
+        "DeliveryModeEnum": "outreach.models.OutreachMessage.DeliveryMode",
+        "ReplyDecisionEnum": "outreach.api.serializers.DECISIONS",
+        "RightsDecisionEnum": "outreach.api.serializers.RIGHTS_DECISIONS",
+    },
 }
 
 # Platform API hosts; tests and the sandbox point them at loopback. A sender account may override.

@@ -591,3 +591,62 @@ def tag_creators(creators, tag_name: str, *, actor) -> int:
         already = set(through.objects.filter(tag=tag, creator_id__in=creator_ids).values_list("creator_id", flat=True))
         rows = [through(creator_id=pk, tag=tag) for pk in dict.fromkeys(creator_ids) if pk not in already]
         return len(through.objects.bulk_create(rows, ignore_conflicts=True))
+
+
+def add_social_account(creator: Creator, *, actor, platform: str, handle: str, follower_count=None):
+    """Another account of a known creator, by handle or profile URL, refused when it is someone else's."""
+    from crm import handles
+    from crm.models import SocialAccount
+
+    try:
+        handle = handles.normalize_handle(platform, handle)
+    except handles.InvalidHandle as error:
+        raise InvalidInput({"handle": [str(error)]}) from None
+    owner_id = SocialAccount.objects.filter(platform=platform, handle=handle).values_list("creator_id", flat=True)
+    if owner_id:
+        raise InvalidInput({"handle": [f"{platform} @{handle} already belongs to creator {owner_id[0]}."]})
+    return SocialAccount.objects.create(
+        creator=creator, platform=platform, handle=handle, follower_count=follower_count
+    )
+
+
+def add_content(creator: Creator, *, actor, url: str, campaign=None, **fields) -> Content:
+    """Register a creator's post; its link is normalised, so a post is known once however it was copied."""
+    from crm import handles
+
+    try:
+        normalised = handles.normalize_content_url(url)
+    except ValueError as error:
+        raise InvalidInput({"url": [f"The link {error}."]}) from None
+    platform = handles.platform_of_url(normalised)
+    if platform is None:
+        raise InvalidInput({"url": ["The link is not on a platform we know (Instagram, TikTok, X, YouTube, ...)."]})
+    known = Content.objects.filter(url=normalised).values_list("pk", flat=True).first()
+    if known:
+        raise InvalidInput({"url": [f"This post is already registered as content {known}."]})
+    account = creator.accounts.filter(platform=platform).first()
+    return Content.objects.create(
+        creator=creator, social_account=account, campaign=campaign, platform=platform, url=normalised, **fields
+    )
+
+
+def update_creator(creator: Creator, *, actor, tags: list[str] | None = None, **fields) -> Creator:
+    """Change a creator's details (and, when given, replace their tags); checked like a form."""
+    from crm.models import Tag
+
+    if creator.erased_at:
+        raise InvalidInput({"creator": ["This creator's data was erased; it cannot be edited."]})
+    for name, value in fields.items():
+        setattr(creator, name, value)
+    try:
+        creator.full_clean()
+    except ValidationError as error:
+        raise InvalidInput(error.message_dict) from None
+    with transaction.atomic():
+        creator.save()
+        if tags is not None:
+            wanted = []
+            for tag_name in dict.fromkeys(t.strip() for t in tags if t.strip()):
+                wanted.append(Tag.objects.filter(name__iexact=tag_name).first() or Tag.objects.create(name=tag_name))
+            creator.tags.set(wanted)
+    return creator

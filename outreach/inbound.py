@@ -403,3 +403,37 @@ def _read_receipt(message: InboundMessage) -> None:
             )
         return
     read.filter(platform_message_id=message.message_id).update(read_at=message.at)
+
+
+def log_reply_by_hand(
+    creator: Creator, *, actor, platform: str, text: str, at: datetime.datetime | None = None, decision: str = ""
+) -> ConversationMessage:
+    """A reply that reached a person off-platform (a call, a personal inbox, a missed webhook),
+    entered by hand. It stops sequences and moves the creator's campaigns on like any reply, but it
+    does not open a platform's messaging window: the platform never saw it. It is not classified by
+    the rules, since the text is a person's transcript: the person says what it means (`decision`),
+    or it waits for review, and any consent it records is recorded as theirs."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Enter what the creator said."})
+    at = at or timezone.now()
+    if at > timezone.now() + datetime.timedelta(minutes=5):
+        raise ValidationError({"at": "A reply cannot have been received in the future."})
+    with transaction.atomic():
+        conversation, _ = Conversation.objects.get_or_create(creator=creator, platform=platform)
+        recorded = ConversationMessage.objects.create(
+            conversation=conversation,
+            platform=platform,
+            direction=ConversationMessage.Direction.IN,
+            text=text,
+            at=at,
+            classification=ConversationMessage.Classification.NEEDS_REVIEW,
+            classification_rule=f"logged by hand by {actor.get_username()}",
+        )
+        stop_sequences(creator)
+        CampaignMember.objects.filter(creator=creator, stage=CampaignMember.Stage.CONTACTED).update(
+            stage=CampaignMember.Stage.REPLIED, stage_changed_at=timezone.now()
+        )
+        if decision:
+            classify_by_person(recorded, actor=actor, decision=decision)
+    return recorded

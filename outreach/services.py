@@ -406,3 +406,116 @@ def erase_creator(creator: Creator, *, actor) -> Creator:
         ConversationMessage.objects.filter(conversation__creator=creator).update(text="")
         Conversation.objects.filter(creator=creator).update(social_account=None, platform_conversation_id="")
     return creator
+
+
+def approve_message(message: OutreachMessage, *, actor) -> OutreachMessage:
+    """A person checked a message held for review (e.g. the platform never answered, so it may not
+    have gone out) and lets it be sent: it goes back to the queue, and the policy decides again."""
+    updated = OutreachMessage.objects.filter(pk=message.pk, status=Status.NEEDS_REVIEW).update(
+        status=Status.PENDING,
+        due_at=timezone.now(),
+        next_attempt_at=None,
+        claim_token="",
+        lease_expires_at=None,
+        send_started_at=None,
+        reason=f"Approved to send by {actor.get_username()}.",
+        updated_at=timezone.now(),
+    )
+    message.refresh_from_db()
+    if not updated:
+        raise ValidationError({"status": f"Only a message that needs review can be approved; it is {message.status}."})
+    from outreach.tasks import enqueue_sending
+
+    enqueue_sending(message.sender_account_id)
+    return message
+
+
+def retry_message(message: OutreachMessage, *, actor) -> OutreachMessage:
+    """Try a failed message again from a fresh attempt count (after, say, a new token was entered)."""
+    updated = OutreachMessage.objects.filter(pk=message.pk, status=Status.FAILED).update(
+        status=Status.PENDING,
+        attempts=0,
+        due_at=timezone.now(),
+        next_attempt_at=None,
+        error_code="",
+        error_message="",
+        reason=f"Retried by {actor.get_username()}.",
+        updated_at=timezone.now(),
+    )
+    message.refresh_from_db()
+    if not updated:
+        raise ValidationError({"status": f"Only a failed message can be retried; it is {message.status}."})
+    from outreach.tasks import enqueue_sending
+
+    enqueue_sending(message.sender_account_id)
+    return message
+
+
+def reply_in_conversation(
+    conversation: Conversation, *, actor, text: str, sender_account: SenderAccount | None = None, key: str = ""
+) -> OutreachMessage:
+    """A person answers a creator from the inbox. It goes through the outbox like everything else,
+    so the policy checks the platform's window (a person's reply gets Meta's 7-day HUMAN_AGENT one)
+    and a second click with the same `key` creates nothing new."""
+    import uuid
+
+    sender_account = sender_account or conversation.sender_account
+    if sender_account is None:
+        sender_account = SenderAccount.objects.filter(platform=conversation.platform).order_by("id").first()
+    if sender_account is None or sender_account.platform != conversation.platform:
+        raise ValidationError(
+            {"sender_account": f"Choose one of the brand's {conversation.get_platform_display()} sender accounts."}
+        )
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": "Write the answer."})
+    problem = templating.check_length(sender_account.platform, text)
+    if problem:
+        raise ValidationError({"text": problem})
+    dedupe_key = f"reply:{conversation.pk}:{key or uuid.uuid4().hex}"[:100]
+    message, created = OutreachMessage.objects.get_or_create(
+        dedupe_key=dedupe_key,
+        defaults={
+            "creator": conversation.creator,
+            "sender_account": sender_account,
+            "platform": sender_account.platform,
+            "rendered_text": text,
+            "human_agent": True,
+            "created_by": actor,
+            "max_attempts": settings.OUTREACH_MAX_ATTEMPTS,
+        },
+    )
+    if created:
+        from outreach.tasks import enqueue_sending
+
+        enqueue_sending(sender_account.pk)
+    return message
+
+
+def save_sequence(sequence: Sequence | None, *, actor, name: str | None = None, steps: list[dict] | None = None):
+    """Create or change a sequence; given steps replace the old ones, in order (position 0 first)."""
+    from outreach.models import SequenceStep
+
+    with transaction.atomic():
+        if sequence is None:
+            sequence = Sequence.objects.create(name=name, created_by=actor)
+        elif name is not None:
+            sequence.name = name
+            sequence.save(update_fields=["name"])
+        if steps is not None:
+            sequence.steps.all().delete()
+            SequenceStep.objects.bulk_create(
+                SequenceStep(
+                    sequence=sequence,
+                    position=position,
+                    template=step["template"],
+                    delay_days=step.get("delay_days", 0),
+                )
+                for position, step in enumerate(steps)
+            )
+    return sequence
+
+
+def pause_sender(sender: SenderAccount, *, actor) -> None:
+    """Stop an account's sending until a person resumes it; queued messages wait."""
+    SenderAccount.objects.filter(pk=sender.pk).update(paused=True)

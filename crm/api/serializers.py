@@ -1,10 +1,11 @@
 """What the CRM's resources look like to other tools. Consent status, owners and platform ids are
 read-only here: they change only through the services."""
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
-from crm.models import Campaign, ConsentEvent, Content, Creator, PermissionRequest, SocialAccount, Tag
+from crm.models import Campaign, CampaignMember, ConsentEvent, Content, Creator, PermissionRequest, SocialAccount, Tag
 
 
 class SocialAccountSerializer(serializers.ModelSerializer):
@@ -32,6 +33,41 @@ class CreatorSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "email", "country", "language", "status", "tags", "owner", "accounts", "contactable",
                   "opted_out_at", "contact_allowed_at", "erased_at", "created_at", "updated_at"]  # fmt: skip
         read_only_fields = fields
+
+    def to_representation(self, creator):
+        """The declared fields written out: pages of creators are the API's busiest answer, and DRF's
+        generic path costs several times this (tests/api/test_creator_list.py compares the two).
+        Reads the plain lists CreatorViewSet's list prefetches, else the related managers."""
+        when = self.fields["created_at"].to_representation
+        accounts = getattr(creator, "listed_accounts", None)
+        tags = getattr(creator, "listed_tags", None)
+        return {
+            "id": creator.id,
+            "name": creator.name,
+            "email": creator.email,
+            "country": creator.country,
+            "language": creator.language,
+            "status": creator.status,
+            "tags": [tag.name for tag in (creator.tags.all() if tags is None else tags)],
+            "owner": creator.owner_id,
+            "accounts": [
+                {
+                    "id": account.id,
+                    "platform": account.platform,
+                    "handle": account.handle,
+                    "platform_user_id": account.platform_user_id,
+                    "follower_count": account.follower_count,
+                    "profile_url": account.profile_url,
+                }
+                for account in (creator.accounts.all() if accounts is None else accounts)
+            ],
+            "contactable": creator.is_contactable,
+            "opted_out_at": when(creator.opted_out_at),
+            "contact_allowed_at": when(creator.contact_allowed_at),
+            "erased_at": when(creator.erased_at),
+            "created_at": when(creator.created_at),
+            "updated_at": when(creator.updated_at),
+        }
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -103,3 +139,88 @@ class CreatorCreateSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
     accounts = NewAccountSerializer(many=True, required=False, default=list)
+
+
+class CreatorUpdateSerializer(serializers.Serializer):
+    """What a tool may change on a creator; status, consent, owner and accounts change elsewhere."""
+
+    name = serializers.CharField(max_length=200, required=False)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    country = serializers.CharField(max_length=2, required=False, allow_blank=True)
+    language = serializers.CharField(max_length=16, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, help_text="Replaces the creator's tags."
+    )
+
+
+class SocialAccountCreateSerializer(serializers.Serializer):
+    """Add an account to an existing creator, by handle or profile URL."""
+
+    creator = serializers.PrimaryKeyRelatedField(queryset=Creator.objects.filter(erased_at__isnull=True))
+    platform = serializers.ChoiceField(choices=SocialAccount._meta.get_field("platform").choices)
+    handle = serializers.CharField(max_length=500, help_text="A handle (`@jane.doe`) or a profile URL.")
+    follower_count = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+
+class TagCreateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["name"]
+
+
+class ContentCreateSerializer(serializers.Serializer):
+    """Register a post (its link in any form it was copied); the platform is read from the link."""
+
+    creator = serializers.PrimaryKeyRelatedField(queryset=Creator.objects.filter(erased_at__isnull=True))
+    url = serializers.CharField(max_length=1000)
+    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
+    caption = serializers.CharField(required=False, allow_blank=True, default="")
+    media_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    posted_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class CampaignWriteSerializer(serializers.Serializer):
+    """A campaign's details and team; the owner is whoever creates it."""
+
+    name = serializers.CharField(max_length=200)
+    brand = serializers.CharField(max_length=200)
+    goal = serializers.CharField(required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=Campaign.Status.choices, required=False)
+    starts_on = serializers.DateField(required=False, allow_null=True)
+    ends_on = serializers.DateField(required=False, allow_null=True)
+    approval_hashtag = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    terms_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
+    terms_version = serializers.CharField(max_length=32, required=False, allow_blank=True)
+    team = serializers.PrimaryKeyRelatedField(
+        many=True, required=False, queryset=get_user_model().objects.filter(is_active=True), help_text="User ids."
+    )
+
+
+class CampaignMemberSerializer(serializers.ModelSerializer):
+    creator_name = serializers.CharField(source="creator.name", read_only=True)
+
+    class Meta:
+        model = CampaignMember
+        fields = ["id", "campaign", "creator", "creator_name", "stage", "assignee", "stage_changed_at", "created_at"]
+        read_only_fields = fields
+
+
+class AddMembersSerializer(serializers.Serializer):
+    creators = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Creator.objects.filter(erased_at__isnull=True), allow_empty=False
+    )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+
+class AddMembersResultSerializer(serializers.Serializer):
+    added = serializers.IntegerField(help_text="Creators newly added; those already in it are left as they are.")
+
+
+class MemberUpdateSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=CampaignMember.Stage.choices, required=False)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
+    )

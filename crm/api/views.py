@@ -1,14 +1,32 @@
-"""Thin read-only viewsets over the CRM's data; filters live in crm/filtersets.py, rules in services."""
+"""Thin viewsets over the CRM's data: filters live in crm/filtersets.py, rules in crm/services.py.
 
-from django.db.models import Q
-from drf_spectacular.utils import extend_schema
+Viewers read; managers write, and work on the campaigns they own or are on the team of; admins do
+everything. Another team's campaign, and what hangs off it, is not found (404) rather than refused.
+"""
+
+from django.db.models import Prefetch, Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from crm import filtersets, services
 from crm.api import serializers
-from crm.models import Campaign, ConsentEvent, Content, Creator, PermissionRequest, Role, SocialAccount, Tag, role_of
+from crm.models import (
+    Campaign,
+    CampaignMember,
+    ConsentEvent,
+    Content,
+    Creator,
+    PermissionRequest,
+    Role,
+    SocialAccount,
+    Tag,
+    role_of,
+)
 
 
 def visible_campaigns(user):
@@ -16,57 +34,229 @@ def visible_campaigns(user):
     return Campaign.objects.visible_to(user)
 
 
-class CreatorViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
-    """Creators with their accounts on every platform; `?handle=&platform=` finds one by handle or URL.
-    Create one with its accounts (handles or profile URLs); send `Idempotency-Key` to retry safely."""
+def visible_permission_requests(user):
+    """Requests outside any campaign, and those of the campaigns the user may see."""
+    if role_of(user) == Role.ADMIN:
+        return PermissionRequest.objects.all()
+    return PermissionRequest.objects.filter(Q(campaign__isnull=True) | Q(campaign__in=visible_campaigns(user)))
+
+
+def call_service(function, *args, **kwargs):
+    """Run a service, turning its errors by field into a 400 answer that names each field."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    try:
+        return function(*args, **kwargs)
+    except services.InvalidInput as error:
+        raise ValidationError(error.errors) from None
+    except DjangoValidationError as error:
+        detail = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
+        raise ValidationError(detail) from None
+
+
+def valid(serializer_class, data, **kwargs) -> dict:
+    incoming = serializer_class(data=data, **kwargs)
+    incoming.is_valid(raise_exception=True)
+    return incoming.validated_data
+
+
+def require_campaign_work(campaign, user):
+    """Seen but not yours to change (a viewer is stopped earlier): 404 for outsiders, as for reads."""
+    if not services.can_work_on(campaign, user):
+        raise NotFound("No campaign matches the given query.")
+
+
+CREATOR_EXAMPLE = OpenApiExample(
+    "A creator with two accounts",
+    value={
+        "name": "Maya Hart",
+        "email": "maya@example.com",
+        "country": "GB",
+        "tags": ["beauty"],
+        "accounts": [
+            {"platform": "instagram", "handle": "https://www.instagram.com/mayahart/"},
+            {"platform": "tiktok", "handle": "@maya.hart", "follower_count": 120000},
+        ],
+    },
+    request_only=True,
+)
+
+
+class CreatorViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Creators with their accounts on every platform; `?handle=&platform=` finds one by handle or URL,
+    `?q=` searches names, emails and handles. Create one with its accounts (handles or profile URLs);
+    send `Idempotency-Key` to retry safely."""
 
     queryset = Creator.objects.select_related("owner").prefetch_related("accounts", "tags")
     serializer_class = serializers.CreatorSerializer
     filterset_class = filtersets.CreatorFilter
+    filter_backends = [*viewsets.ReadOnlyModelViewSet.filter_backends, OrderingFilter]
+    ordering_fields = ["id", "name", "created_at", "updated_at"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
-    @extend_schema(request=serializers.CreatorCreateSerializer, responses={201: serializers.CreatorSerializer})
+    def get_queryset(self):
+        if self.action != "list":
+            return super().get_queryset()
+        # The busiest answer: only the columns shown, accounts and tags as plain lists (a queryset per
+        # creator, as a plain prefetch makes, costs more than the rows); see bench/api_list.py.
+        accounts = SocialAccount.objects.only(
+            "creator", "platform", "handle", "platform_user_id", "follower_count", "profile_url"
+        )
+        return Creator.objects.defer("notes", "erased_handle_hashes", "ledger_head").prefetch_related(
+            Prefetch("accounts", queryset=accounts, to_attr="listed_accounts"),
+            Prefetch("tags", queryset=Tag.objects.only("name"), to_attr="listed_tags"),
+        )
+
+    @extend_schema(
+        request=serializers.CreatorCreateSerializer,
+        responses={201: serializers.CreatorSerializer},
+        examples=[CREATOR_EXAMPLE],
+    )
     def create(self, request, *args, **kwargs):
-        incoming = serializers.CreatorCreateSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        try:
-            creator = services.create_creator(actor=request.user, **incoming.validated_data)
-        except services.InvalidInput as error:
-            raise ValidationError(error.errors) from None
-        creator = self.get_queryset().get(pk=creator.pk)
-        return Response(serializers.CreatorSerializer(creator).data, status=status.HTTP_201_CREATED)
+        data = valid(serializers.CreatorCreateSerializer, request.data)
+        creator = call_service(services.create_creator, actor=request.user, **data)
+        return Response(self._fresh(creator).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=serializers.CreatorUpdateSerializer, responses={200: serializers.CreatorSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        creator = self.get_object()
+        data = valid(serializers.CreatorUpdateSerializer, request.data)
+        call_service(services.update_creator, creator, actor=request.user, **data)
+        return Response(self._fresh(creator).data)
+
+    def _fresh(self, creator):
+        return serializers.CreatorSerializer(self.get_queryset().get(pk=creator.pk))
 
 
-class SocialAccountViewSet(viewsets.ReadOnlyModelViewSet):
+class SocialAccountViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """A creator's accounts; add one by handle or profile URL. Platform ids are learnt from the
+    platforms' webhooks and cannot be set here."""
+
     queryset = SocialAccount.objects.all()
     serializer_class = serializers.SocialAccountSerializer
     filterset_class = filtersets.SocialAccountFilter
 
+    @extend_schema(
+        request=serializers.SocialAccountCreateSerializer, responses={201: serializers.SocialAccountSerializer}
+    )
+    def create(self, request, *args, **kwargs):
+        data = valid(serializers.SocialAccountCreateSerializer, request.data)
+        creator = data.pop("creator")
+        account = call_service(services.add_social_account, creator, actor=request.user, **data)
+        return Response(serializers.SocialAccountSerializer(account).data, status=status.HTTP_201_CREATED)
 
-class TagViewSet(viewsets.ReadOnlyModelViewSet):
+
+class TagViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Tags to sort creators by (`?name__icontains=`)."""
+
     queryset = Tag.objects.all()
     serializer_class = serializers.TagSerializer
     filterset_class = filtersets.TagFilter
 
+    @extend_schema(request=serializers.TagCreateSerializer, responses={201: serializers.TagSerializer})
+    def create(self, request, *args, **kwargs):
+        data = valid(serializers.TagCreateSerializer, request.data)
+        tag = Tag.objects.create(name=data["name"].strip())
+        return Response(serializers.TagSerializer(tag).data, status=status.HTTP_201_CREATED)
 
-class CampaignViewSet(viewsets.ReadOnlyModelViewSet):
-    """Campaigns you own or are on the team of (admins: all); others' are not found (404)."""
+
+class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Campaigns you own or are on the team of (admins: all); others' are not found (404).
+    You own the campaigns you create; the owner and your teammates may change them and their members."""
 
     queryset = Campaign.objects.none()  # the real one depends on who asks: get_queryset
     serializer_class = serializers.CampaignSerializer
     filterset_class = filtersets.CampaignFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Campaign.objects.none()
         return visible_campaigns(self.request.user).prefetch_related("team")
 
+    @extend_schema(request=serializers.CampaignWriteSerializer, responses={201: serializers.CampaignSerializer})
+    def create(self, request, *args, **kwargs):
+        data = valid(serializers.CampaignWriteSerializer, request.data)
+        campaign = call_service(services.create_campaign, actor=request.user, **data)
+        return Response(self._fresh(campaign).data, status=status.HTTP_201_CREATED)
 
-class ContentViewSet(viewsets.ReadOnlyModelViewSet):
-    """Posts; `?url=` answers whether a post is known, however its link was copied."""
+    @extend_schema(request=serializers.CampaignWriteSerializer, responses={200: serializers.CampaignSerializer})
+    def partial_update(self, request, *args, **kwargs):
+        campaign = self.get_object()
+        require_campaign_work(campaign, request.user)
+        data = valid(serializers.CampaignWriteSerializer, request.data, partial=True)
+        call_service(services.update_campaign, campaign, actor=request.user, **data)
+        return Response(self._fresh(campaign).data)
+
+    def _fresh(self, campaign):
+        return serializers.CampaignSerializer(Campaign.objects.prefetch_related("team").get(pk=campaign.pk))
+
+    @extend_schema(
+        methods=["GET"],
+        responses={200: serializers.CampaignMemberSerializer(many=True)},
+        description="The campaign's members with their stage (`?stage=`).",
+        filters=False,
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=serializers.AddMembersSerializer,
+        responses={200: serializers.AddMembersResultSerializer},
+        description="Add creators as prospects; those already in the campaign are left as they are.",
+    )
+    @action(detail=True, methods=["get", "post"], url_path="members", filterset_class=None)
+    def members(self, request, pk=None):
+        campaign = self.get_object()
+        if request.method == "POST":
+            require_campaign_work(campaign, request.user)
+            data = valid(serializers.AddMembersSerializer, request.data)
+            added = services.add_to_campaign(
+                campaign, data["creators"], actor=request.user, assignee=data.get("assignee")
+            )
+            return Response({"added": added})
+        members = campaign.members.select_related("creator").order_by("id")
+        stage = request.query_params.get("stage")
+        if stage:
+            if stage not in CampaignMember.Stage.values:
+                raise ValidationError({"stage": [f"Choose one of {', '.join(CampaignMember.Stage.values)}."]})
+            members = members.filter(stage=stage)
+        page = self.paginate_queryset(members)
+        return self.get_paginated_response(serializers.CampaignMemberSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=serializers.MemberUpdateSerializer,
+        responses={200: serializers.CampaignMemberSerializer},
+        description="Move a member to another stage, or assign them to a teammate.",
+    )
+    @action(detail=True, methods=["patch"], url_path=r"members/(?P<member_id>\d+)", filterset_class=None)
+    def member(self, request, pk=None, member_id=None):
+        campaign = self.get_object()
+        require_campaign_work(campaign, request.user)
+        member = get_object_or_404(CampaignMember.objects.select_related("creator"), campaign=campaign, pk=member_id)
+        data = valid(serializers.MemberUpdateSerializer, request.data)
+        if "stage" in data:
+            call_service(services.move_member, member, data["stage"], actor=request.user)
+        if "assignee" in data:
+            member.assignee = data["assignee"]
+            member.save(update_fields=["assignee"])
+        return Response(serializers.CampaignMemberSerializer(member).data)
+
+
+class ContentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Posts; `?url=` answers whether a post is known, however its link was copied. Register one by
+    its link; the platform is read from it."""
 
     queryset = Content.objects.all()
     serializer_class = serializers.ContentSerializer
     filterset_class = filtersets.ContentFilter
+
+    @extend_schema(request=serializers.ContentCreateSerializer, responses={201: serializers.ContentSerializer})
+    def create(self, request, *args, **kwargs):
+        data = valid(serializers.ContentCreateSerializer, request.data)
+        campaign = data.get("campaign")
+        if campaign is not None and not services.can_work_on(campaign, request.user):
+            raise ValidationError({"campaign": ["No campaign of yours has this id."]})
+        content = call_service(services.add_content, data.pop("creator"), actor=request.user, **data)
+        return Response(serializers.ContentSerializer(content).data, status=status.HTTP_201_CREATED)
 
 
 class PermissionRequestViewSet(viewsets.ReadOnlyModelViewSet):
@@ -79,10 +269,7 @@ class PermissionRequestViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return PermissionRequest.objects.none()
-        queryset = PermissionRequest.objects.select_related("content")
-        if role_of(self.request.user) == Role.ADMIN:
-            return queryset
-        return queryset.filter(Q(campaign__isnull=True) | Q(campaign__in=visible_campaigns(self.request.user)))
+        return visible_permission_requests(self.request.user).select_related("content")
 
 
 class ConsentEventViewSet(viewsets.ReadOnlyModelViewSet):

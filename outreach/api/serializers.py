@@ -1,0 +1,288 @@
+"""What outreach looks like to other tools. Tokens are write-only and never returned, not even
+encrypted; statuses, attempts and provider ids change only through the services and the worker."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import serializers
+
+from crm.models import Campaign, Content, Creator, UsageChannel
+from outreach.models import (
+    Conversation,
+    ConversationMessage,
+    MessageTemplate,
+    OutreachMessage,
+    SenderAccount,
+    SenderPlatform,
+    Sequence,
+    SequenceStep,
+)
+
+
+class TemplateSerializer(serializers.ModelSerializer):
+    """Saved only when every variable is known and the text fits each platform's limit."""
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["id", "name", "platforms", "subject", "body", "variables", "whatsapp_template_name",
+                  "whatsapp_template_language", "created_by", "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = ["id", "variables", "created_by", "created_at", "updated_at"]
+
+    platforms = serializers.ListField(
+        child=serializers.ChoiceField(choices=SenderPlatform.choices),
+        required=False,
+        help_text="Platforms it is written for; empty means any. Length limits are checked for each.",
+    )
+
+    def validate(self, attrs):
+        template = MessageTemplate(**{**self._current(), **attrs})
+        try:
+            template.clean()
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        return attrs
+
+    def _current(self) -> dict:
+        if self.instance is None:
+            return {}
+        return {name: getattr(self.instance, name) for name in ("name", "platforms", "subject", "body")}
+
+
+class PreviewRequestSerializer(serializers.Serializer):
+    creator = serializers.PrimaryKeyRelatedField(queryset=Creator.objects.filter(erased_at__isnull=True))
+    platform = serializers.ChoiceField(choices=SenderPlatform.choices)
+    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
+
+
+class PreviewSerializer(serializers.Serializer):
+    subject = serializers.CharField()
+    text = serializers.CharField()
+    length = serializers.IntegerField()
+    limit = serializers.IntegerField()
+    unit = serializers.ChoiceField(choices=["chars", "bytes"])
+
+
+class SequenceStepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SequenceStep
+        fields = ["position", "template", "delay_days"]
+        read_only_fields = ["position"]
+
+
+class SequenceSerializer(serializers.ModelSerializer):
+    """Steps in order: the first goes out at launch, each next one `delay_days` after the one before
+    if the creator has not replied. Writing `steps` replaces them all."""
+
+    steps = SequenceStepSerializer(many=True)
+
+    class Meta:
+        model = Sequence
+        fields = ["id", "name", "steps", "created_by", "created_at"]
+        read_only_fields = ["id", "created_by", "created_at"]
+
+    def validate_steps(self, steps):
+        if not steps:
+            raise serializers.ValidationError("A sequence needs at least one step.")
+        if steps[0].get("delay_days"):
+            raise serializers.ValidationError("The first step goes out at launch: its delay_days must be 0.")
+        return steps
+
+
+class SenderAccountSerializer(serializers.ModelSerializer):
+    """The brand's account on a platform. `access_token` is write-only: it is stored encrypted and
+    never returned; `has_token` says whether one is set."""
+
+    access_token = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, style={"input_type": "password"}, max_length=4000
+    )
+    has_token = serializers.SerializerMethodField()
+    sending = serializers.SerializerMethodField(help_text="False while paused or while its breaker is open.")
+
+    class Meta:
+        model = SenderAccount
+        fields = ["id", "name", "platform", "variant", "account_id", "access_token", "has_token", "api_base_url",
+                  "api_version", "from_name", "rate_per_second", "rate_per_15min", "rate_per_day", "daily_cap",
+                  "auto_reply_template", "auto_reply_every_hours", "paused", "sending", "breaker_state",
+                  "breaker_reason", "breaker_opened_at", "breaker_until", "consecutive_failures",
+                  "rate_limited_until", "owner", "created_at"]  # fmt: skip
+        read_only_fields = ["id", "has_token", "sending", "paused", "breaker_state", "breaker_reason",
+                            "breaker_opened_at", "breaker_until", "consecutive_failures", "rate_limited_until",
+                            "owner", "created_at"]  # fmt: skip
+
+    def get_has_token(self, sender) -> bool:
+        return bool(sender.access_token_encrypted)
+
+    def get_sending(self, sender) -> bool:
+        return sender.is_sending()
+
+    def validate(self, attrs):
+        platform = attrs.get("platform", getattr(self.instance, "platform", None))
+        variant = attrs.get("variant", getattr(self.instance, "variant", ""))
+        if variant and platform != SenderPlatform.INSTAGRAM:
+            raise serializers.ValidationError({"variant": "Only Instagram accounts have a variant."})
+        base = attrs.get("api_base_url", "")
+        if base and platform == SenderPlatform.EMAIL and not base.startswith(("smtp://", "smtps://")):
+            raise serializers.ValidationError({"api_base_url": "An email sender needs smtp://host:port."})
+        if base and platform != SenderPlatform.EMAIL and not base.startswith(("https://", "http://")):
+            raise serializers.ValidationError({"api_base_url": "Use an https:// address."})
+        return attrs
+
+    def create(self, validated_data):
+        token = validated_data.pop("access_token", "")
+        sender = SenderAccount(**validated_data)
+        sender.set_access_token(token)
+        sender.save()
+        return sender
+
+    def update(self, sender, validated_data):
+        if "access_token" in validated_data:
+            sender.set_access_token(validated_data.pop("access_token"))
+        for name, value in validated_data.items():
+            setattr(sender, name, value)
+        sender.save()
+        return sender
+
+
+class OutreachMessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OutreachMessage
+        fields = ["id", "campaign", "permission_request", "creator", "sequence", "step", "template",
+                  "sender_account", "platform", "recipient_id", "rendered_subject", "rendered_text",
+                  "human_agent", "delivery_mode", "reason", "status", "attempts", "due_at", "next_attempt_at",
+                  "provider_message_id", "error_code", "error_message", "sent_at", "sent_by", "created_by",
+                  "created_at", "updated_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class MarkSentSerializer(serializers.Serializer):
+    provider_message_id = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, default="", help_text="The platform's id, if you have it."
+    )
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Conversation
+        fields = ["id", "creator", "platform", "social_account", "sender_account", "platform_conversation_id",
+                  "last_inbound_at", "last_outbound_at", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class ConversationMessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConversationMessage
+        fields = ["id", "conversation", "platform", "direction", "platform_message_id", "text", "at",
+                  "read_at", "outreach_message", "classification", "classification_rule", "classified_by",
+                  "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+DECISIONS = [
+    (ConversationMessage.Classification.GRANTED, "Rights granted"),
+    (ConversationMessage.Classification.DECLINED, "Declined"),
+    (ConversationMessage.Classification.REVOKED, "Rights withdrawn"),
+    (ConversationMessage.Classification.OPTED_OUT, "Opted out of all contact"),
+    (ConversationMessage.Classification.REPLY, "Just a reply"),
+]
+
+
+RIGHTS_DECISIONS = [("granted", "Rights granted"), ("declined", "Declined")]
+
+
+class LogReplySerializer(serializers.Serializer):
+    """A reply that reached you off-platform, entered by hand."""
+
+    text = serializers.CharField(max_length=20000)
+    at = serializers.DateTimeField(required=False, help_text="When it was received; now if left out.")
+    decision = serializers.ChoiceField(
+        choices=DECISIONS, required=False, allow_blank=True, default="", help_text="What it means, if you know."
+    )
+
+
+class ClassifySerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=DECISIONS)
+    permission_request = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Which request it answers, when the creator has several."
+    )
+
+
+class ReplySerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=100_000)
+    sender_account = serializers.PrimaryKeyRelatedField(
+        queryset=SenderAccount.objects.all(), required=False, allow_null=True
+    )
+
+
+class LaunchSerializer(serializers.Serializer):
+    template = serializers.PrimaryKeyRelatedField(
+        queryset=MessageTemplate.objects.all(), required=False, allow_null=True
+    )
+    sequence = serializers.PrimaryKeyRelatedField(queryset=Sequence.objects.all(), required=False, allow_null=True)
+    sender_account = serializers.PrimaryKeyRelatedField(queryset=SenderAccount.objects.all())
+    members = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        allow_null=True,
+        help_text="Member ids to launch for; all members when left out.",
+    )
+    dry_run = serializers.BooleanField(default=False, help_text="Count only: nothing is queued.")
+
+
+class LaunchReasonSerializer(serializers.Serializer):
+    mode = serializers.ChoiceField(choices=OutreachMessage.DeliveryMode.choices)
+    reason = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class LaunchPreviewSerializer(serializers.Serializer):
+    creator = serializers.CharField()
+    subject = serializers.CharField()
+    text = serializers.CharField()
+    mode = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class LaunchResultSerializer(serializers.Serializer):
+    members = serializers.IntegerField()
+    created = serializers.IntegerField(help_text="Messages queued now (would be, with dry_run).")
+    already_queued = serializers.IntegerField(help_text="Members who already had this message: not queued twice.")
+    by_mode = serializers.DictField(child=serializers.IntegerField(), help_text="Counts by api, manual, blocked.")
+    by_reason = LaunchReasonSerializer(many=True)
+    preview = LaunchPreviewSerializer(allow_null=True)
+
+
+class PermissionRequestCreateSerializer(serializers.Serializer):
+    """Ask a creator for the rights to one post; the request is sent through the outbox at once."""
+
+    content = serializers.PrimaryKeyRelatedField(queryset=Content.objects.all())
+    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
+    channels = serializers.ListField(child=serializers.ChoiceField(choices=UsageChannel.choices), allow_empty=False)
+    territory = serializers.CharField(max_length=200, default="worldwide")
+    exclusive = serializers.BooleanField(default=False)
+    duration_days = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    terms_url = serializers.URLField(max_length=500)
+    terms_text = serializers.CharField(help_text="The exact terms the creator agrees to; frozen by its hash.")
+    terms_version = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    approval_hashtag = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default="", help_text="The campaign's when left out."
+    )
+    sender_account = serializers.PrimaryKeyRelatedField(queryset=SenderAccount.objects.all())
+    template = serializers.PrimaryKeyRelatedField(
+        queryset=MessageTemplate.objects.all(), help_text="Its text must show the approval hashtag."
+    )
+
+
+class DecisionSerializer(serializers.Serializer):
+    """A decision the creator made where no webhook saw it (an email to a person, a call): recorded
+    as yours, with the words they used."""
+
+    decision = serializers.ChoiceField(choices=RIGHTS_DECISIONS)
+    text = serializers.CharField(help_text="The creator's exact words.")
+    channel = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    message_id = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RevokeSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="The creator's words withdrawing the rights (or your note of them).")
+    channel = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)

@@ -1,0 +1,407 @@
+"""Thin viewsets over outreach: templates, sequences, sender accounts, the outbox and its actions,
+conversations, and the CRM resources that outreach extends (launching a campaign, sending a
+permission request, erasing a creator everywhere). Rules live in outreach/services.py."""
+
+from django.db.models import ProtectedError, Q
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from crm import services as crm_services
+from crm.api import serializers as crm_serializers
+from crm.api import views as crm_views
+from crm.api.views import call_service, require_campaign_work, valid
+from crm.models import Role, role_of
+from outreach import filtersets, inbound, services, templating
+from outreach.api import serializers
+from outreach.models import (
+    Conversation,
+    ConversationMessage,
+    MessageTemplate,
+    OutreachMessage,
+    SenderAccount,
+    Sequence,
+    text_length,
+)
+
+
+def is_admin(user) -> bool:
+    return role_of(user) == Role.ADMIN
+
+
+class ProtectedDestroyMixin:
+    """Deleting something still in use (a template in a sequence or the outbox) is refused with 409."""
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError:
+            raise ValidationError(
+                {"detail": "It is still in use (by a sequence or queued messages); keep it."}
+            ) from None
+
+
+class TemplateViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
+    """Message templates with `{{ creator.first_name }}`-style variables. Unknown variables and texts
+    over a platform's limit are refused by field when saved; `preview/` renders one for a creator."""
+
+    queryset = MessageTemplate.objects.all()
+    serializer_class = serializers.TemplateSerializer
+    filterset_class = filtersets.TemplateFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.save(created_by=self.request.user)
+
+    @extend_schema(
+        request=serializers.PreviewRequestSerializer,
+        responses={200: serializers.PreviewSerializer},
+        examples=[OpenApiExample("For one creator", value={"creator": 1, "platform": "instagram"}, request_only=True)],
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def preview(self, request, pk=None):
+        """The template rendered for one creator on one platform, with its length against the limit."""
+        template = self.get_object()
+        data = valid(serializers.PreviewRequestSerializer, request.data)
+        try:
+            subject, text = services.render_for(
+                template,
+                data["creator"],
+                platform=data["platform"],
+                handle=services.handle_on(data["creator"], data["platform"]),
+                campaign=data.get("campaign"),
+            )
+        except templating.RenderError as error:
+            raise ValidationError({"template": [str(error)]}) from None
+        length, limit, unit = text_length(data["platform"], text)
+        return Response({"subject": subject, "text": text, "length": length, "limit": limit, "unit": unit})
+
+
+class SequenceViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
+    """A first message and follow-ups; any reply stops the sequence for that creator."""
+
+    queryset = Sequence.objects.prefetch_related("steps")
+    serializer_class = serializers.SequenceSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.save_sequence(None, actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        services.save_sequence(serializer.instance, actor=self.request.user, **serializer.validated_data)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+
+class SenderAccountViewSet(viewsets.ModelViewSet):
+    """The brand's accounts that send. Everyone may see them (launching needs them); their owner and
+    admins change them. Tokens are write-only: stored encrypted, never returned. `pause/` stops
+    sending; `resume/` closes an open breaker after you fixed its cause (e.g. a new token)."""
+
+    queryset = SenderAccount.objects.all()
+    serializer_class = serializers.SenderAccountSerializer
+    filterset_class = filtersets.SenderAccountFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.save(owner=self.request.user)
+
+    def get_object(self):
+        sender = super().get_object()
+        if self.request.method not in ("GET", "HEAD", "OPTIONS") and not (
+            is_admin(self.request.user) or sender.owner_id == self.request.user.pk
+        ):
+            raise PermissionDenied("Only its owner or an admin may change this sender account.")
+        return sender
+
+    def perform_destroy(self, instance):
+        if instance.messages.exists():
+            raise ValidationError({"detail": "Messages were sent from this account; pause it instead."})
+        instance.delete()
+
+    @extend_schema(request=None, responses={200: serializers.SenderAccountSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def pause(self, request, pk=None):
+        sender = self.get_object()
+        services.pause_sender(sender, actor=request.user)
+        sender.refresh_from_db()
+        return Response(self.get_serializer(sender).data)
+
+    @extend_schema(request=None, responses={200: serializers.SenderAccountSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def resume(self, request, pk=None):
+        sender = self.get_object()
+        services.resume_sender(sender, actor=request.user)
+        sender.refresh_from_db()
+        return Response(self.get_serializer(sender).data)
+
+
+def visible_messages(user):
+    if is_admin(user):
+        return OutreachMessage.objects.all()
+    return OutreachMessage.objects.filter(Q(campaign__isnull=True) | Q(campaign__in=crm_views.visible_campaigns(user)))
+
+
+class OutreachMessageViewSet(viewsets.ReadOnlyModelViewSet):
+    """The outbox: every message with its delivery mode (api, manual, blocked), the reason, and its
+    status. Actions: `approve/` a message held for review, `cancel/` one not yet sent, `mark-sent/`
+    one you sent by hand from the manual queue, `retry/` a failed one."""
+
+    queryset = OutreachMessage.objects.none()  # the real one depends on who asks: get_queryset
+    serializer_class = serializers.OutreachMessageSerializer
+    filterset_class = filtersets.OutreachMessageFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return OutreachMessage.objects.none()
+        return visible_messages(self.request.user)
+
+    def _act(self, verb, **kwargs):
+        message = self.get_object()
+        if message.campaign_id:
+            require_campaign_work(message.campaign, self.request.user)
+        message = call_service(verb, message, actor=self.request.user, **kwargs)
+        return Response(self.get_serializer(message).data)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def approve(self, request, pk=None):
+        return self._act(services.approve_message)
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def cancel(self, request, pk=None):
+        return self._act(services.cancel_message)
+
+    @extend_schema(request=serializers.MarkSentSerializer)
+    @action(detail=True, methods=["post"], url_path="mark-sent", filterset_class=None)
+    def mark_sent(self, request, pk=None):
+        data = valid(serializers.MarkSentSerializer, request.data)
+        return self._act(services.mark_sent_manually, provider_message_id=data["provider_message_id"])
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def retry(self, request, pk=None):
+        return self._act(services.retry_message)
+
+
+class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Threads with creators, newest reply first. `messages/` lists a thread, or (POST) logs a reply
+    received off-platform by hand; `reply/` answers inside the platform's window; a message needing
+    review is classified with `messages/{id}/classify/`."""
+
+    queryset = Conversation.objects.all()
+    serializer_class = serializers.ConversationSerializer
+    filterset_class = filtersets.ConversationFilter
+
+    @extend_schema(methods=["GET"], responses={200: serializers.ConversationMessageSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"],
+        request=serializers.LogReplySerializer,
+        responses={201: serializers.ConversationMessageSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], filterset_class=None)
+    def messages(self, request, pk=None):
+        conversation = self.get_object()
+        if request.method == "POST":
+            data = valid(serializers.LogReplySerializer, request.data)
+            recorded = call_service(
+                inbound.log_reply_by_hand,
+                conversation.creator,
+                actor=request.user,
+                platform=conversation.platform,
+                text=data["text"],
+                at=data.get("at"),
+                decision=data["decision"],
+            )
+            recorded.refresh_from_db()
+            return Response(serializers.ConversationMessageSerializer(recorded).data, status=status.HTTP_201_CREATED)
+        page = self.paginate_queryset(conversation.messages.order_by("-id"))
+        return self.get_paginated_response(serializers.ConversationMessageSerializer(page, many=True).data)
+
+    @extend_schema(request=serializers.ClassifySerializer, responses={200: serializers.ConversationMessageSerializer})
+    @action(detail=True, methods=["post"], url_path=r"messages/(?P<message_id>\d+)/classify", filterset_class=None)
+    def classify(self, request, pk=None, message_id=None):
+        conversation = self.get_object()
+        recorded = get_object_or_404(
+            conversation.messages.select_related("conversation__creator"),
+            pk=message_id,
+            direction=ConversationMessage.Direction.IN,
+        )
+        data = valid(serializers.ClassifySerializer, request.data)
+        permission_request = None
+        if data.get("permission_request"):
+            permission_request = (
+                crm_views.visible_permission_requests(request.user)
+                .filter(pk=data["permission_request"], creator=conversation.creator)
+                .first()
+            )
+            if permission_request is None:
+                raise ValidationError({"permission_request": ["No request of this creator's has this id."]})
+        recorded = call_service(
+            inbound.classify_by_person,
+            recorded,
+            actor=request.user,
+            decision=data["decision"],
+            request=permission_request,
+        )
+        return Response(serializers.ConversationMessageSerializer(recorded).data)
+
+    @extend_schema(request=serializers.ReplySerializer, responses={201: serializers.OutreachMessageSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def reply(self, request, pk=None):
+        conversation = self.get_object()
+        data = valid(serializers.ReplySerializer, request.data)
+        message = call_service(
+            services.reply_in_conversation,
+            conversation,
+            actor=request.user,
+            text=data["text"],
+            sender_account=data.get("sender_account"),
+            key=request.headers.get("Idempotency-Key", ""),
+        )
+        return Response(serializers.OutreachMessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class CampaignViewSet(crm_views.CampaignViewSet):
+    """Campaigns you own or are on the team of (admins: all); others' are not found (404).
+    `launch/` queues the first message of a template or sequence for the members (or a subset) and
+    answers with the counts by delivery mode and reason; `dry_run` counts without queueing."""
+
+    @extend_schema(
+        request=serializers.LaunchSerializer,
+        responses={200: serializers.LaunchResultSerializer},
+        examples=[
+            OpenApiExample(
+                "Launch with a template, counting first",
+                value={"template": 1, "sender_account": 1, "dry_run": True},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "The counts",
+                value={
+                    "members": 3,
+                    "created": 3,
+                    "already_queued": 0,
+                    "by_mode": {"api": 1, "manual": 1, "blocked": 1},
+                    "by_reason": [
+                        {"mode": "api", "reason": "Email may be sent with an unsubscribe link.", "count": 1},
+                        {"mode": "manual", "reason": "Instagram: the creator has not written in 24 h.", "count": 1},
+                        {"mode": "blocked", "reason": "The creator opted out.", "count": 1},
+                    ],
+                    "preview": None,
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def launch(self, request, pk=None):
+        campaign = self.get_object()
+        require_campaign_work(campaign, request.user)
+        data = valid(serializers.LaunchSerializer, request.data)
+        summary = call_service(
+            services.launch_campaign,
+            campaign,
+            actor=request.user,
+            sender_account=data["sender_account"],
+            template=data.get("template"),
+            sequence=data.get("sequence"),
+            member_ids=data.get("members"),
+            dry_run=data["dry_run"],
+        )
+        return Response(summary.as_dict())
+
+
+class PermissionRequestViewSet(mixins.CreateModelMixin, crm_views.PermissionRequestViewSet):
+    """May this post be reused, where and until when? `?content_url=…&status=granted`.
+    Creating a request sends it through the outbox (by API inside the window, to the manual queue
+    otherwise). `revoke/` records a withdrawal; `record-decision/` a yes or no the creator gave where
+    no webhook saw it. Both are recorded in the ledger as yours, with the creator's words."""
+
+    @extend_schema(
+        request=serializers.PermissionRequestCreateSerializer,
+        responses={201: crm_serializers.PermissionRequestSerializer},
+    )
+    def create(self, request, *args, **kwargs):
+        data = valid(serializers.PermissionRequestCreateSerializer, request.data)
+        campaign = data.get("campaign") or data["content"].campaign
+        if campaign is not None:
+            require_campaign_work(campaign, request.user)
+        scope = crm_services.Scope(
+            channels=data["channels"],
+            territory=data["territory"],
+            exclusive=data["exclusive"],
+            duration_days=data.get("duration_days"),
+        )
+        from django.db import transaction
+
+        with transaction.atomic():
+            permission_request = call_service(
+                crm_services.request_permission,
+                data["content"],
+                actor=request.user,
+                scope=scope,
+                terms_url=data["terms_url"],
+                terms_text=data["terms_text"],
+                terms_version=data["terms_version"],
+                approval_hashtag=data["approval_hashtag"],
+                campaign=campaign,
+            )
+            call_service(
+                services.send_permission_request,
+                permission_request,
+                actor=request.user,
+                sender_account=data["sender_account"],
+                template=data["template"],
+            )
+        permission_request = self.get_queryset().get(pk=permission_request.pk)
+        return Response(self.get_serializer(permission_request).data, status=status.HTTP_201_CREATED)
+
+    def _decide(self, verb, request, data):
+        permission_request = self.get_object()
+        if permission_request.campaign_id:
+            require_campaign_work(permission_request.campaign, request.user)
+        evidence = crm_services.Evidence(
+            channel=data.get("channel", ""),
+            message_id=data.get("message_id", ""),
+            text=data["text"],
+            note=data.get("note", ""),
+            occurred_at=data.get("occurred_at") or timezone.now(),
+        )
+        call_service(verb, permission_request, actor=request.user, evidence=evidence)
+        permission_request = self.get_queryset().get(pk=permission_request.pk)
+        return Response(self.get_serializer(permission_request).data)
+
+    @extend_schema(request=serializers.RevokeSerializer, responses={200: crm_serializers.PermissionRequestSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def revoke(self, request, pk=None):
+        return self._decide(crm_services.revoke_rights, request, valid(serializers.RevokeSerializer, request.data))
+
+    @extend_schema(request=serializers.DecisionSerializer, responses={200: crm_serializers.PermissionRequestSerializer})
+    @action(detail=True, methods=["post"], url_path="record-decision", filterset_class=None)
+    def record_decision(self, request, pk=None):
+        data = valid(serializers.DecisionSerializer, request.data)
+        verb = crm_services.grant_rights if data["decision"] == "granted" else crm_services.decline_rights
+        return self._decide(verb, request, data)
+
+
+class CreatorViewSet(mixins.DestroyModelMixin, crm_views.CreatorViewSet):
+    """Creators with their accounts on every platform; `?handle=&platform=` finds one by handle or URL,
+    `?q=` searches names, emails and handles. Create one with its accounts (handles or profile URLs);
+    send `Idempotency-Key` to retry safely. DELETE (admins) erases the creator's personal data and
+    message texts (GDPR) while the consent ledger stays provable by its hashes."""
+
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def destroy(self, request, *args, **kwargs):
+        creator = self.get_object()
+        if not is_admin(request.user):
+            raise PermissionDenied("Only an admin may erase a creator.")
+        if creator.erased_at:
+            raise NotFound("This creator's data was already erased.")
+        call_service(services.erase_creator, creator, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

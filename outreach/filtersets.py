@@ -1,0 +1,45 @@
+"""Filters shared by outreach's API and pages: one definition per list."""
+
+import django_filters
+
+from outreach.models import Conversation, MessageTemplate, OutreachMessage, SenderAccount
+
+
+class TemplateFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["name"]
+
+
+class OutreachMessageFilter(django_filters.FilterSet):
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
+    sent_after = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
+
+    class Meta:
+        model = OutreachMessage
+        fields = ["status", "delivery_mode", "platform", "campaign", "creator", "sender_account", "permission_request"]
+
+
+class ConversationFilter(django_filters.FilterSet):
+    needs_review = django_filters.BooleanFilter(method="by_review", label="Has a reply waiting for a person.")
+    replied_after = django_filters.IsoDateTimeFilter(field_name="last_inbound_at", lookup_expr="gte")
+
+    class Meta:
+        model = Conversation
+        fields = ["platform", "creator", "sender_account"]
+
+    def by_review(self, queryset, name, value):
+        from outreach.models import ConversationMessage
+
+        waiting = ConversationMessage.objects.filter(
+            classification=ConversationMessage.Classification.NEEDS_REVIEW
+        ).values("conversation_id")
+        return queryset.filter(pk__in=waiting) if value else queryset.exclude(pk__in=waiting)
+
+
+class SenderAccountFilter(django_filters.FilterSet):
+    class Meta:
+        model = SenderAccount
+        fields = ["platform", "paused", "breaker_state", "owner"]
