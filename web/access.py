@@ -41,3 +41,20 @@ def visible_campaigns(user):
         return Campaign.objects.all()
     team = Campaign.team.through.objects.filter(user_id=user.pk).values("campaign_id")
     return Campaign.objects.filter(owner_id=user.pk) | Campaign.objects.filter(pk__in=team)
+
+
+def visible_messages(user):
+    """Outbox rows of the campaigns (and their permission requests) this person may see, plus the
+    inbox's one-off replies, which belong to no campaign."""
+    from django.db.models import Q
+
+    from outreach.models import OutreachMessage
+
+    if role_of(user) == Role.ADMIN:
+        return OutreachMessage.objects.all()
+    campaigns = visible_campaigns(user).values("pk")
+    return OutreachMessage.objects.filter(
+        Q(campaign__in=campaigns)
+        | Q(campaign__isnull=True, permission_request__campaign__in=campaigns)
+        | Q(campaign__isnull=True, permission_request__isnull=True)
+    )

@@ -2,10 +2,12 @@
 
 from django.shortcuts import render
 
+from web import dashboard as numbers
 from web.access import page
 
 
 @page
 def dashboard(request):
-    """The first page after signing in."""
-    return render(request, "web/dashboard.html", {"section": "dashboard"})
+    """The first page after signing in: each running campaign's funnel, and the work waiting."""
+    context = {"section": "dashboard", "cards": numbers.campaign_cards(request.user), **numbers.attention(request.user)}
+    return render(request, "web/dashboard.html", context)
