@@ -190,7 +190,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
+    "DEFAULT_THROTTLE_CLASSES": ["crm.api.throttling.TokenRateThrottle"],
 SPECTACULAR_SETTINGS = {
+# Requests per API token (or signed-in user), e.g. "600/min"; empty turns throttling off.
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1200/min")
     "TITLE": "Outreach CRM API",
     "DESCRIPTION": "Creators, campaigns, UGC permissions and the consent ledger. "
     "Authenticate with `Authorization: Token <key>`.",
@@ -251,6 +254,12 @@ Q_CLUSTER = {
     "name": "outreach",
     "workers": env_int("Q_WORKERS", 2),
     "timeout": Q_TIMEOUT,
+# The cache holds the API's throttle counts: shared through Redis when there is one.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
     "retry": Q_TIMEOUT + 60,
     "max_attempts": 1,
     "ack_failures": True,

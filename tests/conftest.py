@@ -23,6 +23,7 @@ pytest_plugins = ["tests.fakes.meta", "tests.fakes.smtp", "tests.fakes.x", "test
 
 def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.API_RATE_LIMIT = ""  # throttling has its own test; elsewhere it would only make tests flaky
 
 
 def pytest_report_header(config):

@@ -74,3 +74,9 @@ def _api_user(request):
         return found[0]
     user = getattr(request, "user", None)
     return user if user is not None and user.is_authenticated else None
+
+
+def purge_expired() -> int:
+    """Forget keys older than 24 hours (an hourly django-q2 schedule, crm migration 0009)."""
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - LIFETIME).delete()
+    return deleted

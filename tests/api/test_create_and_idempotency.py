@@ -81,3 +81,20 @@ def test_a_failed_request_does_not_burn_its_key(client, manager_key):
     assert post(client, manager_key, {"name": ""}, idempotency_key="k2").status_code == 400
     assert post(client, manager_key, {"name": ""}, idempotency_key="k2").status_code == 400  # replayed, same body
     assert post(client, manager_key, NEW, idempotency_key="k3").status_code == 201
+
+
+def test_keys_older_than_a_day_are_purged_by_the_hourly_schedule(client, manager_key):
+    import datetime
+
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    from crm.api.idempotency import purge_expired
+    from crm.models import IdempotencyRecord
+
+    for key in ("old", "new"):
+        client.post("/api/v1/tags/", {"name": key}, HTTP_AUTHORIZATION=f"Token {manager_key}", HTTP_IDEMPOTENCY_KEY=key)
+    IdempotencyRecord.objects.filter(key="old").update(created_at=timezone.now() - datetime.timedelta(hours=25))
+    assert purge_expired() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+    assert Schedule.objects.get(name="crm: purge idempotency keys").func == "crm.api.idempotency.purge_expired"

@@ -385,3 +385,16 @@ def test_creators_are_shared_but_another_teams_campaign_items_are_not_found(as_c
     assert as_charlie.get(f"/api/v1/outreach-messages/{message.pk}/").status_code == 404
     assert as_charlie.get(f"/api/v1/campaigns/{campaign.pk}/members/").status_code == 404
     assert Creator.objects.count() >= 1 and ConversationMessage.objects.count() == 0
+
+
+def test_each_token_has_its_own_request_budget(settings, alice, bob):
+    from django.core.cache import cache
+
+    from tests.api.conftest import api_for
+
+    cache.clear()
+    settings.API_RATE_LIMIT = "3/min"
+    first, second = api_for(alice), api_for(bob)
+    assert [first.get("/api/v1/tags/").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert "Retry-After" in first.get("/api/v1/tags/").headers
+    assert second.get("/api/v1/tags/").status_code == 200  # another token, another budget
