@@ -23,6 +23,9 @@ class NestedAccountSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+DATETIME = serializers.DateTimeField()  # how the model serializers write dates and times
+
+
 class CreatorSerializer(serializers.ModelSerializer):
     accounts = NestedAccountSerializer(many=True, read_only=True)
     tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
@@ -34,12 +37,33 @@ class CreatorSerializer(serializers.ModelSerializer):
                   "opted_out_at", "contact_allowed_at", "erased_at", "created_at", "updated_at"]  # fmt: skip
         read_only_fields = fields
 
+    ACCOUNT_FIELDS = ["id", "platform", "handle", "platform_user_id", "follower_count", "profile_url"]
+
+    @classmethod
+    def load_relations(cls, creators) -> None:
+        """The accounts and tag names of a page of creators in two queries, as plain values: building
+        model instances and a queryset per creator (what prefetch_related does) cost more than the rows."""
+        ids = [creator.pk for creator in creators]
+        accounts, tags = {pk: [] for pk in ids}, {pk: [] for pk in ids}
+        rows = SocialAccount.objects.filter(creator_id__in=ids).order_by("platform", "handle")
+        for account in rows.values("creator_id", *cls.ACCOUNT_FIELDS):
+            accounts[account.pop("creator_id")].append(account)
+        links = Creator.tags.through.objects.filter(creator_id__in=ids).order_by("tag__name")
+        for creator_id, name in links.values_list("creator_id", "tag__name"):
+            tags[creator_id].append(name)
+        for creator in creators:
+            creator.listed_accounts, creator.listed_tags = accounts[creator.pk], tags[creator.pk]
+
     def to_representation(self, creator):
         """The declared fields written out: pages of creators are the API's busiest answer, and DRF's
         generic path costs several times this (tests/api/test_creator_list.py compares the two).
-        Reads the plain lists CreatorViewSet's list prefetches, else the related managers."""
-        when = self.fields["created_at"].to_representation
+        Reads what load_relations attached, else the related managers."""
+        when = DATETIME.to_representation
         accounts = getattr(creator, "listed_accounts", None)
+        if accounts is None:
+            accounts = [
+                {name: getattr(account, name) for name in self.ACCOUNT_FIELDS} for account in creator.accounts.all()
+            ]
         tags = getattr(creator, "listed_tags", None)
         return {
             "id": creator.id,
@@ -48,19 +72,9 @@ class CreatorSerializer(serializers.ModelSerializer):
             "country": creator.country,
             "language": creator.language,
             "status": creator.status,
-            "tags": [tag.name for tag in (creator.tags.all() if tags is None else tags)],
+            "tags": [tag.name for tag in creator.tags.all()] if tags is None else tags,
             "owner": creator.owner_id,
-            "accounts": [
-                {
-                    "id": account.id,
-                    "platform": account.platform,
-                    "handle": account.handle,
-                    "platform_user_id": account.platform_user_id,
-                    "follower_count": account.follower_count,
-                    "profile_url": account.profile_url,
-                }
-                for account in (creator.accounts.all() if accounts is None else accounts)
-            ],
+            "accounts": accounts,
             "contactable": creator.is_contactable,
             "opted_out_at": when(creator.opted_out_at),
             "contact_allowed_at": when(creator.contact_allowed_at),
