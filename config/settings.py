@@ -189,12 +189,13 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.StablePagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-}
     "DEFAULT_THROTTLE_CLASSES": ["crm.api.throttling.TokenRateThrottle"],
-SPECTACULAR_SETTINGS = {
+    "EXCEPTION_HANDLER": "crm.api.errors.api_exception_handler",
+}
 # Requests per API token (or signed-in user), e.g. "600/min"; empty turns throttling off.
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1200/min")
     "TITLE": "Outreach CRM API",
+SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Creators, campaigns, UGC permissions and the consent ledger. "
     "Authenticate with `Authorization: Token <key>`.",
     "VERSION": "1",
@@ -249,11 +250,6 @@ AUTO_REPLY_FOLLOW_UP_HOURS = env_int("AUTO_REPLY_FOLLOW_UP_HOURS", 4)
 # decides retries (max_attempts 1 here); `timeout` stays below `retry` so a slow task is never
 # handed to a second worker while it still runs; missed schedules are not caught up.
 REDIS_URL = env_str("REDIS_URL")
-Q_TIMEOUT = env_int("Q_TIMEOUT", 300)
-Q_CLUSTER = {
-    "name": "outreach",
-    "workers": env_int("Q_WORKERS", 2),
-    "timeout": Q_TIMEOUT,
 # The cache holds the API's throttle counts: shared through Redis when there is one.
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -265,6 +261,11 @@ CACHES = {
     "ack_failures": True,
     "catch_up": False,
     "save_limit": 1000,
+Q_TIMEOUT = env_int("Q_TIMEOUT", 300)
+Q_CLUSTER = {
+    "name": "outreach",
+    "workers": env_int("Q_WORKERS", 2),
+    "timeout": Q_TIMEOUT,
     "poll": 0.5,
     "label": "Queue",
 }

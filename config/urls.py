@@ -26,3 +26,5 @@ urlpatterns = [
     path("webhooks/email/", email_webhook, name="webhook-email"),
     path("", include("web.urls")),  # the pages; last, so every route above wins
 ]
+
+handler500 = "crm.api.errors.server_error"

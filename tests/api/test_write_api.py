@@ -398,3 +398,11 @@ def test_each_token_has_its_own_request_budget(settings, alice, bob):
     assert [first.get("/api/v1/tags/").status_code for _ in range(4)] == [200, 200, 200, 429]
     assert "Retry-After" in first.get("/api/v1/tags/").headers
     assert second.get("/api/v1/tags/").status_code == 200  # another token, another budget
+
+
+def test_an_unexpected_failure_under_the_api_is_json_without_a_traceback(rf):
+    from crm.api.errors import server_error
+
+    answer = server_error(rf.get("/api/v1/creators/"))
+    assert answer.status_code == 500 and answer["Content-Type"] == "application/json"
+    assert b"Traceback" not in answer.content and b"detail" in answer.content

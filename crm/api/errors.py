@@ -1,0 +1,39 @@
+"""Every API error is JSON a tool can act on: field errors by name, a `detail` otherwise.
+
+DRF already answers its own exceptions so; this adds the domain's (a model's ValidationError from a
+service is a 400 by field, a unique constraint lost to a concurrent request is a 409) and answers
+JSON instead of an HTML page when something unexpected breaks under /api/.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import JsonResponse
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, IntegrityError):
+        logger.info("API conflict: %s", exc)
+        return Response(
+            {"detail": "This conflicts with data saved at the same moment or already there; reload and retry."},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return exception_handler(exc, context)
+
+
+def server_error(request, *args, **kwargs):
+    """The 500 page: JSON under /api/, a short plain page elsewhere; never a traceback."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Something went wrong on our side; it has been logged."}, status=500)
+    from django.views.defaults import server_error as html_server_error
+
+    return html_server_error(request, *args, **kwargs)
