@@ -194,8 +194,8 @@ REST_FRAMEWORK = {
 }
 # Requests per API token (or signed-in user), e.g. "600/min"; empty turns throttling off.
 API_RATE_LIMIT = env_str("API_RATE_LIMIT", "1200/min")
-    "TITLE": "Outreach CRM API",
 SPECTACULAR_SETTINGS = {
+    "TITLE": "Outreach CRM API",
     "DESCRIPTION": "Creators, campaigns, UGC permissions and the consent ledger. "
     "Authenticate with `Authorization: Token <key>`.",
     "VERSION": "1",
@@ -256,16 +256,16 @@ CACHES = {
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
-    "retry": Q_TIMEOUT + 60,
-    "max_attempts": 1,
-    "ack_failures": True,
-    "catch_up": False,
-    "save_limit": 1000,
 Q_TIMEOUT = env_int("Q_TIMEOUT", 300)
 Q_CLUSTER = {
     "name": "outreach",
     "workers": env_int("Q_WORKERS", 2),
     "timeout": Q_TIMEOUT,
+    "retry": Q_TIMEOUT + 60,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
     "poll": 0.5,
     "label": "Queue",
 }
