@@ -208,6 +208,7 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     )
     @action(detail=True, methods=["get", "post"], url_path="members", filterset_class=None)
     def members(self, request, pk=None):
+        """GET: the members with their stage (`?stage=`). POST: add creators as prospects."""
         campaign = self.get_object()
         if request.method == "POST":
             require_campaign_work(campaign, request.user)
@@ -232,6 +233,7 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     )
     @action(detail=True, methods=["patch"], url_path=r"members/(?P<member_id>\d+)", filterset_class=None)
     def member(self, request, pk=None, member_id=None):
+        """Move a member to another stage, or assign them to a teammate."""
         campaign = self.get_object()
         require_campaign_work(campaign, request.user)
         member = get_object_or_404(CampaignMember.objects.select_related("creator"), campaign=campaign, pk=member_id)

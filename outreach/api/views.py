@@ -125,6 +125,7 @@ class SenderAccountViewSet(viewsets.ModelViewSet):
     @extend_schema(request=None, responses={200: serializers.SenderAccountSerializer})
     @action(detail=True, methods=["post"], filterset_class=None)
     def pause(self, request, pk=None):
+        """Stop this account sending; its queued messages wait until it is resumed."""
         sender = self.get_object()
         services.pause_sender(sender, actor=request.user)
         sender.refresh_from_db()
@@ -133,6 +134,7 @@ class SenderAccountViewSet(viewsets.ModelViewSet):
     @extend_schema(request=None, responses={200: serializers.SenderAccountSerializer})
     @action(detail=True, methods=["post"], filterset_class=None)
     def resume(self, request, pk=None):
+        """Send again: unpause and close an open breaker, after fixing its cause (e.g. a new token)."""
         sender = self.get_object()
         services.resume_sender(sender, actor=request.user)
         sender.refresh_from_db()
@@ -169,22 +171,27 @@ class OutreachMessageViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], filterset_class=None)
     def approve(self, request, pk=None):
+        """A message held for review (the platform may not have received it) goes back to the queue;
+        the policy decides again when it is due. Check the platform first: it could go out twice."""
         return self._act(services.approve_message)
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], filterset_class=None)
     def cancel(self, request, pk=None):
+        """Withdraw a message that has not gone out (pending, manual, needs review or failed)."""
         return self._act(services.cancel_message)
 
     @extend_schema(request=serializers.MarkSentSerializer)
     @action(detail=True, methods=["post"], url_path="mark-sent", filterset_class=None)
     def mark_sent(self, request, pk=None):
+        """You sent this message by hand from the platform's app: record it as sent by you."""
         data = valid(serializers.MarkSentSerializer, request.data)
         return self._act(services.mark_sent_manually, provider_message_id=data["provider_message_id"])
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"], filterset_class=None)
     def retry(self, request, pk=None):
+        """Try a failed message again, from a fresh attempt count."""
         return self._act(services.retry_message)
 
 
@@ -205,6 +212,9 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get", "post"], filterset_class=None)
     def messages(self, request, pk=None):
+        """GET: the thread, newest first. POST: log a reply the creator gave off-platform (a call, a
+        personal inbox); it stops their sequences but opens no messaging window. Say what it means
+        with `decision`, or it waits for review."""
         conversation = self.get_object()
         if request.method == "POST":
             data = valid(serializers.LogReplySerializer, request.data)
@@ -225,6 +235,8 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=serializers.ClassifySerializer, responses={200: serializers.ConversationMessageSerializer})
     @action(detail=True, methods=["post"], url_path=r"messages/(?P<message_id>\d+)/classify", filterset_class=None)
     def classify(self, request, pk=None, message_id=None):
+        """Say what a reply means: granted, declined, revoked, opted_out or just a reply. Consent is
+        recorded in the ledger as yours, with the reply as evidence."""
         conversation = self.get_object()
         recorded = get_object_or_404(
             conversation.messages.select_related("conversation__creator"),
@@ -253,6 +265,9 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=serializers.ReplySerializer, responses={201: serializers.OutreachMessageSerializer})
     @action(detail=True, methods=["post"], filterset_class=None)
     def reply(self, request, pk=None):
+        """Answer the creator. It goes through the outbox: by API inside the platform's window (a
+        person's reply gets Meta's 7-day HUMAN_AGENT window), to the manual queue otherwise. Send an
+        `Idempotency-Key` so a second click sends nothing twice."""
         conversation = self.get_object()
         data = valid(serializers.ReplySerializer, request.data)
         message = call_service(
@@ -300,6 +315,8 @@ class CampaignViewSet(crm_views.CampaignViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def launch(self, request, pk=None):
+        """Queue the first message for the campaign's members (or `members`), once each, and answer
+        with the counts by delivery mode and reason; `dry_run` only counts."""
         campaign = self.get_object()
         require_campaign_work(campaign, request.user)
         data = valid(serializers.LaunchSerializer, request.data)
@@ -379,11 +396,13 @@ class PermissionRequestViewSet(mixins.CreateModelMixin, crm_views.PermissionRequ
     @extend_schema(request=serializers.RevokeSerializer, responses={200: crm_serializers.PermissionRequestSerializer})
     @action(detail=True, methods=["post"], filterset_class=None)
     def revoke(self, request, pk=None):
+        """The creator withdrew the rights: recorded in the ledger as yours, with their words."""
         return self._decide(crm_services.revoke_rights, request, valid(serializers.RevokeSerializer, request.data))
 
     @extend_schema(request=serializers.DecisionSerializer, responses={200: crm_serializers.PermissionRequestSerializer})
     @action(detail=True, methods=["post"], url_path="record-decision", filterset_class=None)
     def record_decision(self, request, pk=None):
+        """A yes or no the creator gave where no webhook saw it (an email to a person, a call)."""
         data = valid(serializers.DecisionSerializer, request.data)
         verb = crm_services.grant_rights if data["decision"] == "granted" else crm_services.decline_rights
         return self._decide(verb, request, data)
