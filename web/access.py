@@ -33,14 +33,8 @@ def page(view):
 
 
 def visible_campaigns(user):
-    """Campaigns this person may see: admins all; others those they own or are on the team of.
-
-    Uses a subquery for the team rather than a join, so no DISTINCT is needed and annotations stay right.
-    """
-    if role_of(user) == Role.ADMIN:
-        return Campaign.objects.all()
-    team = Campaign.team.through.objects.filter(user_id=user.pk).values("campaign_id")
-    return Campaign.objects.filter(owner_id=user.pk) | Campaign.objects.filter(pk__in=team)
+    """Campaigns this person may see: admins all; others those they own or are on the team of."""
+    return Campaign.objects.visible_to(user)
 
 
 def visible_messages(user):

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from web.views import common, dashboard
+from web.views import common, creators, dashboard
 
 app_name = "web"
 
@@ -47,7 +47,12 @@ auth = [
 urlpatterns = [
     *auth,
     path("", dashboard.dashboard, name="dashboard"),
-    path("creators/", common.coming, {"slug": "creators"}, name="creators"),
+    path("creators/", creators.creator_list, name="creators"),
+    path("creators/bulk/", creators.creator_bulk, name="creator_bulk"),
+    path("creators/<int:pk>/", creators.creator_detail, name="creator"),
+    path("creators/import/", creators.creator_import, name="creator_import"),
+    path("creators/import/<int:pk>/", creators.import_status, name="import"),
+    path("creators/import/<int:pk>/rejected.csv", creators.import_rejections, name="import_rejections"),
     path("campaigns/", common.coming, {"slug": "campaigns"}, name="campaigns"),
     path("soon/<slug:slug>/", common.coming, name="coming"),
 ]

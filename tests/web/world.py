@@ -28,7 +28,7 @@ def build(owner, *, campaigns: int = 1, members: int = 3, team=()):
     )
     tag = Tag.objects.filter(name="beauty").first() or TagFactory(name="beauty")
     made = []
-    for number in range(campaigns):
+    for _ in range(campaigns):
         campaign = CampaignFactory(owner=owner)
         campaign.team.add(*team)
         for index in range(members):

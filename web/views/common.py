@@ -8,7 +8,6 @@ from web.access import page
 
 # Pages of the issue not built yet: the nav links here rather than to nothing.
 COMING = {
-    "creators": ("Creators", "admin:crm_creator_changelist"),
     "campaigns": ("Campaigns", "admin:crm_campaign_changelist"),
     "manual-queue": ("Manual queue", "admin:outreach_outreachmessage_changelist"),
     "inbox": ("Inbox", "admin:outreach_conversation_changelist"),

@@ -1,0 +1,105 @@
+"""Forms of the pages: they parse and name problems by field; the services decide."""
+
+import codecs
+
+from django import forms
+
+from crm.models import Campaign, CampaignMember
+from outreach.models import MessageTemplate, SenderAccount, Sequence
+
+MAX_UPLOAD_BYTES = 200 * 1024 * 1024
+
+
+class BulkCreatorsForm(forms.Form):
+    """Tag the chosen creators, or add them to a campaign."""
+
+    ACTIONS = [("tag", "Add a tag"), ("campaign", "Add to a campaign")]
+
+    creator = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": "Choose at least one creator."})
+    action = forms.ChoiceField(choices=ACTIONS, label="Action")
+    tag = forms.CharField(required=False, max_length=64, label="Tag")
+    campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), required=False, label="Campaign")
+
+    def __init__(self, *args, campaigns=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = campaigns if campaigns is not None else Campaign.objects.none()
+        self.fields["creator"].choices = [(value, value) for value in self.data.getlist("creator")] if self.data else []
+
+    def clean_creator(self):
+        ids = self.cleaned_data["creator"]
+        if len(ids) > 1000:
+            raise forms.ValidationError("Choose at most 1,000 creators at a time.")
+        return ids
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "tag" and not (data.get("tag") or "").strip():
+            self.add_error("tag", "Name the tag to add.")
+        if data.get("action") == "campaign" and not data.get("campaign"):
+            self.add_error("campaign", "Choose the campaign.")
+        return data
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="Columns as in the README: name, email, instagram, tags, …")
+    encoding = forms.CharField(
+        initial="utf-8",
+        required=False,
+        max_length=32,
+        label="Encoding",
+        help_text="utf-8 unless the file says otherwise (latin-1, cp1252).",
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError("The file is larger than 200 MB; split it.")
+        return upload
+
+    def clean_encoding(self):
+        value = (self.cleaned_data.get("encoding") or "").strip() or "utf-8"
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise forms.ValidationError(f"Unknown encoding {value!r}; try utf-8 or latin-1.") from None
+        return value
+
+
+class CampaignForm(forms.ModelForm):
+    terms_url = forms.URLField(required=False, max_length=500, assume_scheme="https", label="Terms URL")
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "brand",
+            "goal",
+            "starts_on",
+            "ends_on",
+            "status",
+            "approval_hashtag",
+            "terms_url",
+            "terms_version",
+        ]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}),
+            "ends_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+class MoveMemberForm(forms.Form):
+    stage = forms.ChoiceField(choices=CampaignMember.Stage.choices, label="Move to")
+
+
+class LaunchForm(forms.Form):
+    """What to send and from where; the preview and the counts come from a dry run."""
+
+    sender_account = forms.ModelChoiceField(queryset=SenderAccount.objects.all(), label="Sender account")
+    template = forms.ModelChoiceField(queryset=MessageTemplate.objects.all(), required=False, label="Template")
+    sequence = forms.ModelChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("template")) == bool(data.get("sequence")):
+            self.add_error("template", "Choose a template or a sequence (one of them).")
+        return data

@@ -1,0 +1,88 @@
+"""Creator imports from the pages: store the upload, run `crm.importer` in the queue, record progress."""
+
+import logging
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from crm import importer
+from web.models import ImportJob
+
+logger = logging.getLogger(__name__)
+MAX_REJECTIONS_KEPT = 10_000  # enough for any report a person reads; the count is always exact
+
+
+def upload_dir() -> Path:
+    return Path(settings.VAR_DIR) / "imports"
+
+
+def start_import(upload, *, actor, encoding: str = "utf-8") -> ImportJob:
+    """Keep the uploaded file and queue its import; the whole-file checks run first, in the task."""
+    folder = upload_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}.csv"
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    job = ImportJob.objects.create(
+        created_by=actor, file_name=Path(upload.name).name[:255], stored_path=str(path), encoding=encoding
+    )
+    transaction.on_commit(lambda: async_task("web.imports.run_import", job.pk, task_name=f"import-{job.pk}"))
+    return job
+
+
+def run_import(job_id: int) -> dict:
+    """The queue's task: import the file as the uploader, keep progress and rejected rows, delete the file."""
+    claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING
+    )
+    if not claimed:
+        return {"skipped": True}  # delivered twice: the first delivery does the work
+    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+    path = Path(job.stored_path)
+    rejections: list[list] = []
+
+    def on_rejection(rejection: importer.Rejection) -> None:
+        if len(rejections) < MAX_REJECTIONS_KEPT:
+            rejections.append([rejection.line, rejection.column, rejection.value, rejection.reason])
+
+    def on_progress(rows: int) -> None:
+        ImportJob.objects.filter(pk=job_id).update(processed_rows=F("processed_rows") + rows)
+
+    try:
+        with path.open("rb") as source:
+            layout = importer.inspect_file(source, encoding=job.encoding)
+            ImportJob.objects.filter(pk=job_id).update(total_rows=layout.rows)
+            result = importer.import_creators(
+                source, encoding=job.encoding, owner=job.created_by, on_rejection=on_rejection, on_progress=on_progress
+            )
+    except importer.ImportFileError as error:
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, error=str(error), finished_at=timezone.now()
+        )
+        return {"refused": str(error)}
+    except Exception:
+        logger.exception("Creator import %s stopped", job_id)
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED,
+            error="The import stopped unexpectedly; the server log has the details. Rows already imported are kept.",
+            finished_at=timezone.now(),
+        )
+        raise
+    finally:
+        path.unlink(missing_ok=True)
+    ImportJob.objects.filter(pk=job_id).update(
+        status=ImportJob.Status.DONE,
+        processed_rows=result.rows or F("total_rows"),
+        created=result.created,
+        updated=result.updated,
+        rejected=result.rejected,
+        rejections=rejections,
+        finished_at=timezone.now(),
+    )
+    return {"created": result.created, "updated": result.updated, "rejected": result.rejected}

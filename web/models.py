@@ -1,0 +1,49 @@
+"""What the pages keep of their own: creator imports run in the queue, with progress and the rejected rows."""
+
+from django.conf import settings
+from django.db import models
+
+
+class ImportJob(models.Model):
+    """One CSV upload: the queue imports it in batches while the page polls its progress.
+
+    Rejected rows are kept here (line, column, value, reason) so the person who uploaded the file sees
+    and downloads exactly what was left out; the file itself is deleted when the import ends.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the queue"
+        RUNNING = "running", "Importing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Refused"
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=255)
+    stored_path = models.CharField(max_length=500, help_text="Where the upload waits for the worker.")
+    encoding = models.CharField(max_length=32, default="utf-8")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    rejections = models.JSONField(default=list, blank=True, help_text="[line, column, value, reason], in file order.")
+    error = models.TextField(blank=True, help_text="Why the whole file was refused.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, round(100 * self.processed_rows / self.total_rows)) if self.total_rows else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}

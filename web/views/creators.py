@@ -1,0 +1,169 @@
+"""Creators: the searchable list with bulk actions, one creator's page, and the CSV import."""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from crm import services
+from crm.filtersets import CreatorFilter
+from crm.models import CampaignMember, Creator, Role, role_of
+from web import imports
+from web.access import page, visible_campaigns
+from web.forms import BulkCreatorsForm, ImportForm
+from web.models import ImportJob
+from web.pagination import Sort, paginate
+from web.timeline import creator_timeline
+
+PAGE_SIZE = 50
+SORTS = {
+    "name": Sort("Name (A to Z)", "name"),
+    "newest": Sort("Newest first", "created_at", descending=True),
+    "oldest": Sort("Oldest first", "created_at"),
+    "updated": Sort("Recently changed", "updated_at", descending=True),
+}
+FILTER_LABELS = {
+    "q": "Search",
+    "platform": "Platform",
+    "tag": "Tag",
+    "country": "Country",
+    "followers_min": "Followers from",
+    "followers_max": "Followers to",
+    "stage": "Campaign stage",
+    "consent": "Consent",
+    "status": "Status",
+}
+
+
+def _work_campaigns(user):
+    """The campaigns this person may add creators to: visible and not completed."""
+    campaigns = visible_campaigns(user).exclude(status="completed").order_by("name")
+    return campaigns if role_of(user) in {Role.ADMIN, Role.MANAGER} else campaigns.none()
+
+
+@page
+def creator_list(request):
+    """Search, filter and sort creators; keyset pages of 50, fast at 100,000 creators."""
+    filterset = CreatorFilter(request.GET or None, queryset=Creator.objects.all())
+    fields = filterset.form.fields
+    for name in list(fields):
+        if name not in FILTER_LABELS:
+            del fields[name]
+        else:
+            fields[name].label = FILTER_LABELS[name]
+    sort_key = request.GET.get("sort") if request.GET.get("sort") in SORTS else "name"
+    queryset = (filterset.qs if filterset.is_bound else Creator.objects.all()).prefetch_related(
+        "tags", Prefetch("accounts", to_attr="account_list")
+    )
+    creators = paginate(queryset, SORTS[sort_key], request.GET.get("after", ""), PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("after", None)
+    context = {
+        "section": "creators",
+        "filter_form": filterset.form,
+        "page": creators,
+        "sorts": SORTS,
+        "sort": sort_key,
+        "query": query.urlencode(),
+        "campaigns": _work_campaigns(request.user),
+        "bulk_form": BulkCreatorsForm(campaigns=_work_campaigns(request.user)),
+    }
+    return render(request, "web/creators/list.html", context)
+
+
+@page
+def creator_bulk(request):
+    """Tag the ticked creators or add them to a campaign, then go back to the same list."""
+    if request.method != "POST":
+        return redirect("web:creators")
+    back = request.POST.get("back", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}) or not back.startswith("/"):
+        back = reverse("web:creators")
+    form = BulkCreatorsForm(request.POST, campaigns=_work_campaigns(request.user))
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            messages.error(request, f"{label or 'Creators'}: {' '.join(errors)}")
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        if data["action"] == "tag":
+            count = services.tag_creators(data["creator"], data["tag"].strip(), actor=request.user)
+            messages.success(request, f"Tagged {count} creator(s) “{data['tag'].strip()}”.")
+        else:
+            campaign = data["campaign"]
+            count = services.add_to_campaign(campaign, data["creator"], actor=request.user)
+            messages.success(request, f"Added {count} creator(s) to {campaign.name}.")
+    except (services.InvalidInput, ValidationError) as error:
+        problems = getattr(error, "errors", None) or getattr(error, "message_dict", None) or {"": error.messages}
+        messages.error(
+            request,
+            "; ".join(f"{k}: {' '.join(map(str, v))}" if k else " ".join(map(str, v)) for k, v in problems.items()),
+        )
+    return redirect(back)
+
+
+@page
+def creator_detail(request, pk: int):
+    """One creator: accounts, tags, campaigns (those this person sees), content, and the timeline."""
+    creator = get_object_or_404(Creator.objects.select_related("owner").prefetch_related("accounts", "tags"), pk=pk)
+    memberships = (
+        CampaignMember.objects.filter(creator=creator, campaign__in=visible_campaigns(request.user).values("pk"))
+        .select_related("campaign")
+        .order_by("-created_at")
+    )
+    context = {
+        "section": "creators",
+        "creator": creator,
+        "memberships": memberships,
+        "content": creator.content.select_related("campaign").order_by("-posted_at", "-id")[:50],
+        "timeline": creator_timeline(creator),
+    }
+    return render(request, "web/creators/detail.html", context)
+
+
+@page
+def creator_import(request):
+    """Upload a CSV file; the queue imports it and the next page shows the progress."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        job = imports.start_import(
+            form.cleaned_data["file"], actor=request.user, encoding=form.cleaned_data["encoding"]
+        )
+        return redirect("web:import", pk=job.pk)
+    jobs = ImportJob.objects.filter(created_by=request.user)[:10]
+    return render(request, "web/creators/import.html", {"section": "creators", "form": form, "jobs": jobs})
+
+
+def _own_job(request, pk):
+    job = get_object_or_404(ImportJob, pk=pk)
+    if job.created_by_id != request.user.pk and role_of(request.user) != Role.ADMIN:
+        raise Http404("No such import.")
+    return job
+
+
+@page
+def import_status(request, pk: int):
+    """An import's progress; htmx polls the fragment until it is finished, then the rejected rows show."""
+    job = _own_job(request, pk)
+    template = (
+        "web/creators/_import_status.html" if request.headers.get("HX-Request") else "web/creators/import_status.html"
+    )
+    return render(request, template, {"section": "creators", "job": job, "rejections": job.rejections[:500]})
+
+
+@page
+def import_rejections(request, pk: int):
+    """The rejected rows as CSV (line, column, value, reason), like the command's report."""
+    job = _own_job(request, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["line", "column", "value", "reason"])
+    writer.writerows(job.rejections)
+    return response
