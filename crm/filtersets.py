@@ -132,6 +132,12 @@ class TagFilter(django_filters.FilterSet):
 
 class CampaignFilter(django_filters.FilterSet):
     starts_after = django_filters.DateFilter(field_name="starts_on", lookup_expr="gte")
+    q = django_filters.CharFilter(method="search", label="Search names and brands.")
+
+    def search(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(Q(name__icontains=value) | Q(brand__icontains=value))
 
     class Meta:
         model = Campaign

@@ -2,6 +2,7 @@
 
 import django_filters
 
+from crm.models import Creator
 from outreach.models import Conversation, MessageTemplate, OutreachMessage, SenderAccount
 
 
@@ -14,6 +15,13 @@ class TemplateFilter(django_filters.FilterSet):
 
 
 class OutreachMessageFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search the creator's name and the text.")
+
+    def search(self, queryset, name, value):
+        from django.db.models import Q
+
+        return queryset.filter(Q(creator__name__icontains=value) | Q(rendered_text__icontains=value))
+
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
     sent_after = django_filters.IsoDateTimeFilter(field_name="sent_at", lookup_expr="gte")
 
@@ -23,6 +31,17 @@ class OutreachMessageFilter(django_filters.FilterSet):
 
 
 class ConversationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search the creator's name, email and handles.")
+
+    def search(self, queryset, name, value):
+        from django.db.models import Q
+
+        value = value.strip().lstrip("@")
+        matching = Creator.objects.filter(
+            Q(name__icontains=value) | Q(email__icontains=value) | Q(accounts__handle__icontains=value)
+        ).values("pk")
+        return queryset.filter(creator__in=matching)
+
     needs_review = django_filters.BooleanFilter(method="by_review", label="Has a reply waiting for a person.")
     replied_after = django_filters.IsoDateTimeFilter(field_name="last_inbound_at", lookup_expr="gte")
 

@@ -10,7 +10,6 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from crm import filtersets, services
@@ -90,7 +89,6 @@ class CreatorViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     queryset = Creator.objects.select_related("owner").prefetch_related("accounts", "tags")
     serializer_class = serializers.CreatorSerializer
     filterset_class = filtersets.CreatorFilter
-    filter_backends = [*viewsets.ReadOnlyModelViewSet.filter_backends, OrderingFilter]
     ordering_fields = ["id", "name", "created_at", "updated_at"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
@@ -135,6 +133,7 @@ class SocialAccountViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     queryset = SocialAccount.objects.all()
     serializer_class = serializers.SocialAccountSerializer
     filterset_class = filtersets.SocialAccountFilter
+    ordering_fields = ["id", "handle", "follower_count", "created_at"]
 
     @extend_schema(
         request=serializers.SocialAccountCreateSerializer, responses={201: serializers.SocialAccountSerializer}
@@ -152,6 +151,7 @@ class TagViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Tag.objects.all()
     serializer_class = serializers.TagSerializer
     filterset_class = filtersets.TagFilter
+    ordering_fields = ["id", "name"]
 
     @extend_schema(request=serializers.TagCreateSerializer, responses={201: serializers.TagSerializer})
     def create(self, request, *args, **kwargs):
@@ -170,6 +170,7 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     queryset = Campaign.objects.none()  # the real one depends on who asks: get_queryset
     serializer_class = serializers.CampaignSerializer
     filterset_class = filtersets.CampaignFilter
+    ordering_fields = ["id", "name", "brand", "starts_on", "ends_on", "created_at"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
@@ -253,6 +254,7 @@ class ContentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Content.objects.all()
     serializer_class = serializers.ContentSerializer
     filterset_class = filtersets.ContentFilter
+    ordering_fields = ["id", "posted_at", "created_at"]
 
     @extend_schema(request=serializers.ContentCreateSerializer, responses={201: serializers.ContentSerializer})
     def create(self, request, *args, **kwargs):
@@ -270,6 +272,7 @@ class PermissionRequestViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = PermissionRequest.objects.none()  # the real one depends on who asks: get_queryset
     serializer_class = serializers.PermissionRequestSerializer
     filterset_class = filtersets.PermissionRequestFilter
+    ordering_fields = ["id", "requested_at", "decided_at", "rights_expire_at", "created_at"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -283,3 +286,4 @@ class ConsentEventViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = ConsentEvent.objects.all()
     serializer_class = serializers.ConsentEventSerializer
     filterset_class = filtersets.ConsentEventFilter
+    ordering_fields = ["id", "occurred_at", "recorded_at"]

@@ -52,6 +52,7 @@ class TemplateViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
     queryset = MessageTemplate.objects.all()
     serializer_class = serializers.TemplateSerializer
     filterset_class = filtersets.TemplateFilter
+    ordering_fields = ["id", "name", "updated_at"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def perform_create(self, serializer):
@@ -86,6 +87,7 @@ class SequenceViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
 
     queryset = Sequence.objects.prefetch_related("steps")
     serializer_class = serializers.SequenceSerializer
+    ordering_fields = ["id", "name", "created_at"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def perform_create(self, serializer):
@@ -104,6 +106,7 @@ class SenderAccountViewSet(viewsets.ModelViewSet):
     queryset = SenderAccount.objects.all()
     serializer_class = serializers.SenderAccountSerializer
     filterset_class = filtersets.SenderAccountFilter
+    ordering_fields = ["id", "name", "created_at"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def perform_create(self, serializer):
@@ -155,6 +158,7 @@ class OutreachMessageViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = OutreachMessage.objects.none()  # the real one depends on who asks: get_queryset
     serializer_class = serializers.OutreachMessageSerializer
     filterset_class = filtersets.OutreachMessageFilter
+    ordering_fields = ["id", "due_at", "sent_at", "created_at", "updated_at"]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -203,6 +207,7 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Conversation.objects.all()
     serializer_class = serializers.ConversationSerializer
     filterset_class = filtersets.ConversationFilter
+    ordering_fields = ["id", "last_inbound_at", "last_outbound_at", "created_at"]
 
     @extend_schema(methods=["GET"], responses={200: serializers.ConversationMessageSerializer(many=True)})
     @extend_schema(

@@ -406,3 +406,17 @@ def test_an_unexpected_failure_under_the_api_is_json_without_a_traceback(rf):
     answer = server_error(rf.get("/api/v1/creators/"))
     assert answer.status_code == 500 and answer["Content-Type"] == "application/json"
     assert b"Traceback" not in answer.content and b"detail" in answer.content
+
+
+def test_lists_search_and_order(as_alice, alice):
+    from tests.factories import CampaignFactory
+
+    CampaignFactory(owner=alice, name="Winter glow", brand="Acme")
+    CampaignFactory(owner=alice, name="Autumn", brand="Glowco")
+    CampaignFactory(owner=alice, name="Spring", brand="Acme")
+    found = as_alice.get("/api/v1/campaigns/", q="glow", ordering="name").json()["results"]
+    assert [c["name"] for c in found] == ["Autumn", "Winter glow"]
+    newest_first = as_alice.get("/api/v1/campaigns/", ordering="-name").json()["results"]
+    assert [c["name"] for c in newest_first] == ["Winter glow", "Spring", "Autumn"]
+    ignored = as_alice.get("/api/v1/campaigns/", ordering="team")  # not an ordering field: ignored, not a 500
+    assert ignored.status_code == 200
