@@ -1,0 +1,12 @@
+"""The work pages' routes, appended to `web.urls` (so they are in the `web` namespace): the manual
+queue, the inbox, permission requests, sender accounts and API tokens, templates and sequences."""
+
+from django.urls import path
+
+from web.views import queue
+
+urlpatterns = [
+    path("manual-queue/", queue.manual_queue, name="manual_queue"),
+    path("manual-queue/<int:pk>/sent/", queue.mark_sent, name="queue_mark_sent"),
+    path("manual-queue/<int:pk>/cancel/", queue.cancel, name="queue_cancel"),
+]

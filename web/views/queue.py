@@ -1,0 +1,103 @@
+"""The manual queue: messages a person sends from the platform's own app, with the text to copy, a
+deep link to the creator, and "mark as sent". An echo of the sent message clears a row by itself."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from outreach import services
+from outreach.models import OutreachMessage, SenderPlatform
+from web.access import page, visible_campaigns, visible_messages
+from web.work import can_act_on_message, deep_link, error_text, safe_back
+
+PAGE_SIZE = 50
+Status = OutreachMessage.Status
+
+
+def _queue(user):
+    return (
+        visible_messages(user)
+        .filter(status=Status.MANUAL)
+        .select_related("creator", "campaign", "sender_account", "permission_request__campaign")
+        .prefetch_related("creator__accounts")
+        .order_by("due_at", "id")
+    )
+
+
+@page
+def manual_queue(request):
+    """Oldest first: what is waiting for a person to send by hand, each with everything needed to send it."""
+    queryset = _queue(request.user)
+    platform = request.GET.get("platform", "")
+    if platform in SenderPlatform.values:
+        queryset = queryset.filter(platform=platform)
+    campaign = request.GET.get("campaign", "")
+    if campaign.isdigit():
+        queryset = queryset.filter(campaign_id=int(campaign))
+    paginator = Paginator(queryset, PAGE_SIZE)
+    current = paginator.get_page(request.GET.get("page"))
+    rows = []
+    for message in current.object_list:
+        url, label = deep_link(
+            message.platform,
+            message.creator,
+            message.creator.accounts.all(),
+            subject=message.rendered_subject,
+            text=message.rendered_text,
+        )
+        rows.append({"message": message, "link": url, "link_label": label,
+                     "can_act": can_act_on_message(message, request.user)})  # fmt: skip
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "section": "manual-queue",
+        "rows": rows,
+        "page": current,
+        "query": query.urlencode(),
+        "platforms": SenderPlatform.choices,
+        "platform": platform,
+        "campaigns": visible_campaigns(request.user).order_by("name").only("pk", "name"),
+        "campaign": campaign,
+    }
+    return render(request, "web/queue/list.html", context)
+
+
+def _message_to_act_on(request, pk):
+    message = get_object_or_404(
+        visible_messages(request.user).select_related("campaign", "permission_request__campaign"), pk=pk
+    )
+    if not can_act_on_message(message, request.user):
+        raise Http404("No message of yours matches.")
+    return message
+
+
+@require_POST
+@page
+def mark_sent(request, pk: int):
+    """You sent it from the platform's app: record it as sent by you (the echo, if any, changes nothing)."""
+    message = _message_to_act_on(request, pk)
+    try:
+        services.mark_sent_manually(message, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"Marked as sent to {message.creator.name}.")
+    return redirect(safe_back(request, reverse("web:manual_queue")))
+
+
+@require_POST
+@page
+def cancel(request, pk: int):
+    """Withdraw a queued message that should not go out after all."""
+    message = _message_to_act_on(request, pk)
+    try:
+        services.cancel_message(message, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"Cancelled the message to {message.creator.name}.")
+    return redirect(safe_back(request, reverse("web:manual_queue")))
