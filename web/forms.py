@@ -97,6 +97,21 @@ class LaunchForm(forms.Form):
     sender_account = forms.ModelChoiceField(queryset=SenderAccount.objects.all(), label="Sender account")
     template = forms.ModelChoiceField(queryset=MessageTemplate.objects.all(), required=False, label="Template")
     sequence = forms.ModelChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
+    member = forms.ModelChoiceField(
+        queryset=CampaignMember.objects.none(),
+        required=False,
+        label="Preview for",
+        help_text="A member to see the message as they would get it; empty: the first who can get it.",
+    )
+
+    def __init__(self, *args, members=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if members is not None:
+            ids = [member.pk for member in members]
+            self.fields["member"].queryset = CampaignMember.objects.filter(pk__in=ids).select_related("creator")
+            self.fields["member"].choices = [("", "The first member who can get it")] + [
+                (member.pk, member.creator.name) for member in members
+            ]
 
     def clean(self):
         data = super().clean()

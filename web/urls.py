@@ -3,7 +3,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from web.views import common, creators, dashboard
+from web import urls_work  # the work pages: queue, inbox, permission requests, senders, templates
+from web.views import campaigns, common, creators, dashboard
 
 app_name = "web"
 
@@ -53,6 +54,11 @@ urlpatterns = [
     path("creators/import/", creators.creator_import, name="creator_import"),
     path("creators/import/<int:pk>/", creators.import_status, name="import"),
     path("creators/import/<int:pk>/rejected.csv", creators.import_rejections, name="import_rejections"),
-    path("campaigns/", common.coming, {"slug": "campaigns"}, name="campaigns"),
+    path("campaigns/", campaigns.campaign_list, name="campaigns"),
+    path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
+    path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/launch/", campaigns.campaign_launch, name="campaign_launch"),
+    path("campaigns/<int:pk>/members/<int:member_pk>/move/", campaigns.member_move, name="member_move"),
+    *urls_work.urlpatterns,
     path("soon/<slug:slug>/", common.coming, name="coming"),
 ]

@@ -8,7 +8,6 @@ from web.access import page
 
 # Pages of the issue not built yet: the nav links here rather than to nothing.
 COMING = {
-    "campaigns": ("Campaigns", "admin:crm_campaign_changelist"),
     "manual-queue": ("Manual queue", "admin:outreach_outreachmessage_changelist"),
     "inbox": ("Inbox", "admin:outreach_conversation_changelist"),
     "permission-requests": ("Permission requests", "admin:crm_permissionrequest_changelist"),

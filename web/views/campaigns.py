@@ -1,0 +1,188 @@
+"""Campaigns: the list, creating one, its page with the member board, the launch flow and its
+permission requests. Rules live in crm.services and outreach.services; these views only call them."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
+from django.shortcuts import get_object_or_404, redirect, render
+
+from crm import services
+from crm.filtersets import CampaignFilter
+from crm.models import CampaignMember
+from outreach import services as outreach
+from outreach import templating
+from web.access import can_write, page, visible_campaigns
+from web.forms import CampaignForm, LaunchForm, MoveMemberForm
+
+Stage = CampaignMember.Stage
+BOARD_COLUMN_SIZE = 50  # cards per stage; the count above each column is exact
+PREVIEW_MEMBER_CHOICES = 200
+
+
+def _campaign(request, pk, *, write=False):
+    """A campaign this person sees (else 404) and, for a write, works on (else 403)."""
+    campaign = get_object_or_404(visible_campaigns(request.user).select_related("owner"), pk=pk)
+    if write and not services.can_work_on(campaign, request.user):
+        raise PermissionDenied("You are not on this campaign's team.")
+    return campaign
+
+
+def _apply_errors(form, error):
+    """Put a service's field errors on the form's fields (unknown fields become form-wide errors)."""
+    problems = getattr(error, "errors", None) or getattr(error, "message_dict", None) or {None: error.messages}
+    for field, texts in problems.items():
+        texts = texts if isinstance(texts, list | tuple) else [texts]
+        form.add_error(field if field in form.fields else None, [str(text) for text in texts])
+
+
+@page
+def campaign_list(request):
+    """The campaigns this person sees, newest first, with their member counts."""
+    filterset = CampaignFilter(request.GET or None, queryset=visible_campaigns(request.user))
+    for name in list(filterset.form.fields):
+        if name != "status":
+            del filterset.form.fields[name]
+    campaigns = (filterset.qs if filterset.is_bound else filterset.queryset).annotate(member_count=Count("members"))
+    campaigns = campaigns.select_related("owner").order_by("-created_at", "-id")[:200]
+    return render(
+        request,
+        "web/campaigns/list.html",
+        {"section": "campaigns", "campaigns": campaigns, "filter_form": filterset.form},
+    )
+
+
+@page
+def campaign_new(request):
+    """Create a campaign; the creator owns it. Every problem is shown next to its field."""
+    if not can_write(request.user):
+        raise PermissionDenied("Your role (viewer) cannot create campaigns.")
+    form = CampaignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.create_campaign(actor=request.user, **form.cleaned_data)
+        except (services.InvalidInput, ValidationError) as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"Campaign “{campaign.name}” created.")
+            return redirect("web:campaign", pk=campaign.pk)
+    return render(request, "web/campaigns/new.html", {"section": "campaigns", "form": form})
+
+
+def _board(campaign):
+    """Members by stage, at most BOARD_COLUMN_SIZE per column (latest moves first): two queries."""
+    counts = dict(campaign.members.values_list("stage").annotate(n=Count("id")).order_by())
+    ranked = (
+        campaign.members.select_related("creator")
+        .annotate(
+            rank=Window(RowNumber(), partition_by=F("stage"), order_by=[F("stage_changed_at").desc(), F("id").desc()])
+        )
+        .filter(rank__lte=BOARD_COLUMN_SIZE)
+    )
+    columns = {stage: [] for stage in Stage.values}
+    for member in ranked:
+        columns[member.stage].append(member)
+    return [
+        {"stage": stage, "label": label, "members": columns[stage], "count": counts.get(stage, 0)}
+        for stage, label in Stage.choices
+    ]
+
+
+def _board_context(request, campaign):
+    board = _board(campaign)
+    return {
+        "campaign": campaign,
+        "board": board,
+        "member_total": sum(column["count"] for column in board),
+        "stages": Stage.choices,
+        "can_work": services.can_work_on(campaign, request.user),
+    }
+
+
+@page
+def campaign_detail(request, pk: int):
+    """A campaign: its details, the member board, and its permission requests."""
+    campaign = _campaign(request, pk)
+    requests = campaign.permission_requests.select_related("creator", "content").order_by("-created_at", "-id")[:20]
+    context = {"section": "campaigns", "requests": requests, **_board_context(request, campaign)}
+    return render(request, "web/campaigns/detail.html", context)
+
+
+@page
+def member_move(request, pk: int, member_pk: int):
+    """Move one member to another stage: one action from the board (htmx swaps the board)."""
+    campaign = _campaign(request, pk, write=request.method == "POST")
+    if request.method != "POST":
+        return redirect("web:campaign", pk=campaign.pk)
+    member = get_object_or_404(CampaignMember.objects.select_related("creator"), pk=member_pk, campaign=campaign)
+    form = MoveMemberForm(request.POST)
+    if form.is_valid():
+        services.move_member(member, form.cleaned_data["stage"], actor=request.user)
+    else:
+        messages.error(request, "Stage: " + " ".join(form.errors.get("stage", [])))
+    if request.headers.get("HX-Request"):
+        return render(request, "web/campaigns/_board.html", _board_context(request, campaign))
+    return redirect("web:campaign", pk=campaign.pk)
+
+
+@page
+def campaign_launch(request, pk: int):
+    """Choose what to send and from which account, preview it for a real member, see how many messages
+    would go by API, to the manual queue or nowhere (and why), then launch."""
+    campaign = _campaign(request, pk, write=request.method == "POST")
+    if request.method == "POST" and not services.can_work_on(campaign, request.user):
+        raise PermissionDenied("You are not on this campaign's team.")
+    members = list(campaign.members.select_related("creator").order_by("creator__name", "id")[:PREVIEW_MEMBER_CHOICES])
+    form = LaunchForm(request.POST or None, members=members)
+    context = {"section": "campaigns", "campaign": campaign, "form": form}
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        choice = {"sender_account": data["sender_account"], "template": data["template"], "sequence": data["sequence"]}
+        launching = request.POST.get("confirm") == "launch"
+        try:
+            summary = outreach.launch_campaign(campaign, actor=request.user, dry_run=not launching, **choice)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            if launching:
+                modes = summary.by_mode
+                messages.success(
+                    request,
+                    f"Launched: {modes.get('api', 0)} by API, {modes.get('manual', 0)} to the manual queue, "
+                    f"{modes.get('blocked', 0)} blocked; {summary.already_queued} were already queued.",
+                )
+                return redirect("web:campaign", pk=campaign.pk)
+            context["summary"] = summary
+            context["preview"] = _preview(form, campaign, summary)
+    return render(request, "web/campaigns/launch.html", context)
+
+
+def _preview(form, campaign, summary) -> dict | None:
+    """The message as the chosen member (or the first one who can get it) would receive it."""
+    member = form.cleaned_data.get("member")
+    if member is None:
+        return summary.preview
+    sender = form.cleaned_data["sender_account"]
+    try:
+        template = form.cleaned_data["template"] or _first_step_template(form.cleaned_data["sequence"])
+        subject, text = outreach.render_for(
+            template,
+            member.creator,
+            platform=sender.platform,
+            handle=outreach.handle_on(member.creator, sender.platform),
+            campaign=campaign,
+            sender=sender,
+        )
+    except (templating.RenderError, ValidationError) as error:
+        return {
+            "creator": member.creator.name,
+            "error": str(error.messages[0] if hasattr(error, "messages") else error),
+        }
+    return {"creator": member.creator.name, "subject": subject, "text": text}
+
+
+def _first_step_template(sequence):
+    step = sequence.steps.select_related("template").filter(position=0).first()
+    if step is None:
+        raise ValidationError({"sequence": "This sequence has no first step (position 0)."})
+    return step.template
