@@ -3,10 +3,17 @@ queue, the inbox, permission requests, sender accounts and API tokens, templates
 
 from django.urls import path
 
-from web.views import queue
+from web.views import inbox, queue
 
 urlpatterns = [
     path("manual-queue/", queue.manual_queue, name="manual_queue"),
     path("manual-queue/<int:pk>/sent/", queue.mark_sent, name="queue_mark_sent"),
     path("manual-queue/<int:pk>/cancel/", queue.cancel, name="queue_cancel"),
+]
+
+urlpatterns += [
+    path("inbox/", inbox.inbox, name="inbox"),
+    path("inbox/<int:pk>/", inbox.conversation_detail, name="conversation"),
+    path("inbox/<int:pk>/reply/", inbox.reply, name="conversation_reply"),
+    path("inbox/<int:pk>/messages/<int:message_id>/classify/", inbox.classify, name="classify"),
 ]

@@ -1,0 +1,180 @@
+"""The inbox: conversations newest first, one-click classification, answers inside the window."""
+
+import datetime
+import time
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from crm.models import ConsentEvent, PermissionRequest
+from outreach.models import Conversation, ConversationMessage, OutreachMessage
+from tests.factories import CampaignFactory, ContentFactory, CreatorFactory, PermissionRequestFactory
+from tests.outreach.factories import SenderAccountFactory
+from tests.web import world
+
+pytestmark = pytest.mark.django_db
+Classification = ConversationMessage.Classification
+
+
+def thread(text="Yes! #YesAcme", *, ago=datetime.timedelta(hours=1), name="Maya Hart", platform="instagram"):
+    creator = CreatorFactory(name=name)
+    sender = SenderAccountFactory(platform=platform)
+    conversation = Conversation.objects.create(
+        creator=creator, platform=platform, sender_account=sender, last_inbound_at=timezone.now() - ago
+    )
+    message = ConversationMessage.objects.create(
+        conversation=conversation,
+        platform=platform,
+        direction="in",
+        text=text,
+        at=timezone.now() - ago,
+        classification=Classification.NEEDS_REVIEW,
+        platform_message_id=f"mid.{creator.pk}",
+    )
+    return conversation, message
+
+
+def asked(creator, campaign):
+    return PermissionRequestFactory(
+        content=ContentFactory(creator=creator, campaign=campaign), campaign=campaign, requested=True
+    )
+
+
+def test_it_lists_conversations_newest_first_with_replies_to_review(alice_client):
+    thread(name="Older", ago=datetime.timedelta(days=2))
+    thread(name="Newer", ago=datetime.timedelta(hours=1))
+    response = alice_client.get("/inbox/")
+    assert [c.creator.name for c in response.context["page"]] == ["Newer", "Older"]
+    assert [m.conversation.creator.name for m in response.context["review"]] == ["Newer", "Older"]
+    html = response.content.decode()
+    assert 'name="decision" value="granted"' in html and 'value="opted_out"' in html
+
+
+def test_it_records_a_grant_in_one_click_as_the_persons(alice_client, alice, campaign):
+    conversation, message = thread()
+    request = asked(conversation.creator, campaign)
+    response = alice_client.post(
+        f"/inbox/{conversation.pk}/messages/{message.pk}/classify/", {"decision": "granted", "back": "/inbox/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/inbox/"
+    message.refresh_from_db()
+    request.refresh_from_db()
+    assert message.classification == "granted" and message.classified_by == alice
+    assert request.status == PermissionRequest.Status.GRANTED
+    event = ConsentEvent.objects.get(permission_request=request)
+    assert event.inbound_text == "Yes! #YesAcme" and "alice" in event.rule
+
+
+def test_it_marks_just_a_reply_and_an_opt_out(alice_client):
+    conversation, message = thread("Thanks, will think")
+    alice_client.post(f"/inbox/{conversation.pk}/messages/{message.pk}/classify/", {"decision": "reply"})
+    message.refresh_from_db()
+    assert message.classification == "reply"
+    other, stop = thread("Stop writing to me", name="Sam")
+    alice_client.post(f"/inbox/{other.pk}/messages/{stop.pk}/classify/", {"decision": "opted_out"})
+    other.creator.refresh_from_db()
+    assert other.creator.opted_out_at is not None
+
+
+def test_it_names_the_problem_without_a_request_or_with_a_bad_decision(alice_client):
+    conversation, message = thread()
+    url = f"/inbox/{conversation.pk}/messages/{message.pk}/classify/"
+    response = alice_client.post(url, {"decision": "granted"}, follow=True)
+    assert "decision: Maya Hart has no requested permission request." in response.content.decode()
+    response = alice_client.post(url, {"decision": "maybe"}, follow=True)
+    assert "decision: Choose granted" in response.content.decode()
+    message.refresh_from_db()
+    assert message.classification == Classification.NEEDS_REVIEW
+    assert alice_client.post(f"/inbox/{conversation.pk}/messages/999999/classify/").status_code == 404
+
+
+def test_it_does_not_decide_a_request_of_someone_elses_campaign(client, charlie, alice):
+    conversation, message = thread()
+    request = asked(conversation.creator, CampaignFactory(owner=alice))
+    client.force_login(charlie)
+    response = client.post(
+        f"/inbox/{conversation.pk}/messages/{message.pk}/classify/", {"decision": "granted"}, follow=True
+    )
+    assert "has no requested permission request" in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == PermissionRequest.Status.REQUESTED
+
+
+def test_it_answers_inside_the_window_once_per_form(alice_client, alice):
+    conversation, _ = thread()
+    page = alice_client.get(f"/inbox/{conversation.pk}/")
+    assert "The Instagram window is open." in page.content.decode()
+    key = page.context["form"]["key"].value()
+    data = {"text": "Thank you Maya!", "sender_account": conversation.sender_account_id, "key": key}
+    assert alice_client.post(f"/inbox/{conversation.pk}/reply/", data).status_code == 302
+    assert alice_client.post(f"/inbox/{conversation.pk}/reply/", data).status_code == 302
+    message = OutreachMessage.objects.get()
+    assert message.rendered_text == "Thank you Maya!" and message.human_agent and message.created_by == alice
+
+
+def test_it_says_the_window_closed_and_shows_errors_by_the_field(alice_client):
+    conversation, _ = thread(ago=datetime.timedelta(days=9))
+    page = alice_client.get(f"/inbox/{conversation.pk}/")
+    assert "The window is closed: your answer goes to the manual queue" in page.content.decode()
+    response = alice_client.post(
+        f"/inbox/{conversation.pk}/reply/",
+        {"text": "x" * 1001, "sender_account": conversation.sender_account_id, "key": "k"},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["text"] == [
+        "The message is 1001 bytes on Instagram; the limit is 1000 bytes."
+    ]
+    assert 'id="id_text_error"' in response.content.decode()
+    response = alice_client.post(f"/inbox/{conversation.pk}/reply/", {"text": "", "sender_account": "nope"})
+    assert set(response.context["form"].errors) == {"text", "sender_account", "key"}
+    assert not OutreachMessage.objects.exists()
+
+
+def test_it_shows_viewers_no_controls_and_refuses_their_writes(viewer_client):
+    conversation, message = thread()
+    html = viewer_client.get(f"/inbox/{conversation.pk}/").content.decode()
+    assert "Send the answer" not in html and 'name="decision"' not in html
+    assert 'name="decision"' not in viewer_client.get("/inbox/").content.decode()
+    assert viewer_client.post(f"/inbox/{conversation.pk}/reply/", {"text": "hi"}).status_code == 403
+    url = f"/inbox/{conversation.pk}/messages/{message.pk}/classify/"
+    assert viewer_client.post(url, {"decision": "reply"}).status_code == 403
+
+
+def test_it_lists_the_inbox_in_a_constant_number_of_queries(alice_client, alice):
+    world.build(alice, campaigns=1, members=1)
+    with CaptureQueriesContext(connection) as few:
+        alice_client.get("/inbox/")
+    world.build(alice, campaigns=3, members=10)
+    with CaptureQueriesContext(connection) as many:
+        response = alice_client.get("/inbox/")
+    assert len(response.context["review"]) == 31 and len(response.context["page"]) == 31
+    assert len(many) == len(few)
+
+
+def test_it_shows_a_conversation_in_a_constant_number_of_queries(alice_client, alice):
+    conversation, _ = thread()
+    with CaptureQueriesContext(connection) as few:
+        alice_client.get(f"/inbox/{conversation.pk}/")
+    for number in range(30):
+        ConversationMessage.objects.create(
+            conversation=conversation,
+            platform="instagram",
+            direction="out",
+            text=f"Message {number}",
+            at=timezone.now(),
+            classified_by=alice,
+        )
+    with CaptureQueriesContext(connection) as many:
+        response = alice_client.get(f"/inbox/{conversation.pk}/")
+    assert len(response.context["thread"]) == 31
+    assert len(many) == len(few)
+
+
+def test_it_renders_in_under_300_ms(alice_client, alice):
+    world.build(alice, campaigns=3, members=30)
+    alice_client.get("/inbox/")
+    started = time.perf_counter()
+    alice_client.get("/inbox/")
+    assert time.perf_counter() - started < 0.3

@@ -1,0 +1,228 @@
+"""The inbox: conversations newest first, replies waiting for a person to say what they mean, and
+answers written from the page (they go through the outbox, so the platform's window is respected)."""
+
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from crm.api.views import visible_permission_requests
+from crm.models import PermissionRequest
+from outreach import inbound, services
+from outreach.models import Conversation, ConversationMessage, SenderAccount, SenderPlatform
+from outreach.policy import HUMAN_AGENT_WINDOW, STANDARD_WINDOW, TIKTOK_WINDOW
+from web.access import page
+from web.work import add_service_errors, error_text, require_work, safe_back
+
+PAGE_SIZE = 50
+REVIEW_SHOWN = 50
+Classification = ConversationMessage.Classification
+DECISIONS = [
+    (Classification.GRANTED, "Granted"),
+    (Classification.DECLINED, "Declined"),
+    (Classification.OPTED_OUT, "Opted out"),
+    (Classification.REPLY, "Just a reply"),
+]
+PR = PermissionRequest.Status
+
+
+def window(conversation, now=None) -> dict:
+    """The platform's messaging window for this thread, in words, for the person about to answer."""
+    now = now or timezone.now()
+    platform, last = conversation.platform, conversation.last_inbound_at
+    if platform in {SenderPlatform.EMAIL}:
+        return {"open": True, "text": "Email has no window: your answer is sent by email."}
+    if platform == SenderPlatform.X:
+        return {"open": True, "text": "X has no window: it goes out if the creator accepts your DMs."}
+    if platform == SenderPlatform.LINKEDIN:
+        return {"open": False, "text": "LinkedIn has no messaging API: your answer goes to the manual queue."}
+    if last is None:
+        return {
+            "open": False,
+            "text": "The creator has not written here yet: your answer goes to the manual queue.",
+        }
+    span = TIKTOK_WINDOW if platform == SenderPlatform.TIKTOK else STANDARD_WINDOW
+    if now - last <= span:
+        until = last + span
+        return {"open": True, "until": until, "text": f"The {conversation.get_platform_display()} window is open."}
+    if platform in {SenderPlatform.INSTAGRAM, SenderPlatform.MESSENGER} and now - last <= HUMAN_AGENT_WINDOW:
+        return {
+            "open": True,
+            "until": last + HUMAN_AGENT_WINDOW,
+            "text": "The 24 h window closed; a person's answer may still go by API (7 days).",
+        }
+    return {"open": False, "text": "The window is closed: your answer goes to the manual queue to send by hand."}
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label="Your answer", widget=forms.Textarea(attrs={"rows": 4}))
+    sender_account = forms.ModelChoiceField(queryset=SenderAccount.objects.none(), label="Send from")
+    key = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, conversation, **kwargs):
+        super().__init__(*args, **kwargs)
+        senders = SenderAccount.objects.filter(platform=conversation.platform).order_by("name")
+        self.fields["sender_account"].queryset = senders
+        self.fields["sender_account"].initial = conversation.sender_account_id
+        self.fields["key"].initial = uuid.uuid4().hex
+
+
+def _candidates(user, creator_ids):
+    """The permission requests a decision may be about, per creator: visible, and asked or granted."""
+    by_creator = {}
+    requests = (
+        visible_permission_requests(user)
+        .filter(creator_id__in=creator_ids, status__in=[PR.REQUESTED, PR.GRANTED])
+        .select_related("content", "campaign")
+        .order_by("-requested_at", "-id")
+    )
+    for request in requests:
+        by_creator.setdefault(request.creator_id, []).append(request)
+    return by_creator
+
+
+@page
+def inbox(request):
+    """Replies waiting for review first (one click says what each means), then every conversation, newest first."""
+    review = list(
+        ConversationMessage.objects.filter(
+            direction=ConversationMessage.Direction.IN, classification=Classification.NEEDS_REVIEW
+        )
+        .select_related("conversation__creator")
+        .order_by("-at", "-id")[:REVIEW_SHOWN]
+    )
+    candidates = _candidates(request.user, {message.conversation.creator_id for message in review})
+    for message in review:
+        message.requests = candidates.get(message.conversation.creator_id, [])
+    latest = ConversationMessage.objects.filter(conversation=OuterRef("pk")).order_by("-at", "-id")
+    conversations = (
+        Conversation.objects.select_related("creator")
+        .annotate(
+            last_text=Subquery(latest.values("text")[:1]),
+            last_at=Subquery(latest.values("at")[:1]),
+            last_direction=Subquery(latest.values("direction")[:1]),
+        )
+        .order_by("-last_at", "-id")
+    )
+    platform = request.GET.get("platform", "")
+    if platform in SenderPlatform.values:
+        conversations = conversations.filter(platform=platform)
+    current = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "section": "inbox",
+        "review": review,
+        "decisions": DECISIONS,
+        "page": current,
+        "platforms": SenderPlatform.choices,
+        "platform": platform,
+    }
+    return render(request, "web/inbox/list.html", context)
+
+
+@page
+def conversation_detail(request, pk: int):
+    """One thread, oldest first, with the window's state and the answer form."""
+    conversation = get_object_or_404(Conversation.objects.select_related("creator", "sender_account"), pk=pk)
+    return _render_conversation(request, conversation, ReplyForm(conversation=conversation))
+
+
+def _render_conversation(request, conversation, form, status=200):
+    thread = list(conversation.messages.select_related("classified_by").order_by("-at", "-id")[:200])[::-1]
+    requests = _candidates(request.user, [conversation.creator_id]).get(conversation.creator_id, [])
+    context = {
+        "section": "inbox",
+        "conversation": conversation,
+        "thread": thread,
+        "decisions": DECISIONS,
+        "requests": requests,
+        "window": window(conversation),
+        "form": form,
+    }
+    return render(request, "web/inbox/conversation.html", context, status=status)
+
+
+@require_POST
+@page
+def reply(request, pk: int):
+    """Answer the creator; a second click with the same form sends nothing twice."""
+    conversation = get_object_or_404(Conversation.objects.select_related("creator", "sender_account"), pk=pk)
+    form = ReplyForm(request.POST, conversation=conversation)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            message = services.reply_in_conversation(
+                conversation,
+                actor=request.user,
+                text=data["text"],
+                sender_account=data["sender_account"],
+                key=data["key"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            state = window(conversation)
+            where = "It goes out by API now." if state["open"] else "It is in the manual queue for you to send."
+            messages.success(request, f"Answer queued (message #{message.pk}). {where}")
+            return redirect("web:conversation", pk=conversation.pk)
+    return _render_conversation(request, conversation, form, status=400)
+
+
+@require_POST
+@page
+def classify(request, pk: int, message_id: int):
+    """Say what a reply means; consent decisions go to the ledger as yours, with the reply as evidence."""
+    recorded = get_object_or_404(
+        ConversationMessage.objects.select_related("conversation__creator"),
+        pk=message_id,
+        conversation_id=pk,
+        direction=ConversationMessage.Direction.IN,
+    )
+    back = safe_back(request, reverse("web:inbox"))
+    decision = request.POST.get("decision", "")
+    if decision not in {value for value, _ in DECISIONS} | {Classification.REVOKED}:
+        messages.error(request, "decision: Choose granted, declined, opted out or just a reply.")
+        return redirect(back)
+    permission_request = None
+    if decision in {Classification.GRANTED, Classification.DECLINED, Classification.REVOKED}:
+        wanted = PR.GRANTED if decision == Classification.REVOKED else PR.REQUESTED
+        candidates = [
+            candidate
+            for candidate in _candidates(request.user, [recorded.conversation.creator_id]).get(
+                recorded.conversation.creator_id, []
+            )
+            if candidate.status == wanted
+        ]
+        chosen = request.POST.get("permission_request", "")
+        if chosen:
+            permission_request = next((c for c in candidates if str(c.pk) == chosen), None)
+            if permission_request is None:
+                messages.error(request, f"permission request: No {wanted} request of this creator's has this id.")
+                return redirect(back)
+        elif candidates:
+            permission_request = candidates[0]
+        else:
+            messages.error(
+                request, f"decision: {recorded.conversation.creator.name} has no {wanted} permission request."
+            )
+            return redirect(back)
+        try:
+            require_work(permission_request.campaign, request.user)
+        except Http404:
+            messages.error(request, "permission request: It belongs to a campaign you do not work on.")
+            return redirect(back)
+    try:
+        inbound.classify_by_person(recorded, actor=request.user, decision=decision, request=permission_request)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        label = dict(DECISIONS).get(decision, "Rights withdrawn")
+        messages.success(request, f"{recorded.conversation.creator.name}'s reply: {label.lower()}.")
+    return redirect(back)
