@@ -3,7 +3,7 @@ queue, the inbox, permission requests, sender accounts and API tokens, templates
 
 from django.urls import path
 
-from web.views import inbox, queue
+from web.views import inbox, queue, rights
 
 urlpatterns = [
     path("manual-queue/", queue.manual_queue, name="manual_queue"),
@@ -16,4 +16,10 @@ urlpatterns += [
     path("inbox/<int:pk>/", inbox.conversation_detail, name="conversation"),
     path("inbox/<int:pk>/reply/", inbox.reply, name="conversation_reply"),
     path("inbox/<int:pk>/messages/<int:message_id>/classify/", inbox.classify, name="classify"),
+]
+
+urlpatterns += [
+    path("permission-requests/", rights.request_list, name="permission_requests"),
+    path("permission-requests/<int:pk>/", rights.request_detail, name="permission_request"),
+    path("permission-requests/<int:pk>/revoke/", rights.revoke, name="permission_request_revoke"),
 ]

@@ -1,0 +1,129 @@
+"""Permission requests: the list by status, rights ending soon, one request with its proof (the same
+content as the API's export, printable), and recording that a creator withdrew the rights."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from crm import services
+from crm.api.views import visible_permission_requests
+from crm.models import PermissionRequest, Role, role_of
+from web.access import page, visible_campaigns
+from web.work import add_service_errors, require_work
+
+PAGE_SIZE = 50
+EXPIRING_DAYS = 14
+Status = PermissionRequest.Status
+
+
+class RevokeForm(forms.Form):
+    text = forms.CharField(
+        label="The creator's words",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Exactly what they said when they withdrew the rights: it is the evidence in the ledger.",
+    )
+    channel = forms.CharField(
+        label="Where they said it", max_length=40, required=False, help_text="e.g. instagram, email, phone."
+    )
+    occurred_at = forms.DateTimeField(
+        label="When",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Leave empty for now.",
+    )
+    note = forms.CharField(label="Note", max_length=500, required=False)
+
+    def clean_occurred_at(self):
+        value = self.cleaned_data.get("occurred_at")
+        if value and value > timezone.now():
+            raise forms.ValidationError("That is in the future.")
+        return value
+
+
+def _expiring(user):
+    expiring = services.rights_expiring(within_days=EXPIRING_DAYS)
+    if role_of(user) != Role.ADMIN:
+        expiring = expiring.filter(Q(campaign__in=visible_campaigns(user).values("pk")) | Q(campaign__isnull=True))
+    return expiring
+
+
+@page
+def request_list(request):
+    """Every request this person may see, by status; `?status=expiring` lists granted rights ending soon."""
+    visible = visible_permission_requests(request.user)
+    counts = dict(visible.values_list("status").annotate(n=Count("id")).order_by())
+    status = request.GET.get("status", "")
+    if status == "expiring":
+        queryset = _expiring(request.user)
+    else:
+        status = status if status in Status.values else ""
+        queryset = visible.select_related("creator", "content", "campaign").order_by("-updated_at", "-id")
+        if status:
+            queryset = queryset.filter(status=status)
+    current = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    tabs = [("", "All", sum(counts.values()))] + [
+        (value, label, counts.get(value, 0)) for value, label in Status.choices
+    ]
+    context = {
+        "section": "permission-requests",
+        "page": current,
+        "status": status,
+        "tabs": tabs,
+        "expiring_count": _expiring(request.user).count(),
+        "expiring_days": EXPIRING_DAYS,
+    }
+    return render(request, "web/rights/list.html", context)
+
+
+def _visible(request, pk):
+    queryset = visible_permission_requests(request.user).select_related("creator", "content", "campaign", "created_by")
+    return get_object_or_404(queryset, pk=pk)
+
+
+@page
+def request_detail(request, pk: int):
+    """One request and its proof: who asked what, under which terms, the creator's answer, the ledger."""
+    permission = _visible(request, pk)
+    return _render_detail(request, permission, RevokeForm())
+
+
+def _render_detail(request, permission, form, status=200):
+    can_act = permission.campaign is None or services.can_work_on(permission.campaign, request.user)
+    context = {
+        "section": "permission-requests",
+        "permission": permission,
+        "proof": services.permission_proof(permission),
+        "form": form,
+        "can_revoke": can_act and permission.status == Status.GRANTED,
+    }
+    return render(request, "web/rights/detail.html", context, status=status)
+
+
+@require_POST
+@page
+def revoke(request, pk: int):
+    """The creator withdrew the rights: recorded in the ledger as yours, with their words."""
+    permission = _visible(request, pk)
+    require_work(permission.campaign, request.user)
+    form = RevokeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        evidence = services.Evidence(
+            channel=data["channel"].strip(),
+            text=data["text"],
+            note=data["note"],
+            occurred_at=data["occurred_at"] or timezone.now(),
+        )
+        try:
+            services.revoke_rights(permission, actor=request.user, evidence=evidence)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Rights on request #{permission.pk} withdrawn; stop using the post.")
+            return redirect("web:permission_request", pk=permission.pk)
+    return _render_detail(request, permission, form, status=400)
