@@ -8,12 +8,20 @@ from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from crm import services
-from crm.models import Campaign, ConsentEvent, PermissionRequest
+from crm.api.views import visible_campaigns, visible_permission_requests
+from crm.models import ConsentEvent
+
+
+def _visible_request(request, pk: int):
+    """The roles of the API: a request outside the campaigns this person sees is a 404, as there."""
+    return get_object_or_404(
+        visible_permission_requests(request.user).select_related("creator", "content", "created_by"), pk=pk
+    )
 
 
 @login_required
 def permission_proof_json(request, pk: int):
-    permission = get_object_or_404(PermissionRequest.objects.select_related("creator", "content", "created_by"), pk=pk)
+    permission = _visible_request(request, pk)
     response = JsonResponse(services.permission_proof(permission), json_dumps_params={"indent": 2})
     response["Content-Disposition"] = f'attachment; filename="permission-{pk}-proof.json"'
     return response
@@ -21,7 +29,7 @@ def permission_proof_json(request, pk: int):
 
 @login_required
 def permission_proof_page(request, pk: int):
-    permission = get_object_or_404(PermissionRequest.objects.select_related("creator", "content", "created_by"), pk=pk)
+    permission = _visible_request(request, pk)
     return render(request, "crm/proof.html", {"proof": services.permission_proof(permission)})
 
 
@@ -32,7 +40,7 @@ class _Echo:
 
 @login_required
 def campaign_decisions_csv(request, pk: int):
-    campaign = get_object_or_404(Campaign, pk=pk)
+    campaign = get_object_or_404(visible_campaigns(request.user), pk=pk)
     events = (
         ConsentEvent.objects.filter(permission_request__campaign=campaign)
         .select_related("creator", "permission_request__content")
