@@ -3,7 +3,7 @@ queue, the inbox, permission requests, sender accounts and API tokens, templates
 
 from django.urls import path
 
-from web.views import inbox, queue, rights
+from web.views import inbox, queue, rights, senders
 
 urlpatterns = [
     path("manual-queue/", queue.manual_queue, name="manual_queue"),
@@ -22,4 +22,14 @@ urlpatterns += [
     path("permission-requests/", rights.request_list, name="permission_requests"),
     path("permission-requests/<int:pk>/", rights.request_detail, name="permission_request"),
     path("permission-requests/<int:pk>/revoke/", rights.revoke, name="permission_request_revoke"),
+]
+
+urlpatterns += [
+    path("sender-accounts/", senders.sender_list, name="senders"),
+    path("sender-accounts/connect/", senders.sender_connect, name="sender_connect"),
+    path("sender-accounts/<int:pk>/pause/", senders.sender_pause, name="sender_pause"),
+    path("sender-accounts/<int:pk>/resume/", senders.sender_resume, name="sender_resume"),
+    path("sender-accounts/<int:pk>/token/", senders.sender_token, name="sender_token"),
+    path("api-tokens/", senders.api_tokens, name="api_tokens"),
+    path("api-tokens/<int:pk>/revoke/", senders.api_token_revoke, name="api_token_revoke"),
 ]

@@ -1,0 +1,242 @@
+"""Sender accounts and API tokens: connect an account (its token is stored encrypted and never shown
+again), see each one's health, today's use of its limits, its breaker with the last errors, pause and
+resume; create an API token (shown once), list and revoke them."""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from crm import services as crm_services
+from crm.models import ApiToken, Role, role_of
+from outreach import services
+from outreach.models import OutreachMessage, SenderAccount, SenderPlatform
+from web.access import page
+
+ERRORS_SHOWN = 3
+MsgStatus = OutreachMessage.Status
+
+
+class ConnectForm(forms.ModelForm):
+    access_token = forms.CharField(
+        label="Access token",
+        required=False,
+        max_length=4000,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored encrypted and never shown again. Email senders put their password in the SMTP address.",
+    )
+
+    class Meta:
+        model = SenderAccount
+        fields = ["name", "platform", "variant", "account_id", "api_base_url", "from_name", "daily_cap"]
+        labels = {
+            "account_id": "Account id",
+            "api_base_url": "API address",
+            "from_name": "From name",
+            "daily_cap": "Our daily cap",
+        }
+
+    def clean(self):
+        """The API's checks of a sender account (outreach/api/serializers.py), named by field."""
+        data = super().clean()
+        platform, variant, base = data.get("platform"), data.get("variant"), data.get("api_base_url", "")
+        if variant and platform != SenderPlatform.INSTAGRAM:
+            self.add_error("variant", "Only Instagram accounts have a variant.")
+        if base and platform == SenderPlatform.EMAIL and not base.startswith(("smtp://", "smtps://")):
+            self.add_error("api_base_url", "An email sender needs smtp://host:port.")
+        if base and platform and platform != SenderPlatform.EMAIL and not base.startswith(("https://", "http://")):
+            self.add_error("api_base_url", "Use an https:// address.")
+        return data
+
+
+class TokenForm(forms.Form):
+    access_token = forms.CharField(
+        label="New access token",
+        max_length=4000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=100, help_text="What will use it, e.g. “Zapier”.")
+    expires_in_days = forms.IntegerField(
+        label="Expires after (days)", required=False, min_value=1, max_value=3650, help_text="Empty: never."
+    )
+
+
+def may_change(sender, user) -> bool:
+    """As in the API: a sender account's owner and admins change it; everyone else reads it."""
+    return role_of(user) == Role.ADMIN or (role_of(user) == Role.MANAGER and sender.owner_id == user.pk)
+
+
+def health(sender, now) -> tuple[str, str]:
+    """(words, badge class) for the account's state."""
+    if sender.paused:
+        return "Paused by a person", "badge-warn"
+    if not sender.is_sending(now):
+        return "Breaker open: not sending", "badge-bad"
+    if sender.rate_limited_until and sender.rate_limited_until > now:
+        return "Rate-limited for now", "badge-warn"
+    if sender.breaker_state == SenderAccount.Breaker.OPEN:
+        return "Breaker open, trying again", "badge-warn"
+    return "Sending", "badge-ok"
+
+
+@page
+def sender_list(request):
+    """Every sender account with its health, what it sent in 24 h against its limit, and why it stopped."""
+    now = timezone.now()
+    senders = list(SenderAccount.objects.select_related("owner").order_by("name", "id"))
+    ids = [sender.pk for sender in senders]
+    sent = dict(
+        OutreachMessage.objects.filter(
+            sender_account_id__in=ids, status=MsgStatus.SENT, sent_at__gte=now - datetime.timedelta(hours=24)
+        )
+        .values_list("sender_account_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    failures = {}
+    for message in (
+        OutreachMessage.objects.filter(sender_account_id__in=ids, status=MsgStatus.FAILED)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=F("sender_account_id"), order_by=[F("updated_at").desc(), F("id").desc()]
+            )
+        )
+        .filter(rank__lte=ERRORS_SHOWN)
+        .only("sender_account_id", "error_code", "error_message", "updated_at", "creator_id")
+        .order_by("sender_account_id", "rank")
+    ):
+        failures.setdefault(message.sender_account_id, []).append(message)
+    rows = []
+    for sender in senders:
+        per_day = sender.limits()[2]
+        limit = min(value for value in (sender.daily_cap, per_day) if value) if (sender.daily_cap or per_day) else None
+        state, badge = health(sender, now)
+        rows.append(
+            {
+                "sender": sender,
+                "sent": sent.get(sender.pk, 0),
+                "limit": limit,
+                "state": state,
+                "badge": badge,
+                "errors": failures.get(sender.pk, []),
+                "may_change": may_change(sender, request.user),
+            }
+        )
+    context = {"section": "sender-accounts", "rows": rows, "token_form": TokenForm()}
+    return render(request, "web/senders/list.html", context)
+
+
+@page
+def sender_connect(request):
+    """Connect the brand's account on a platform; the token goes in once and is never shown again."""
+    form = ConnectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        sender = form.save(commit=False)
+        sender.owner = request.user
+        sender.set_access_token(form.cleaned_data["access_token"])
+        sender.save()
+        messages.success(
+            request, f"Connected {sender.name}. Its token is stored encrypted and will not be shown again."
+        )
+        return redirect("web:senders")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "web/senders/connect.html", {"section": "sender-accounts", "form": form}, status=status)
+
+
+def _changeable(request, pk):
+    sender = get_object_or_404(SenderAccount, pk=pk)
+    if not may_change(sender, request.user):
+        raise PermissionDenied("Only its owner or an admin may change this sender account.")
+    return sender
+
+
+@require_POST
+@page
+def sender_pause(request, pk: int):
+    """Stop the account sending; queued messages wait until it is resumed."""
+    sender = _changeable(request, pk)
+    services.pause_sender(sender, actor=request.user)
+    messages.success(request, f"{sender.name} is paused; its messages wait.")
+    return redirect("web:senders")
+
+
+@require_POST
+@page
+def sender_resume(request, pk: int):
+    """Send again: unpause and close the breaker, once its cause (say, a revoked token) is fixed."""
+    sender = _changeable(request, pk)
+    services.resume_sender(sender, actor=request.user)
+    messages.success(request, f"{sender.name} sends again.")
+    return redirect("web:senders")
+
+
+@require_POST
+@page
+def sender_token(request, pk: int):
+    """Replace the account's token (after the platform revoked it); it is not shown again."""
+    sender = _changeable(request, pk)
+    form = TokenForm(request.POST)
+    if form.is_valid():
+        sender.set_access_token(form.cleaned_data["access_token"])
+        sender.save(update_fields=["access_token_encrypted"])
+        messages.success(request, f"New token stored for {sender.name}. Resume it if its breaker is open.")
+    else:
+        messages.error(request, f"New access token: {' '.join(form.errors['access_token'])}")
+    return redirect("web:senders")
+
+
+def _tokens(user):
+    tokens = ApiToken.objects.select_related("user").order_by("revoked_at", "-created_at", "-id")
+    return tokens if role_of(user) == Role.ADMIN else tokens.filter(user=user)
+
+
+@page
+def api_tokens(request):
+    """Your API tokens (admins: everyone's); a new one's key is shown on this page once, then never."""
+    form = ApiTokenForm(request.POST or None)
+    created_key, status = "", 200
+    if request.method == "POST":
+        if form.is_valid():
+            days = form.cleaned_data["expires_in_days"]
+            expires = timezone.now() + datetime.timedelta(days=days) if days else None
+            _token, created_key = crm_services.create_api_token(
+                request.user, name=form.cleaned_data["name"].strip(), expires_at=expires
+            )
+            form = ApiTokenForm()
+            status = 201
+        else:
+            status = 400
+    context = {
+        "section": "sender-accounts",
+        "form": form,
+        "tokens": _tokens(request.user)[:200],
+        "created_key": created_key,
+        "now": timezone.now(),
+    }
+    response = render(request, "web/senders/tokens.html", context, status=status)
+    if created_key:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@page
+def api_token_revoke(request, pk: int):
+    """The key stops working at once; the record stays for the audit trail."""
+    token = _tokens(request.user).filter(pk=pk).first()
+    if token is None:
+        raise Http404("No token of yours matches.")
+    crm_services.revoke_api_token(token)
+    messages.success(request, f"Revoked “{token.name}” ({token.prefix}…).")
+    return redirect("web:api_tokens")
