@@ -5,6 +5,7 @@ campaign, sending a permission request, erasing a creator everywhere), its views
 from rest_framework.routers import DefaultRouter
 
 from crm.api import views as crm_views
+from integrations.api import views as integrations_views
 from outreach.api import views as outreach_views
 
 router = DefaultRouter()
@@ -20,5 +21,6 @@ router.register("sequences", outreach_views.SequenceViewSet, basename="sequence"
 router.register("sender-accounts", outreach_views.SenderAccountViewSet, basename="sender-account")
 router.register("outreach-messages", outreach_views.OutreachMessageViewSet, basename="outreach-message")
 router.register("conversations", outreach_views.ConversationViewSet, basename="conversation")
+router.register("webhook-subscriptions", integrations_views.WebhookSubscriptionViewSet, basename="webhook-subscription")
 
 urlpatterns = router.urls

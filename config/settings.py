@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "crm",
     "outreach",
     "web",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -232,6 +233,10 @@ META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN")
 X_CONSUMER_SECRET = env_str("X_CONSUMER_SECRET")
 TIKTOK_APP_SECRET = env_str("TIKTOK_APP_SECRET")
 EMAIL_WEBHOOK_SECRET = env_str("EMAIL_WEBHOOK_SECRET")
+
+# Outbound webhooks (integrations/): URLs that resolve to private, loopback or other non-public
+# addresses are refused unless this is on (tests; a receiver on the same private network on purpose).
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
 
 # Where creators land when they click an email's unsubscribe link (this server's public address).
 PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")

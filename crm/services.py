@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from crm import events
 from crm.models import (
     AccessRole,
     ApiToken,
@@ -243,6 +244,8 @@ def _decide(request: PermissionRequest, kind: str, *, actor, evidence: Evidence)
         elif kind == Kind.RIGHTS_DECLINED:
             request.decided_at = event.occurred_at
         request.save(update_fields=["status", "decided_at", "rights_expire_at", "updated_at"])
+        if kind in events.CONSENT_EVENT_TYPE:  # other tools hear of it (crm/events.py); expiry is not told
+            events.publish(events.CONSENT_EVENT_TYPE[kind], events.permission_request_data(request, event))
         return event
 
 
@@ -312,6 +315,8 @@ def _record_contact_choice(creator: Creator, kind: str, *, actor, evidence: Evid
         Creator.objects.filter(pk=creator.pk).update(
             opted_out_at=creator.opted_out_at, contact_allowed_at=creator.contact_allowed_at, updated_at=timezone.now()
         )
+        if kind == Kind.OPTED_OUT:  # other tools hear of it (crm/events.py)
+            events.publish(events.CREATOR_OPTED_OUT, events.creator_opted_out_data(creator, event))
         return event
 
 

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Q, When
 from django.utils import timezone
 
+from crm import events
 from crm import services as crm_services
 from crm.models import CampaignMember, Creator, PermissionRequest, SocialAccount
 from outreach import classify
@@ -115,6 +116,7 @@ def _reply(message: InboundMessage) -> ConversationMessage | None:
         stage=CampaignMember.Stage.REPLIED, stage_changed_at=timezone.now()
     )
     _apply_rules(recorded, creator)
+    events.publish(events.REPLY_RECEIVED, events.reply_data(recorded, creator))  # webhooks (crm/events.py)
     if recorded.classification != classify.OPTED_OUT:
         acknowledge_automatically(conversation, creator, recorded)
     return recorded
@@ -367,6 +369,7 @@ def _echo(message: InboundMessage) -> ConversationMessage | None:
                 match.refresh_from_db()
                 mark_request_sent(match, message.at)
                 after_sent([match], message.at)
+                events.publish(events.MESSAGE_SENT, events.outreach_message_data(match))  # webhooks (crm/events.py)
                 ours = match
     conversation, _ = Conversation.objects.get_or_create(creator=creator, platform=message.platform)
     return _record_message(conversation, message, ConversationMessage.Direction.OUT, outreach_message=ours)

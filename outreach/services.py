@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from crm import events
 from crm.models import Campaign, CampaignMember, Creator, SocialAccount
 from outreach import templating
 from outreach.models import (
@@ -307,6 +308,7 @@ def mark_sent_manually(message: OutreachMessage, *, actor, provider_message_id: 
         message.save(update_fields=["status", "sent_at", "sent_by", "provider_message_id", "updated_at"])
         mark_request_sent(message, now)
         after_sent([message], now)
+        events.publish(events.MESSAGE_SENT, events.outreach_message_data(message))  # webhooks (crm/events.py)
     return message
 
 

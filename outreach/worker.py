@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from crm import events
 from crm import services as crm_services
 from crm.models import CampaignMember, Creator
 from outreach import crypto
@@ -343,6 +344,7 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
                 error_message="",
             )
             mark_request_sent(message, now)
+            events.publish(events.MESSAGE_SENT, events.outreach_message_data(message))  # webhooks (crm/events.py)
         report.count(Status.SENT)
         if sender.consecutive_failures or sender.breaker_state == SenderAccount.Breaker.OPEN:
             SenderAccount.objects.filter(pk=sender.pk).update(
@@ -366,7 +368,11 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
             Outcome.INVALID_RECIPIENT: "The platform does not know this recipient",
             Outcome.REJECTED: "The platform refused the message",
         }[outcome]
-        _finish(message, status=Status.FAILED, delivery_mode=API, reason=f"{words}: {result.error_message}", **error)
+        with transaction.atomic():  # the outcome and its event (crm/events.py) commit together
+            _finish(
+                message, status=Status.FAILED, delivery_mode=API, reason=f"{words}: {result.error_message}", **error
+            )
+            events.publish(events.MESSAGE_FAILED, events.outreach_message_data(message))
         report.count(Status.FAILED)
         return False
     if outcome == Outcome.UNCERTAIN:
@@ -386,13 +392,15 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
         return True
     # RETRY: rate limit, 5xx, transient
     if message.attempts >= message.max_attempts:
-        _finish(
-            message,
-            status=Status.FAILED,
-            delivery_mode=API,
-            reason=f"Gave up after {message.attempts} attempts: {result.error_message or result.error_code}",
-            **error,
-        )
+        with transaction.atomic():  # the outcome and its event (crm/events.py) commit together
+            _finish(
+                message,
+                status=Status.FAILED,
+                delivery_mode=API,
+                reason=f"Gave up after {message.attempts} attempts: {result.error_message or result.error_code}",
+                **error,
+            )
+            events.publish(events.MESSAGE_FAILED, events.outreach_message_data(message))
         report.count(Status.FAILED)
     else:
         wait = max(result.retry_after or 0, backoff_seconds(message.attempts))

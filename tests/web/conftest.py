@@ -90,7 +90,7 @@ def sign_in(page, username: str, password: str = "password") -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
+    page.wait_for_url(lambda url: "/login/" not in url)
 
 
 def screenshot(page, name: str) -> None:

@@ -1,0 +1,39 @@
+"""django-q2 task functions for webhooks; the periodic ones are schedules made by migration 0002."""
+
+import logging
+
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def deliver_webhook(delivery_id: int) -> str | None:
+    from integrations.delivery import deliver
+
+    return deliver(delivery_id)
+
+
+def sweep_webhooks() -> int:
+    """Every minute: hand out again what a stopped worker left, and queue the retries now due."""
+    from integrations import delivery, outbox
+
+    now = timezone.now()
+    stale = delivery.requeue_stale(now)
+    if stale:
+        logger.warning("%s webhook delivery(ies) left mid-send by a stopped worker queued again", stale)
+    due = delivery.due_ids(now)
+    for delivery_id in due:
+        outbox.enqueue(delivery_id)
+    return len(due)
+
+
+def publish_rights_expiring() -> int:
+    from integrations.services import publish_rights_expiring as publish
+
+    return publish()
+
+
+def prune_webhook_log() -> int:
+    from integrations.services import prune_log
+
+    return prune_log()
