@@ -3,7 +3,7 @@ queue, the inbox, permission requests, sender accounts and API tokens, templates
 
 from django.urls import path
 
-from web.views import inbox, queue, rights, senders
+from web.views import editor, inbox, queue, rights, senders
 
 urlpatterns = [
     path("manual-queue/", queue.manual_queue, name="manual_queue"),
@@ -32,4 +32,13 @@ urlpatterns += [
     path("sender-accounts/<int:pk>/token/", senders.sender_token, name="sender_token"),
     path("api-tokens/", senders.api_tokens, name="api_tokens"),
     path("api-tokens/<int:pk>/revoke/", senders.api_token_revoke, name="api_token_revoke"),
+]
+
+urlpatterns += [
+    path("templates/", editor.template_list, name="templates"),
+    path("templates/new/", editor.template_edit, name="template_new"),
+    path("templates/<int:pk>/", editor.template_edit, name="template"),
+    path("templates/preview/", editor.template_preview, name="template_preview"),
+    path("sequences/new/", editor.sequence_edit, name="sequence_new"),
+    path("sequences/<int:pk>/", editor.sequence_edit, name="sequence"),
 ]

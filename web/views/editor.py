@@ -1,0 +1,200 @@
+"""Templates and sequences: an editor with the list of variables, errors by field, a live preview for
+a chosen creator, and each platform's length limit counted as you type (web/static/web/editor.js)."""
+
+import json
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.forms import formset_factory
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from crm.models import Campaign, CampaignMember, Creator, Role, role_of
+from outreach import services, templating
+from outreach.models import LENGTH_LIMITS, MessageTemplate, SenderPlatform, Sequence, SequenceStep, text_length
+from web.access import page, visible_campaigns
+from web.work import add_service_errors
+
+PREVIEW_CREATORS = 200
+
+
+class TemplateForm(forms.ModelForm):
+    platforms = forms.MultipleChoiceField(
+        label="Written for",
+        choices=SenderPlatform.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Its length is checked against each one's limit; none ticked means any platform.",
+    )
+
+    class Meta:
+        model = MessageTemplate
+        fields = ["name", "platforms", "subject", "body", "whatsapp_template_name", "whatsapp_template_language"]
+        labels = {"whatsapp_template_name": "WhatsApp template name", "whatsapp_template_language": "Its language"}
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+
+
+class PreviewForm(forms.Form):
+    """What the preview renders: the draft, for a creator (and campaign) on a platform."""
+
+    body = forms.CharField(required=False)
+    subject = forms.CharField(required=False)
+    preview_creator = forms.ModelChoiceField(
+        Creator.objects.filter(erased_at__isnull=True),
+        label="Creator",
+        error_messages={"required": "Choose a creator to preview for."},
+    )
+    preview_campaign = forms.ModelChoiceField(Campaign.objects.none(), required=False, label="Campaign")
+    preview_platform = forms.ChoiceField(choices=SenderPlatform.choices, label="Platform")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preview_campaign"].queryset = visible_campaigns(user)
+
+
+class StepForm(forms.Form):
+    template = forms.ModelChoiceField(MessageTemplate.objects.order_by("name"), label="Template", required=False)
+    delay_days = forms.IntegerField(
+        label="Days after the previous step", min_value=0, max_value=365, initial=0, required=False
+    )
+
+
+StepFormSet = formset_factory(StepForm, extra=2, max_num=20, absolute_max=20)
+
+
+class SequenceForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=200)
+
+
+def _preview_choices(user):
+    """Creators to preview for: members of the campaigns this person sees (a bounded list), and those campaigns."""
+    campaigns = visible_campaigns(user).order_by("name")
+    members = CampaignMember.objects.filter(campaign__in=campaigns.values("pk"))
+    creators = Creator.objects.filter(erased_at__isnull=True)
+    if role_of(user) != Role.ADMIN:
+        creators = creators.filter(pk__in=members.values("creator_id"))
+    return creators.order_by("name", "id").only("pk", "name")[:PREVIEW_CREATORS], campaigns.only("pk", "name")
+
+
+@page
+def template_list(request):
+    """Every template with the variables it uses, and every sequence with its steps."""
+    context = {
+        "section": "templates",
+        "templates": MessageTemplate.objects.order_by("name", "id"),
+        "sequences": Sequence.objects.order_by("name", "id").prefetch_related(
+            Prefetch("steps", SequenceStep.objects.select_related("template").order_by("position"))
+        ),
+    }
+    return render(request, "web/editor/list.html", context)
+
+
+@page
+def template_edit(request, pk: int | None = None):
+    """Write or change a template; unknown variables and texts over a platform's limit are named by field."""
+    template = get_object_or_404(MessageTemplate, pk=pk) if pk else None
+    form = TemplateForm(request.POST or None, instance=template)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        if saved.created_by_id is None:
+            saved.created_by = request.user
+        saved.save()
+        messages.success(request, f"Saved “{saved.name}”.")
+        return redirect("web:template", pk=saved.pk)
+    creators, campaigns = _preview_choices(request.user)
+    context = {
+        "section": "templates",
+        "template": template,
+        "form": form,
+        "variables": templating.VARIABLES,
+        "limits": json.dumps({platform: list(LENGTH_LIMITS[platform]) for platform in SenderPlatform.values}),
+        "platform_labels": json.dumps(dict(SenderPlatform.choices)),
+        "creators": creators,
+        "campaigns": campaigns,
+        "platforms": SenderPlatform.choices,
+    }
+    return render(request, "web/editor/template.html", context, status=400 if request.method == "POST" else 200)
+
+
+def _field_of(error, body: str) -> str:
+    """Which field a rendering problem is in: a variable missing from the body, else the subject."""
+    try:
+        in_body = templating.variables_in(body)
+    except templating.TemplateError:
+        return "body"
+    if isinstance(error, templating.TemplateError):
+        return "subject"
+    if error.variable:
+        return "body" if error.variable in in_body else "subject"
+    return "subject" if "subject" in str(error).lower() else "body"
+
+
+@require_POST
+@page
+def template_preview(request):
+    """The draft rendered for the chosen creator (htmx): the text and its length, or the problem by field."""
+    form = PreviewForm(request.POST, user=request.user)
+    result = {"form": form}
+    if form.is_valid():
+        data = form.cleaned_data
+        draft = MessageTemplate(body=data["body"], subject=data["subject"])
+        platform, creator = data["preview_platform"], data["preview_creator"]
+        try:
+            subject, text = services.render_for(
+                draft,
+                creator,
+                platform=platform,
+                handle=services.handle_on(creator, platform),
+                campaign=data["preview_campaign"],
+            )
+        except (templating.RenderError, templating.TemplateError) as error:
+            result["problem"] = (_field_of(error, data["body"]), str(error))
+        else:
+            length, limit, unit = text_length(platform, text)
+            result.update(
+                subject=subject,
+                text=text,
+                length=length,
+                limit=limit,
+                unit=unit,
+                platform_label=SenderPlatform(platform).label,
+            )
+    return render(request, "web/editor/_preview.html", result)
+
+
+@page
+def sequence_edit(request, pk: int | None = None):
+    """A first message and its follow-ups: the template of each step and the days it waits."""
+    sequence = get_object_or_404(Sequence, pk=pk) if pk else None
+    initial_steps = (
+        [{"template": step.template_id, "delay_days": step.delay_days} for step in sequence.steps.order_by("position")]
+        if sequence
+        else []
+    )
+    form = SequenceForm(request.POST or None, initial={"name": sequence.name} if sequence else None)
+    steps = StepFormSet(request.POST or None, initial=initial_steps, prefix="steps")
+    if request.method == "POST" and form.is_valid() and steps.is_valid():
+        chosen = [
+            {"template": step["template"], "delay_days": step.get("delay_days") or 0}
+            for step in steps.cleaned_data
+            if step.get("template")
+        ]
+        if not chosen:
+            form.add_error(None, "Steps: a sequence needs at least one step with a template.")
+        elif chosen[0]["delay_days"]:
+            first = next(f for f in steps.forms if f.cleaned_data.get("template"))
+            first.add_error("delay_days", "The first step goes out at launch: its delay must be 0.")
+        else:
+            try:
+                saved = services.save_sequence(
+                    sequence, actor=request.user, name=form.cleaned_data["name"], steps=chosen
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"Saved the sequence “{saved.name}”.")
+                return redirect("web:templates")
+    context = {"section": "templates", "sequence": sequence, "form": form, "steps": steps}
+    return render(request, "web/editor/sequence.html", context, status=400 if request.method == "POST" else 200)
