@@ -88,7 +88,6 @@ def test_it_runs_a_managers_day_in_chromium(browser_page, live_server, fake_meta
     page = browser_page
     creator_writes_first(live_server, fake_meta, "982340000000001", "Hi! Love your serums")
     sign_in(page, "alice")
-    screenshot(page, "dashboard-empty")
 
     # Import creators: progress, then the rejected row with its line number.
     page.get_by_role("link", name="Creators", exact=True).click()
