@@ -439,4 +439,5 @@ def log_reply_by_hand(
         )
         if decision:
             classify_by_person(recorded, actor=actor, decision=decision)
+        events.publish(events.REPLY_RECEIVED, events.reply_data(recorded, creator))  # webhooks (crm/events.py)
     return recorded

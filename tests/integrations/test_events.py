@@ -263,3 +263,13 @@ def test_the_schedules_exist():
         "integrations.tasks.publish_rights_expiring",
         "integrations.tasks.prune_webhook_log",
     }
+
+
+def test_a_reply_logged_by_hand_is_told_too(receiver, subscribe, alice, django_capture_on_commit_callbacks):
+    subscribe([events.REPLY_RECEIVED])
+    creator = CreatorFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        recorded = inbound.log_reply_by_hand(creator, actor=alice, platform="instagram", text="Called: yes please")
+    [reply] = documents(receiver, "reply.received")
+    assert reply["data"]["conversation_message_id"] == recorded.pk and reply["data"]["creator_id"] == creator.pk
+    assert reply["data"]["classification"] == "needs_review"

@@ -35,17 +35,23 @@ def test_the_rotation_command_moves_every_token_to_the_newest_key(settings):
 
     from django.core.management import CommandError, call_command
 
+    from integrations.models import WebhookSubscription
     from outreach.models import SenderAccount
+    from tests.factories import UserFactory
 
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.ENCRYPTION_KEYS = [old]
     senders = [SenderAccountFactory(token=f"token-{n}") for n in range(3)]
+    subscription = WebhookSubscription(owner=UserFactory(), url="https://hooks.example/crm", events=["message.sent"])
+    subscription.set_secret("whsec-1")
+    subscription.save()
     settings.ENCRYPTION_KEYS = [new, old]
     out = io.StringIO()
     call_command("rotate_encryption_keys", stdout=out)
-    assert "3 token(s) now encrypted under the newest key." in out.getvalue()
+    assert "4 secret(s) now encrypted under the newest key." in out.getvalue()
     settings.ENCRYPTION_KEYS = [new]
     assert [SenderAccount.objects.get(pk=s.pk).access_token for s in senders] == ["token-0", "token-1", "token-2"]
+    assert WebhookSubscription.objects.get().secret == "whsec-1"
     settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(CommandError, match="cannot be decrypted with any configured key; nothing was changed"):
         call_command("rotate_encryption_keys")
