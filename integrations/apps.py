@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class IntegrationsConfig(AppConfig):
@@ -12,3 +13,6 @@ class IntegrationsConfig(AppConfig):
         from integrations import outbox
 
         domain_event.connect(outbox.on_domain_event, dispatch_uid="integrations.outbox")
+        subscription = self.get_model("WebhookSubscription")
+        post_save.connect(outbox.forget_wanted_types, sender=subscription, dispatch_uid="integrations.types.save")
+        post_delete.connect(outbox.forget_wanted_types, sender=subscription, dispatch_uid="integrations.types.delete")

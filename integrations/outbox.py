@@ -7,6 +7,7 @@ admins everything, others the campaigns they own or are on the team of); events 
 """
 
 import logging
+import time
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -32,8 +33,35 @@ def on_domain_event(sender, event: DomainEvent, **kwargs) -> None:
         logger.exception("webhook deliveries for %s %s were not recorded", event.type, event.id)
 
 
+# Event types anyone subscribes to, remembered for a second per process: the send loop publishes
+# per message, and most installations subscribe to few types, so a type nobody wants costs no query.
+# Saving or deleting a subscription forgets it at once in this process (apps.py); another process
+# sees a new subscription within TYPES_TTL seconds.
+TYPES_TTL = 1.0
+_wanted_types: tuple[float, frozenset] = (0.0, frozenset())
+
+
+def wanted_types() -> frozenset:
+    global _wanted_types
+    fetched_at, types = _wanted_types
+    if time.monotonic() - fetched_at > TYPES_TTL:
+        types = frozenset(
+            event_type for events in WebhookSubscription.objects.delivering().values_list("events", flat=True)
+            for event_type in events
+        )  # fmt: skip
+        _wanted_types = (time.monotonic(), types)
+    return types
+
+
+def forget_wanted_types(**kwargs) -> None:
+    global _wanted_types
+    _wanted_types = (0.0, frozenset())
+
+
 def subscribers(event: DomainEvent) -> list[WebhookSubscription]:
     """Delivering subscriptions that want this event and whose owner may see what it is about."""
+    if event.type not in wanted_types():
+        return []
     candidates = [
         subscription
         for subscription in WebhookSubscription.objects.delivering()

@@ -77,6 +77,7 @@ def enable_subscription(subscription: WebhookSubscription, *, actor) -> WebhookS
         is_active=True, disabled_at=None, disabled_reason="", consecutive_failures=0, updated_at=timezone.now()
     )
     subscription.refresh_from_db()
+    outbox.forget_wanted_types()  # an UPDATE sends no post_save
     _queue_waiting(subscription)
     return subscription
 
