@@ -1,9 +1,7 @@
 """The pages, under `/`; every name lives in the `web` namespace."""
 
 from django.contrib.auth import views as auth_views
-from django.templatetags.static import static
 from django.urls import path, reverse_lazy
-from django.views.generic import RedirectView
 
 from web import urls_work  # the work pages: queue, inbox, permission requests, senders, templates
 from web.views import campaigns, common, creators, dashboard
@@ -51,7 +49,7 @@ urlpatterns = [
     *auth,
     path("", dashboard.dashboard, name="dashboard"),
     # Browsers ask for /favicon.ico on every page without an icon link (the proof page): no 404 in their console.
-    path("favicon.ico", RedirectView.as_view(url=static("web/favicon.svg"), permanent=True), name="favicon"),
+    path("favicon.ico", common.favicon, name="favicon"),
     path("creators/", creators.creator_list, name="creators"),
     path("creators/bulk/", creators.creator_bulk, name="creator_bulk"),
     path("creators/<int:pk>/", creators.creator_detail, name="creator"),

@@ -72,3 +72,9 @@ def test_it_signs_in_in_a_real_browser(browser_page, alice):
     assert page.get_by_role("heading", name="Dashboard").is_visible()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login/")
+
+
+def test_it_answers_favicon_requests_with_our_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"] == "/static/web/favicon.svg"
+    assert client.get(response["Location"]).status_code == 200

@@ -15,7 +15,7 @@ from django_q.conf import Conf
 
 from crm import services
 from crm.models import CampaignMember, Creator
-from outreach.models import OutreachMessage
+from outreach.models import ConversationMessage, OutreachMessage
 from outreach.webhooks import meta
 from tests.factories import CreatorFactory, PermissionRequestFactory, SocialAccountFactory
 from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
@@ -164,6 +164,15 @@ def test_it_runs_a_managers_day_in_chromium(browser_page, live_server, fake_meta
     assert chart.get_attribute("aria-label") == f"Members: Members 3, Contacted {contacted}, Replied 1, Confirmed 0"
     assert contacted >= 2
     screenshot(page, "dashboard")
+
+    # Classify the reply that needed a person, from the dashboard's list to the conversation.
+    page.locator("section[aria-labelledby=review-heading]").get_by_role("link", name="New instagram contact").click()
+    page.get_by_role("button", name="Just a reply").click()
+    page.get_by_text("Just a reply").first.wait_for()
+    assert ConversationMessage.objects.get(text="Hi! Love your serums").classification == "reply"
+
+    # Open the proof of the rights about to end.
+    page.get_by_role("link", name="Dashboard").click()
     page.get_by_role("link", name="Zoe Reed").click()
     page.get_by_role("heading", name="Proof of permission").wait_for()
     assert Creator.objects.count() == 4

@@ -1,7 +1,8 @@
 """Views shared by every area: the placeholder for pages still to come."""
 
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 
 from web.access import page
@@ -23,3 +24,9 @@ def coming(request, slug: str):
         raise Http404("No such page.")
     heading, admin_name = COMING[slug]
     return render(request, "web/coming.html", {"section": slug, "heading": heading, "admin_url": reverse(admin_name)})
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on pages without an icon link (the proof page): answer with ours,
+    so no console shows a 404. Resolved per request: the static manifest may not exist at import."""
+    return redirect(static("web/favicon.svg"))
