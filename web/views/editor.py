@@ -115,7 +115,7 @@ def template_edit(request, pk: int | None = None):
         "campaigns": campaigns,
         "platforms": SenderPlatform.choices,
     }
-    return render(request, "web/editor/template.html", context, status=400 if request.method == "POST" else 200)
+    return render(request, "web/editor/template.html", context)
 
 
 def _field_of(error, body: str) -> str:
@@ -197,4 +197,4 @@ def sequence_edit(request, pk: int | None = None):
                 messages.success(request, f"Saved the sequence “{saved.name}”.")
                 return redirect("web:templates")
     context = {"section": "templates", "sequence": sequence, "form": form, "steps": steps}
-    return render(request, "web/editor/sequence.html", context, status=400 if request.method == "POST" else 200)
+    return render(request, "web/editor/sequence.html", context)

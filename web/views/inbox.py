@@ -172,7 +172,7 @@ def reply(request, pk: int):
             where = "It goes out by API now." if state["open"] else "It is in the manual queue for you to send."
             messages.success(request, f"Answer queued (message #{message.pk}). {where}")
             return redirect("web:conversation", pk=conversation.pk)
-    return _render_conversation(request, conversation, form, status=400)
+    return _render_conversation(request, conversation, form)
 
 
 @require_POST

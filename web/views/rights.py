@@ -126,4 +126,4 @@ def revoke(request, pk: int):
         else:
             messages.success(request, f"Rights on request #{permission.pk} withdrawn; stop using the post.")
             return redirect("web:permission_request", pk=permission.pk)
-    return _render_detail(request, permission, form, status=400)
+    return _render_detail(request, permission, form)

@@ -150,8 +150,7 @@ def sender_connect(request):
             request, f"Connected {sender.name}. Its token is stored encrypted and will not be shown again."
         )
         return redirect("web:senders")
-    status = 400 if request.method == "POST" else 200
-    return render(request, "web/senders/connect.html", {"section": "sender-accounts", "form": form}, status=status)
+    return render(request, "web/senders/connect.html", {"section": "sender-accounts", "form": form})
 
 
 def _changeable(request, pk):
@@ -205,18 +204,14 @@ def _tokens(user):
 def api_tokens(request):
     """Your API tokens (admins: everyone's); a new one's key is shown on this page once, then never."""
     form = ApiTokenForm(request.POST or None)
-    created_key, status = "", 200
-    if request.method == "POST":
-        if form.is_valid():
-            days = form.cleaned_data["expires_in_days"]
-            expires = timezone.now() + datetime.timedelta(days=days) if days else None
-            _token, created_key = crm_services.create_api_token(
-                request.user, name=form.cleaned_data["name"].strip(), expires_at=expires
-            )
-            form = ApiTokenForm()
-            status = 201
-        else:
-            status = 400
+    created_key = ""
+    if request.method == "POST" and form.is_valid():
+        days = form.cleaned_data["expires_in_days"]
+        expires = timezone.now() + datetime.timedelta(days=days) if days else None
+        _token, created_key = crm_services.create_api_token(
+            request.user, name=form.cleaned_data["name"].strip(), expires_at=expires
+        )
+        form = ApiTokenForm()
     context = {
         "section": "sender-accounts",
         "form": form,
@@ -224,7 +219,7 @@ def api_tokens(request):
         "created_key": created_key,
         "now": timezone.now(),
     }
-    response = render(request, "web/senders/tokens.html", context, status=status)
+    response = render(request, "web/senders/tokens.html", context)
     if created_key:
         response["Cache-Control"] = "no-store"
     return response
