@@ -31,7 +31,7 @@ def test_it_renders_every_page_in_under_300_ms(alice_client, pages):
     for url in pages:
         alice_client.get(url)  # warm the template cache
         timings = []
-        for _ in range(3):  # the best of three: other processes share this machine
+        for _ in range(5):  # the best of five: other processes (and xdist workers) share this machine
             started = time.perf_counter()
             response = alice_client.get(url)
             timings.append(time.perf_counter() - started)
