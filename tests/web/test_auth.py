@@ -78,3 +78,26 @@ def test_it_answers_favicon_requests_with_our_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 302 and response["Location"] == "/static/web/favicon.svg"
     assert client.get(response["Location"]).status_code == 200
+
+
+PAGES = ["/", "/creators/", "/creators/1/", "/creators/import/", "/creators/import/1/", "/campaigns/",
+         "/campaigns/new/", "/campaigns/1/", "/campaigns/1/launch/"]  # fmt: skip
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_it_sends_anonymous_visitors_of_every_page_to_sign_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/login/?next=")
+    assert client.post(url).status_code == 302
+
+
+def test_it_shows_viewers_no_write_pages(viewer_client, viewer):
+    from tests.factories import CampaignFactory
+
+    campaign = CampaignFactory(owner=viewer)
+    for url in ["/creators/import/", "/campaigns/new/", f"/campaigns/{campaign.pk}/launch/"]:
+        assert viewer_client.get(url).status_code == 403, url
+    for url in ["/", "/creators/", "/campaigns/", f"/campaigns/{campaign.pk}/"]:
+        html = viewer_client.get(url).content.decode()
+        for control in ["New campaign", "Import a CSV file", "Launch outreach", 'name="action"', ">Move<"]:
+            assert control not in html, (url, control)

@@ -221,3 +221,23 @@ def test_it_sends_the_rights_owner_to_the_proof_in_time(day):
     assert day["request"].pk
     assert services.rights_expiring(within_days=14).count() == 1
     assert timezone.now() + datetime.timedelta(days=6) < services.rights_expiring().first().rights_expire_at
+
+
+def test_it_shows_an_imports_progress_while_the_queue_works(browser_page, alice, settings, tmp_path):
+    """No worker here: the page waits, polls with htmx, and shows the result once the task has run."""
+    from web.imports import run_import
+    from web.models import ImportJob
+
+    settings.VAR_DIR = tmp_path
+    page = browser_page
+    sign_in(page, "alice")
+    page.goto("/creators/import/")
+    page.get_by_label("CSV file").set_input_files(
+        files=[{"name": "creators.csv", "mimeType": "text/csv", "buffer": CSV.encode()}]
+    )
+    page.get_by_role("button", name="Import").click()
+    page.get_by_text("Waiting for the queue worker").wait_for()
+    run_import(ImportJob.objects.get().pk)  # what `manage.py qcluster` does
+    page.locator("#import-status").get_by_text("2 created, 0 updated, 1 rejected").wait_for(timeout=5_000)
+    assert page.locator("#rejections td[data-label=Column]").inner_text() == "country"
+    assert "two-letter ISO 3166 code" in page.locator("#rejections td[data-label=Reason]").inner_text()

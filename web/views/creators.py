@@ -3,7 +3,7 @@
 import csv
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +14,7 @@ from crm import services
 from crm.filtersets import CreatorFilter
 from crm.models import CampaignMember, Creator, Role, role_of
 from web import imports
-from web.access import page, visible_campaigns
+from web.access import can_write, page, visible_campaigns
 from web.forms import BulkCreatorsForm, ImportForm
 from web.models import ImportJob
 from web.pagination import Sort, paginate
@@ -130,6 +130,8 @@ def creator_detail(request, pk: int):
 @page
 def creator_import(request):
     """Upload a CSV file; the queue imports it and the next page shows the progress."""
+    if not can_write(request.user):
+        raise PermissionDenied("Your role (viewer) cannot import creators.")
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         job = imports.start_import(
