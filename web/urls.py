@@ -62,5 +62,4 @@ urlpatterns = [
     path("campaigns/<int:pk>/launch/", campaigns.campaign_launch, name="campaign_launch"),
     path("campaigns/<int:pk>/members/<int:member_pk>/move/", campaigns.member_move, name="member_move"),
     *urls_work.urlpatterns,
-    path("soon/<slug:slug>/", common.coming, name="coming"),
 ]

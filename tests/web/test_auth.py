@@ -53,7 +53,7 @@ def test_it_shows_the_role_and_no_write_controls_to_viewers(viewer_client):
 
 
 def test_it_refuses_writes_from_viewers(viewer_client):
-    assert viewer_client.post(reverse("web:coming", args=["inbox"])).status_code == 403
+    assert viewer_client.post(reverse("web:creator_bulk"), {"action": "tag", "tag": "x"}).status_code == 403
 
 
 def test_it_links_every_nav_entry_to_a_page(alice_client):

@@ -4,7 +4,6 @@ with no console error on any page, on a laptop and on a phone screen.
 Set WEB_SCREENSHOTS=1 to (re)write the README's screenshots under docs/screenshots/.
 """
 
-import datetime
 import json
 import time
 
@@ -214,13 +213,6 @@ def test_it_fits_a_phone_screen_and_is_keyboard_reachable(chromium, live_server,
     finally:
         context.close()
     assert not errors, errors
-
-
-def test_it_sends_the_rights_owner_to_the_proof_in_time(day):
-    """The fixture's request really is about to end (the dashboard lists it)."""
-    assert day["request"].pk
-    assert services.rights_expiring(within_days=14).count() == 1
-    assert timezone.now() + datetime.timedelta(days=6) < services.rights_expiring().first().rights_expire_at
 
 
 def test_it_shows_an_imports_progress_while_the_queue_works(browser_page, alice, settings, tmp_path):
