@@ -122,6 +122,7 @@ def test_it_shows_viewers_no_write_controls_and_refuses_their_writes(viewer_clie
     template = MessageTemplateFactory()
     html = viewer_client.get(f"/templates/{template.pk}/").content.decode()
     assert "Save the template" not in html and "hx-post" not in html
+    assert '<fieldset class="bare" disabled' in html
     assert viewer_client.post(f"/templates/{template.pk}/", {"name": "x", "body": "y"}).status_code == 403
     assert viewer_client.post("/templates/preview/", {"body": "x"}).status_code == 403
     assert viewer_client.post("/sequences/new/", {"name": "x"}).status_code == 403
