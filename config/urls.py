@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("web.urls")),  # the pages; last, so every route above wins
 ]
 
+handler404 = "crm.api.errors.not_found"
 handler500 = "crm.api.errors.server_error"

@@ -1,8 +1,12 @@
 """Filters shared by the API and (later) the pages: one definition per list."""
 
 import django_filters
+from django import forms
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
+from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from crm.handles import InvalidHandle, normalize_content_url, normalize_handle
 from crm.models import (
@@ -18,7 +22,26 @@ from crm.models import (
 )
 
 
-class CreatorFilter(django_filters.FilterSet):
+@extend_schema_field(OpenApiTypes.INT)
+class IdFilter(django_filters.NumberFilter):
+    """A related row by its id. An unknown id matches nothing, as any filter value may, rather than a
+    400 that would tell which ids exist (another team's campaigns, say)."""
+
+    field_class = forms.IntegerField
+
+
+class FilterSet(django_filters.FilterSet):
+    """Foreign keys in `Meta.fields` filter by id with IdFilter. (The API's strictness about empty and
+    malformed values is crm/api/filters.py, for every app's filtersets.)"""
+
+    FILTER_DEFAULTS = {
+        **FILTER_FOR_DBFIELD_DEFAULTS,
+        models.ForeignKey: {"filter_class": IdFilter},
+        models.OneToOneField: {"filter_class": IdFilter},
+    }
+
+
+class CreatorFilter(FilterSet):
     """Creators by handle, platform, tag, country, follower range, campaign stage and consent.
 
     Conditions on related rows are EXISTS subqueries, not joins, so no DISTINCT is needed and a page
@@ -35,7 +58,7 @@ class CreatorFilter(django_filters.FilterSet):
     platform = django_filters.ChoiceFilter(choices=Platform.choices, method="by_platform")
     tag = django_filters.CharFilter(method="by_tag", label="A tag's name (any case).")
     q = django_filters.CharFilter(method="search", label="Search names, emails and handles.")
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    owner = IdFilter(field_name="owner_id")
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     followers_min = django_filters.NumberFilter(
         method="by_followers", min_value=0, label="At least this many followers on one account (on `platform`)."
@@ -43,7 +66,7 @@ class CreatorFilter(django_filters.FilterSet):
     followers_max = django_filters.NumberFilter(
         method="by_followers", min_value=0, label="At most this many followers on one account (on `platform`)."
     )
-    campaign = django_filters.NumberFilter(method="by_membership", label="Member of this campaign (id).")
+    campaign = IdFilter(method="by_membership", label="Member of this campaign (id).")
     stage = django_filters.ChoiceFilter(
         choices=CampaignMember.Stage.choices, method="by_membership", label="At this stage in a campaign."
     )
@@ -116,19 +139,19 @@ def _accounts():
     return SocialAccount.objects.filter(creator_id=OuterRef("pk"))
 
 
-class SocialAccountFilter(django_filters.FilterSet):
+class SocialAccountFilter(FilterSet):
     class Meta:
         model = SocialAccount
         fields = ["platform", "creator", "handle", "platform_user_id"]
 
 
-class TagFilter(django_filters.FilterSet):
+class TagFilter(FilterSet):
     class Meta:
         model = Tag
         fields = {"name": ["exact", "icontains"]}
 
 
-class CampaignFilter(django_filters.FilterSet):
+class CampaignFilter(FilterSet):
     starts_after = django_filters.DateFilter(field_name="starts_on", lookup_expr="gte")
     q = django_filters.CharFilter(method="search", label="Search names and brands.")
 
@@ -142,7 +165,7 @@ class CampaignFilter(django_filters.FilterSet):
         fields = ["status", "brand", "owner"]
 
 
-class ContentFilter(django_filters.FilterSet):
+class ContentFilter(FilterSet):
     url = django_filters.CharFilter(method="by_url", label="The post's URL, in any form it was copied.")
 
     class Meta:
@@ -156,7 +179,7 @@ class ContentFilter(django_filters.FilterSet):
             return queryset.none()
 
 
-class PermissionRequestFilter(django_filters.FilterSet):
+class PermissionRequestFilter(FilterSet):
     content_url = django_filters.CharFilter(method="by_content_url", label="The post's URL, in any form.")
     expires_before = django_filters.IsoDateTimeFilter(field_name="rights_expire_at", lookup_expr="lte")
 
@@ -171,7 +194,7 @@ class PermissionRequestFilter(django_filters.FilterSet):
             return queryset.none()
 
 
-class ConsentEventFilter(django_filters.FilterSet):
+class ConsentEventFilter(FilterSet):
     since = django_filters.IsoDateTimeFilter(field_name="recorded_at", lookup_expr="gte")
 
     class Meta:

@@ -37,3 +37,12 @@ def server_error(request, *args, **kwargs):
     from django.views.defaults import server_error as html_server_error
 
     return html_server_error(request, *args, **kwargs)
+
+
+def not_found(request, exception=None):
+    """The 404 page: JSON under /api/ (a path no route matches, e.g. `/api/v1/creators/1.5/`)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
