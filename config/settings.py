@@ -187,12 +187,13 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["crm.api.permissions.RolePermission"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "crm.api.filters.StrictFilterBackend",  # django-filter, refusing empty and malformed values
         "rest_framework.filters.OrderingFilter",  # `?ordering=`, over the fields each view names
     ],
     "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.StablePagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "crm.api.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # JSON in, as out: no form semantics
     "DEFAULT_THROTTLE_CLASSES": ["crm.api.throttling.TokenRateThrottle"],
     "EXCEPTION_HANDLER": "crm.api.errors.api_exception_handler",
 }
