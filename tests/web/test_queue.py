@@ -140,3 +140,44 @@ def test_it_renders_in_under_300_ms(alice_client, alice):
     started = time.perf_counter()
     alice_client.get("/manual-queue/")
     assert time.perf_counter() - started < 0.3
+
+
+def test_it_lists_sends_held_for_review_and_approves_one(alice_client, campaign):
+    message = queued(campaign)
+    OutreachMessage.objects.filter(pk=message.pk).update(
+        status=Status.NEEDS_REVIEW, reason="The platform never answered."
+    )
+    response = alice_client.get("/manual-queue/?show=needs_review")
+    assert [row["message"] for row in response.context["rows"]] == [message]
+    assert {value: count for value, _, count in response.context["tabs"]} == {
+        "manual": 0, "needs_review": 1, "failed": 0
+    }  # fmt: skip
+    html = response.content.decode()
+    assert "Approve to send again" in html and "Mark as sent" in html and "Try again" not in html
+    alice_client.post(f"/manual-queue/{message.pk}/approve/", {"back": "/manual-queue/?show=needs_review"})
+    message.refresh_from_db()
+    assert message.status == Status.PENDING
+
+
+def test_it_lists_failures_with_their_error_and_retries_one(alice_client, campaign):
+    message = queued(campaign)
+    OutreachMessage.objects.filter(pk=message.pk).update(
+        status=Status.FAILED, attempts=5, error_code="190", error_message="Invalid OAuth access token."
+    )
+    html = alice_client.get("/manual-queue/?show=failed").content.decode()
+    assert "<code>190</code> Invalid OAuth access token." in html and "Mark as sent" not in html
+    response = alice_client.post(f"/manual-queue/{message.pk}/retry/", follow=True)
+    assert "will be tried again" in response.content.decode()
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.error_code) == (Status.PENDING, 0, "")
+    response = alice_client.post(f"/manual-queue/{message.pk}/retry/", follow=True)
+    assert "status: Only a failed message can be retried; it is pending." in response.content.decode()
+
+
+def test_it_lists_failures_in_a_constant_number_of_queries(alice_client, alice):
+    world.build(alice, campaigns=1, members=2)
+    few, response = queries_for(alice_client, "/manual-queue/?show=failed")
+    assert len(response.context["rows"]) == 1
+    world.build(alice, campaigns=3, members=20)
+    many, response = queries_for(alice_client, "/manual-queue/?show=failed")
+    assert len(response.context["rows"]) == 31 and many == few

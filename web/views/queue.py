@@ -1,9 +1,12 @@
 """The manual queue: messages a person sends from the platform's own app, with the text to copy, a
-deep link to the creator, and "mark as sent". An echo of the sent message clears a row by itself."""
+deep link to the creator, and "mark as sent". An echo of the sent message clears a row by itself.
+Beside it, the outbox rows a person must check: sends held for review (approve, or mark sent if it
+did go out) and failures (retry)."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,12 +19,17 @@ from web.work import can_act_on_message, deep_link, error_text, safe_back
 
 PAGE_SIZE = 50
 Status = OutreachMessage.Status
+SHOWN = {
+    Status.MANUAL: "To send by hand",
+    Status.NEEDS_REVIEW: "Held for review",
+    Status.FAILED: "Failed",
+}
 
 
-def _queue(user):
+def _queue(user, status):
     return (
         visible_messages(user)
-        .filter(status=Status.MANUAL)
+        .filter(status=status)
         .select_related("creator", "campaign", "sender_account", "permission_request__campaign")
         .prefetch_related("creator__accounts")
         .order_by("due_at", "id")
@@ -30,8 +38,10 @@ def _queue(user):
 
 @page
 def manual_queue(request):
-    """Oldest first: what is waiting for a person to send by hand, each with everything needed to send it."""
-    queryset = _queue(request.user)
+    """Oldest first: what is waiting for a person to send by hand, each with everything needed to send it;
+    `?show=needs_review` and `?show=failed` list the sends a person must check."""
+    show = request.GET.get("show") if request.GET.get("show") in SHOWN else Status.MANUAL
+    queryset = _queue(request.user, show)
     platform = request.GET.get("platform", "")
     if platform in SenderPlatform.values:
         queryset = queryset.filter(platform=platform)
@@ -53,8 +63,13 @@ def manual_queue(request):
                      "can_act": can_act_on_message(message, request.user)})  # fmt: skip
     query = request.GET.copy()
     query.pop("page", None)
+    counts = dict(
+        visible_messages(request.user).filter(status__in=SHOWN).values_list("status").annotate(n=Count("id")).order_by()
+    )
     context = {
         "section": "manual-queue",
+        "show": show,
+        "tabs": [(value, label, counts.get(value, 0)) for value, label in SHOWN.items()],
         "rows": rows,
         "page": current,
         "query": query.urlencode(),
@@ -100,4 +115,32 @@ def cancel(request, pk: int):
         messages.error(request, error_text(error))
     else:
         messages.success(request, f"Cancelled the message to {message.creator.name}.")
+    return redirect(safe_back(request, reverse("web:manual_queue")))
+
+
+@require_POST
+@page
+def approve(request, pk: int):
+    """A send held for review did not reach the creator (you checked): let the outbox try it again."""
+    message = _message_to_act_on(request, pk)
+    try:
+        services.approve_message(message, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"The message to {message.creator.name} goes back to the outbox.")
+    return redirect(safe_back(request, reverse("web:manual_queue")))
+
+
+@require_POST
+@page
+def retry(request, pk: int):
+    """Try a failed message again, from a fresh attempt count (after fixing, say, the token)."""
+    message = _message_to_act_on(request, pk)
+    try:
+        services.retry_message(message, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"The message to {message.creator.name} will be tried again.")
     return redirect(safe_back(request, reverse("web:manual_queue")))
