@@ -17,6 +17,7 @@ urlpatterns += [
     path("inbox/", inbox.inbox, name="inbox"),
     path("inbox/<int:pk>/", inbox.conversation_detail, name="conversation"),
     path("inbox/<int:pk>/reply/", inbox.reply, name="conversation_reply"),
+    path("inbox/<int:pk>/log-reply/", inbox.log_reply, name="conversation_log_reply"),
     path("inbox/<int:pk>/messages/<int:message_id>/classify/", inbox.classify, name="classify"),
 ]
 

@@ -135,9 +135,10 @@ def test_it_says_the_window_closed_and_shows_errors_by_the_field(alice_client):
 def test_it_shows_viewers_no_controls_and_refuses_their_writes(viewer_client):
     conversation, message = thread()
     html = viewer_client.get(f"/inbox/{conversation.pk}/").content.decode()
-    assert "Send the answer" not in html and 'name="decision"' not in html
+    assert "Send the answer" not in html and 'name="decision"' not in html and "Log the reply" not in html
     assert 'name="decision"' not in viewer_client.get("/inbox/").content.decode()
     assert viewer_client.post(f"/inbox/{conversation.pk}/reply/", {"text": "hi"}).status_code == 403
+    assert viewer_client.post(f"/inbox/{conversation.pk}/log-reply/", {"said": "hi"}).status_code == 403
     url = f"/inbox/{conversation.pk}/messages/{message.pk}/classify/"
     assert viewer_client.post(url, {"decision": "reply"}).status_code == 403
 
@@ -178,3 +179,23 @@ def test_it_renders_in_under_300_ms(alice_client, alice):
     started = time.perf_counter()
     alice_client.get("/inbox/")
     assert time.perf_counter() - started < 0.3
+
+
+def test_it_logs_a_reply_received_elsewhere_for_review(alice_client, alice):
+    conversation, _ = thread(ago=datetime.timedelta(days=3))
+    response = alice_client.post(f"/inbox/{conversation.pk}/log-reply/", {"said": "Called: yes, use it"}, follow=True)
+    assert "Reply logged; say what it means below." in response.content.decode()
+    logged = conversation.messages.get(text="Called: yes, use it")
+    assert logged.classification == Classification.NEEDS_REVIEW and "alice" in logged.classification_rule
+    assert f"/inbox/{conversation.pk}/messages/{logged.pk}/classify/" in response.content.decode()
+
+
+def test_it_names_the_field_of_a_bad_logged_reply(alice_client):
+    conversation, _ = thread()
+    response = alice_client.post(f"/inbox/{conversation.pk}/log-reply/", {"said": " ", "at": "yesterday"})
+    assert set(response.context["log_form"].errors) == {"said", "at"}
+    future = (timezone.now() + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = alice_client.post(f"/inbox/{conversation.pk}/log-reply/", {"said": "Yes", "at": future})
+    assert response.context["log_form"].errors["at"] == ["A reply cannot have been received in the future."]
+    assert 'id="id_at_error"' in response.content.decode()
+    assert conversation.messages.count() == 1

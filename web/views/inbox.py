@@ -75,6 +75,18 @@ class ReplyForm(forms.Form):
         self.fields["key"].initial = uuid.uuid4().hex
 
 
+class LogReplyForm(forms.Form):
+    """A reply that reached a person elsewhere (a call, a personal inbox); it then waits to be classified."""
+
+    said = forms.CharField(label="What the creator said", widget=forms.Textarea(attrs={"rows": 3}))
+    at = forms.DateTimeField(
+        label="When",
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="Leave empty for now.",
+    )
+
+
 def _candidates(user, creator_ids):
     """The permission requests a decision may be about, per creator: visible, and asked or granted."""
     by_creator = {}
@@ -134,7 +146,7 @@ def conversation_detail(request, pk: int):
     return _render_conversation(request, conversation, ReplyForm(conversation=conversation))
 
 
-def _render_conversation(request, conversation, form, status=200):
+def _render_conversation(request, conversation, form, log_form=None):
     thread = list(conversation.messages.select_related("classified_by").order_by("-at", "-id")[:200])[::-1]
     requests = _candidates(request.user, [conversation.creator_id]).get(conversation.creator_id, [])
     context = {
@@ -145,8 +157,9 @@ def _render_conversation(request, conversation, form, status=200):
         "requests": requests,
         "window": window(conversation),
         "form": form,
+        "log_form": log_form or LogReplyForm(),
     }
-    return render(request, "web/inbox/conversation.html", context, status=status)
+    return render(request, "web/inbox/conversation.html", context)
 
 
 @require_POST
@@ -226,3 +239,33 @@ def classify(request, pk: int, message_id: int):
         label = dict(DECISIONS).get(decision, "Rights withdrawn")
         messages.success(request, f"{recorded.conversation.creator.name}'s reply: {label.lower()}.")
     return redirect(back)
+
+
+@require_POST
+@page
+def log_reply(request, pk: int):
+    """Enter a reply the creator gave off-platform; it stops their sequences and waits for your one-click reading."""
+    conversation = get_object_or_404(Conversation.objects.select_related("creator", "sender_account"), pk=pk)
+    form = LogReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            inbound.log_reply_by_hand(
+                conversation.creator,
+                actor=request.user,
+                platform=conversation.platform,
+                text=form.cleaned_data["said"],
+                at=form.cleaned_data["at"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, _renamed(error, {"text": "said"}))
+        else:
+            messages.success(request, "Reply logged; say what it means below.")
+            return redirect("web:conversation", pk=conversation.pk)
+    return _render_conversation(request, conversation, ReplyForm(conversation=conversation), log_form=form)
+
+
+def _renamed(error, names: dict):
+    """A service's errors by field, with its field names turned into the form's."""
+    if not hasattr(error, "error_dict"):
+        return error
+    return ValidationError({names.get(field, field): messages for field, messages in error.message_dict.items()})
