@@ -132,12 +132,12 @@ def main() -> None:
             cwd=ROOT, env=env, start_new_session=True,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        for _ in range(100):  # until the server answers (slowly, on a busy machine)
             try:
-                requests.get(f"{base}/healthz", timeout=1)
+                requests.get(f"{base}/healthz", timeout=5)
                 break
-            except requests.ConnectionError:
-                time.sleep(0.1)
+            except requests.RequestException:
+                time.sleep(0.2)
         session = requests.Session()
         auth = {"Authorization": f"Token {key}"}
         first_api = f"{base}/api/v1/creators/?page_size={PAGE_SIZE}"
