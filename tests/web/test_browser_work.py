@@ -199,7 +199,8 @@ def test_it_does_the_days_work_in_chromium(browser_page, work):
     page.get_by_role("link", name="New template").click()
     page.get_by_label("Name", exact=True).fill("Ask for a reel")
     page.get_by_label("Instagram", exact=True).check()
-    page.get_by_label("Body", exact=True).fill("Hi {{ creator.first_name }}! {{ campaign.brand }} loves your reel — à bientôt")
+    body = page.get_by_label("Body", exact=True)
+    body.fill("Hi {{ creator.first_name }}! {{ campaign.brand }} loves your reel — à bientôt")
     page.locator("#length-counter").get_by_text("Instagram: 81 of 1000 bytes").wait_for()
     page.get_by_label("X", exact=True).check()  # X counts characters, Instagram UTF-8 bytes
     page.locator("#length-counter").get_by_text("X: 77 of 10000 chars").wait_for()
