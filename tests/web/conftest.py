@@ -48,9 +48,13 @@ def viewer_client(client, viewer):
     return client
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    """One Chromium per test session; skipped (with the reason) where it is not installed."""
+@pytest.fixture
+def chromium(monkeypatch):
+    """A Chromium for one test; skipped (with the reason) where it is not installed.
+
+    Started per test, so Django's async-safety switch is off only while a browser runs: Playwright's
+    sync API keeps an event loop in this thread, and the flag must not leak into other tests (nor
+    into the processes they start, e.g. `check --deploy`, which refuses it)."""
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         pytest.skip(
             f"Chromium not found at {CHROMIUM}: `.ci/run` installs Debian's chromium (apt-get install chromium)"
@@ -59,7 +63,7 @@ def chromium():
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("the playwright package is not installed: pip install -r requirements/dev.txt")
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in this thread
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
