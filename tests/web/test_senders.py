@@ -2,7 +2,6 @@
 and API tokens (shown once, listed, revoked)."""
 
 import datetime
-import time
 
 import pytest
 from django.db import connection
@@ -14,6 +13,7 @@ from outreach.models import OutreachMessage, SenderAccount
 from tests.factories import CampaignFactory, CreatorFactory
 from tests.outreach.factories import SenderAccountFactory
 from tests.web import world
+from tests.web.timing import fastest
 
 pytestmark = pytest.mark.django_db
 Status = OutreachMessage.Status
@@ -179,7 +179,4 @@ def test_it_lists_tokens_in_a_constant_number_of_queries(alice_client, alice):
 def test_it_renders_in_under_300_ms(alice_client, alice):
     world.build(alice, campaigns=3, members=30)
     for url in ["/sender-accounts/", "/api-tokens/"]:
-        alice_client.get(url)
-        started = time.perf_counter()
-        alice_client.get(url)
-        assert time.perf_counter() - started < 0.3, url
+        assert fastest(lambda: alice_client.get(url)) < 0.3, url  # noqa: B023
