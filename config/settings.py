@@ -239,6 +239,10 @@ EMAIL_WEBHOOK_SECRET = env_str("EMAIL_WEBHOOK_SECRET")
 # addresses are refused unless this is on (tests; a receiver on the same private network on purpose).
 WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", False)
 
+# Sender accounts given through the API or the pages may point at plain http:// only when this is on
+# (the sandbox and tests on loopback); a platform is always reached over https otherwise.
+ALLOW_INSECURE_PLATFORM_URLS = env_bool("ALLOW_INSECURE_PLATFORM_URLS", False)
+
 # Where creators land when they click an email's unsubscribe link (this server's public address).
 PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 

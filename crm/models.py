@@ -210,6 +210,13 @@ class CampaignQuerySet(models.QuerySet):
         on_team = Campaign.team.through.objects.filter(user_id=user.pk).values("campaign_id")
         return self.filter(models.Q(owner_id=user.pk) | models.Q(pk__in=on_team))
 
+    def workable_by(self, user):
+        """The campaigns a user may change: as visible_to, but none for a viewer."""
+        role = role_of(user)
+        if role not in {Role.ADMIN, Role.MANAGER}:
+            return self.none()
+        return self.visible_to(user)
+
 
 class Campaign(models.Model):
     """A brand's push with a set of creators, and the hashtag creators answer to grant rights."""

@@ -34,6 +34,8 @@ Kind = ConsentEvent.Kind
 Status = PermissionRequest.Status
 
 SYSTEM_LABEL = "system"
+MAX_DURATION_DAYS = 36_500  # a hundred years: longer is "no end date"
+MAX_FOLLOWERS = 10**11  # more than anyone has; keeps a typo from overflowing the column
 
 # What a request's status becomes after each ledger entry, and the statuses it may follow.
 STATUS_AFTER = {
@@ -88,8 +90,10 @@ class Scope:
             )
         if not (self.territory or "").strip():
             errors["territory"] = "Name the territory, e.g. worldwide or GB, IE."
-        if self.duration_days is not None and self.duration_days <= 0:
-            errors["duration_days"] = "Use a positive number of days, or leave empty for no end date."
+        if self.duration_days is not None and not 0 < self.duration_days <= MAX_DURATION_DAYS:
+            errors["duration_days"] = (
+                f"Use a number of days from 1 to {MAX_DURATION_DAYS}, or leave empty for no end date."
+            )
         if errors:
             raise ValidationError(errors)
 
@@ -482,7 +486,7 @@ def create_creator(*, actor, name: str, accounts: list[dict], tags: list[str] | 
         creator.full_clean()
     except ValidationError as error:
         raise InvalidInput(error.message_dict) from None
-    problems, normalised = [], []
+    problems, normalised, seen = [], [], set()
     for account in accounts:
         try:
             handle = handles.normalize_handle(account.get("platform", ""), account.get("handle", ""))
@@ -497,6 +501,11 @@ def create_creator(*, actor, name: str, accounts: list[dict], tags: list[str] | 
             problems.append({"handle": [f"{account['platform']} @{handle} already belongs to creator {taken[0]}."]})
             normalised.append(None)
             continue
+        if (account["platform"], handle) in seen:
+            problems.append({"handle": [f"{account['platform']} @{handle} is listed twice."]})
+            normalised.append(None)
+            continue
+        seen.add((account["platform"], handle))
         problems.append({})
         normalised.append(handle)
     if any(problems):
@@ -554,11 +563,22 @@ def update_campaign(campaign: Campaign, *, actor, team=None, **fields) -> Campai
     return campaign
 
 
+def check_assignee(campaign: Campaign, assignee) -> None:
+    """A member is assigned to someone who works on the campaign: its owner, its team, or an admin."""
+    if assignee is None:
+        return
+    if role_of(assignee) != Role.ADMIN and not (
+        campaign.owner_id == assignee.pk or campaign.team.filter(pk=assignee.pk).exists()
+    ):
+        raise InvalidInput({"assignee": ["Assign the campaign's owner, a teammate on it, or an admin."]})
+
+
 def add_to_campaign(campaign: Campaign, creators, *, actor, assignee=None) -> int:
     """Add creators to a campaign as prospects; creators already in it are left as they are.
     Returns how many were added. Safe to run twice or at once from two places (unique member)."""
     from crm.models import CampaignMember
 
+    check_assignee(campaign, assignee)
     creator_ids = [getattr(creator, "pk", creator) for creator in creators]
     members = CampaignMember.objects.filter(campaign=campaign, creator_id__in=creator_ids)
     already = set(members.values_list("creator_id", flat=True))
@@ -568,6 +588,18 @@ def add_to_campaign(campaign: Campaign, creators, *, actor, assignee=None) -> in
         if creator_id not in already
     ]
     return len(CampaignMember.objects.bulk_create(new, ignore_conflicts=True))
+
+
+def update_member(member, *, actor, **changes):
+    """Move a member to another stage and/or assign them, in one transaction."""
+    with transaction.atomic():
+        if "assignee" in changes:
+            check_assignee(member.campaign, changes["assignee"])
+            member.assignee = changes["assignee"]
+            member.save(update_fields=["assignee"])
+        if "stage" in changes:
+            move_member(member, changes["stage"], actor=actor)
+    return member
 
 
 def move_member(member, stage: str, *, actor):
@@ -626,6 +658,12 @@ def add_content(creator: Creator, *, actor, url: str, campaign=None, **fields) -
     platform = handles.platform_of_url(normalised)
     if platform is None:
         raise InvalidInput({"url": ["The link is not on a platform we know (Instagram, TikTok, X, YouTube, ...)."]})
+    if len(normalised) > Content._meta.get_field("url").max_length:
+        raise InvalidInput(
+            {"url": [f"The link is longer than {Content._meta.get_field('url').max_length} characters."]}
+        )
+    if campaign is not None and not can_work_on(campaign, actor):
+        raise InvalidInput({"campaign": ["No campaign you work on has this id."]})
     known = Content.objects.filter(url=normalised).values_list("pk", flat=True).first()
     if known:
         raise InvalidInput({"url": [f"This post is already registered as content {known}."]})

@@ -234,18 +234,7 @@ def classify_by_person(
             crm_services.opt_out(creator, actor=actor, evidence=evidence)
             cancel_outreach(creator, f"The creator opted out (recorded by {actor.get_username()}).")
         elif decision in {classify.GRANTED, classify.DECLINED, classify.REVOKED}:
-            wanted_status = (
-                PermissionRequest.Status.GRANTED
-                if decision == classify.REVOKED
-                else (PermissionRequest.Status.REQUESTED)
-            )
-            request = request or (
-                PermissionRequest.objects.filter(creator=creator, status=wanted_status)
-                .order_by("-requested_at")
-                .first()
-            )
-            if request is None:
-                raise ValidationError({"decision": f"The creator has no {wanted_status} permission request."})
+            request = _request_answered(creator, actor, decision, request)
             verb = {
                 classify.GRANTED: crm_services.grant_rights,
                 classify.DECLINED: crm_services.decline_rights,
@@ -258,6 +247,31 @@ def classify_by_person(
         recorded.classification_rule = f"classified by {actor.get_username()}"
         recorded.save(update_fields=["classification", "classified_by", "classification_rule"])
     return recorded
+
+
+def _request_answered(creator: Creator, actor, decision: str, request: PermissionRequest | None) -> PermissionRequest:
+    """The request a person's decision is about: one of the creator's that the person works on (a
+    request of another team's campaign is not theirs to decide), named when there are several."""
+    from crm.models import Campaign
+
+    mine = PermissionRequest.objects.filter(creator=creator).filter(
+        Q(campaign__isnull=True) | Q(campaign__in=Campaign.objects.workable_by(actor))
+    )
+    if request is not None:
+        if not mine.filter(pk=request.pk).exists():
+            raise ValidationError({"permission_request": "No request of this creator's that you work on has this id."})
+        return request
+    wanted_status = (
+        PermissionRequest.Status.GRANTED if decision == classify.REVOKED else PermissionRequest.Status.REQUESTED
+    )
+    candidates = list(mine.filter(status=wanted_status).order_by("-requested_at")[:2])
+    if not candidates:
+        raise ValidationError({"decision": f"The creator has no {wanted_status} permission request that you work on."})
+    if len(candidates) > 1:
+        raise ValidationError(
+            {"permission_request": f"The creator has several {wanted_status} requests; choose the one this answers."}
+        )
+    return candidates[0]
 
 
 def _creator_of(message: InboundMessage) -> tuple[Creator, SocialAccount | None]:

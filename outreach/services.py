@@ -389,6 +389,44 @@ def send_permission_request(
     return message
 
 
+def ask_for_permission(
+    content,
+    *,
+    actor,
+    sender_account: SenderAccount,
+    template: MessageTemplate,
+    scope,
+    terms_url: str,
+    terms_text: str,
+    terms_version: str = "",
+    approval_hashtag: str = "",
+    campaign: Campaign | None = None,
+):
+    """Draft a permission request for a post and send it through the outbox, both or neither.
+
+    The request belongs to the post's campaign; only someone who works on that campaign may ask."""
+    from crm import services as crm_services
+
+    if campaign is not None and content.campaign_id and campaign.pk != content.campaign_id:
+        raise ValidationError({"campaign": f"The post belongs to campaign {content.campaign_id}; ask within it."})
+    campaign = campaign or content.campaign
+    if campaign is not None and not crm_services.can_work_on(campaign, actor):
+        raise ValidationError({"campaign": "No campaign you work on has this id."})
+    with transaction.atomic():
+        request = crm_services.request_permission(
+            content,
+            actor=actor,
+            scope=scope,
+            terms_url=terms_url,
+            terms_text=terms_text,
+            terms_version=terms_version,
+            approval_hashtag=approval_hashtag,
+            campaign=campaign,
+        )
+        send_permission_request(request, actor=actor, sender_account=sender_account, template=template)
+    return request
+
+
 def erase_creator(creator: Creator, *, actor) -> Creator:
     """The right to erasure, everywhere: the CRM's personal data, and the bodies of every message to
     and from the creator; decisions stay provable through the ledger's hashes and ids."""
@@ -474,7 +512,11 @@ def reply_in_conversation(
     problem = templating.check_length(sender_account.platform, text)
     if problem:
         raise ValidationError({"text": problem})
-    dedupe_key = f"reply:{conversation.pk}:{key or uuid.uuid4().hex}"[:100]
+    # The key is the caller's: scoped to them, hashed so any length fits and two never collide.
+    import hashlib
+
+    token = hashlib.sha256(key.encode()).hexdigest()[:48] if key else uuid.uuid4().hex
+    dedupe_key = f"reply:{conversation.pk}:{getattr(actor, 'pk', 0)}:{token}"
     message, created = OutreachMessage.objects.get_or_create(
         dedupe_key=dedupe_key,
         defaults={

@@ -2,10 +2,36 @@
 read-only here: they change only through the services."""
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.models import Campaign, CampaignMember, ConsentEvent, Content, Creator, PermissionRequest, SocialAccount, Tag
+from crm.services import MAX_FOLLOWERS
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class WorkableCampaignField(serializers.PrimaryKeyRelatedField):
+    """A campaign the caller works on, by id; another team's reads as unknown, like a missing one."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return Campaign.objects.workable_by(request.user) if request else Campaign.objects.none()
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleContentField(serializers.PrimaryKeyRelatedField):
+    """A post outside any campaign, or of a campaign the caller sees, by id."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return Content.objects.none()
+        return Content.objects.filter(
+            models.Q(campaign__isnull=True) | models.Q(campaign__in=Campaign.objects.visible_to(request.user))
+        )
 
 
 class SocialAccountSerializer(serializers.ModelSerializer):
@@ -140,7 +166,7 @@ class ConsentEventSerializer(serializers.ModelSerializer):
 class NewAccountSerializer(serializers.Serializer):
     platform = serializers.ChoiceField(choices=SocialAccount._meta.get_field("platform").choices)
     handle = serializers.CharField(max_length=500, help_text="A handle (`@jane.doe`) or a profile URL.")
-    follower_count = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    follower_count = serializers.IntegerField(min_value=0, max_value=MAX_FOLLOWERS, required=False, allow_null=True)
 
 
 class CreatorCreateSerializer(serializers.Serializer):
@@ -174,7 +200,7 @@ class SocialAccountCreateSerializer(serializers.Serializer):
     creator = serializers.PrimaryKeyRelatedField(queryset=Creator.objects.filter(erased_at__isnull=True))
     platform = serializers.ChoiceField(choices=SocialAccount._meta.get_field("platform").choices)
     handle = serializers.CharField(max_length=500, help_text="A handle (`@jane.doe`) or a profile URL.")
-    follower_count = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    follower_count = serializers.IntegerField(min_value=0, max_value=MAX_FOLLOWERS, required=False, allow_null=True)
 
 
 class TagCreateSerializer(serializers.ModelSerializer):
@@ -188,7 +214,7 @@ class ContentCreateSerializer(serializers.Serializer):
 
     creator = serializers.PrimaryKeyRelatedField(queryset=Creator.objects.filter(erased_at__isnull=True))
     url = serializers.CharField(max_length=1000)
-    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
+    campaign = WorkableCampaignField(required=False, allow_null=True)
     caption = serializers.CharField(required=False, allow_blank=True, default="")
     media_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
     posted_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -221,8 +247,8 @@ class CampaignMemberSerializer(serializers.ModelSerializer):
 
 
 class AddMembersSerializer(serializers.Serializer):
-    creators = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Creator.objects.filter(erased_at__isnull=True), allow_empty=False
+    creators = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=1000, help_text="Creator ids."
     )
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True

@@ -6,7 +6,7 @@ everything. Another team's campaign, and what hangs off it, is not found (404) r
 
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -199,7 +199,7 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         methods=["GET"],
         responses={200: serializers.CampaignMemberSerializer(many=True)},
         description="The campaign's members with their stage (`?stage=`).",
-        filters=False,
+        parameters=[OpenApiParameter("stage", enum=CampaignMember.Stage.values, description="Only this stage.")],
     )
     @extend_schema(
         methods=["POST"],
@@ -207,15 +207,20 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         responses={200: serializers.AddMembersResultSerializer},
         description="Add creators as prospects; those already in the campaign are left as they are.",
     )
-    @action(detail=True, methods=["get", "post"], url_path="members", filterset_class=None)
+    @action(detail=True, methods=["get", "post"], url_path="members", filter_backends=[])
     def members(self, request, pk=None):
         """GET: the members with their stage (`?stage=`). POST: add creators as prospects."""
         campaign = self.get_object()
         if request.method == "POST":
             require_campaign_work(campaign, request.user)
             data = valid(serializers.AddMembersSerializer, request.data)
-            added = services.add_to_campaign(
-                campaign, data["creators"], actor=request.user, assignee=data.get("assignee")
+            wanted = set(data["creators"])
+            found = set(Creator.objects.filter(pk__in=wanted, erased_at__isnull=True).values_list("pk", flat=True))
+            if wanted - found:
+                unknown = ", ".join(map(str, sorted(wanted - found)))
+                raise ValidationError({"creators": [f"No creator has the id(s) {unknown}."]})
+            added = call_service(
+                services.add_to_campaign, campaign, sorted(found), actor=request.user, assignee=data.get("assignee")
             )
             return Response({"added": added})
         members = campaign.members.select_related("creator").order_by("id")
@@ -232,18 +237,14 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         responses={200: serializers.CampaignMemberSerializer},
         description="Move a member to another stage, or assign them to a teammate.",
     )
-    @action(detail=True, methods=["patch"], url_path=r"members/(?P<member_id>\d+)", filterset_class=None)
+    @action(detail=True, methods=["patch"], url_path=r"members/(?P<member_id>\d+)", filter_backends=[])
     def member(self, request, pk=None, member_id=None):
         """Move a member to another stage, or assign them to a teammate."""
         campaign = self.get_object()
         require_campaign_work(campaign, request.user)
         member = get_object_or_404(CampaignMember.objects.select_related("creator"), campaign=campaign, pk=member_id)
         data = valid(serializers.MemberUpdateSerializer, request.data)
-        if "stage" in data:
-            call_service(services.move_member, member, data["stage"], actor=request.user)
-        if "assignee" in data:
-            member.assignee = data["assignee"]
-            member.save(update_fields=["assignee"])
+        call_service(services.update_member, member, actor=request.user, **data)
         return Response(serializers.CampaignMemberSerializer(member).data)
 
 
@@ -251,17 +252,19 @@ class ContentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Posts; `?url=` answers whether a post is known, however its link was copied. Register one by
     its link; the platform is read from it."""
 
-    queryset = Content.objects.all()
+    queryset = Content.objects.none()  # the real one depends on who asks: get_queryset
     serializer_class = serializers.ContentSerializer
     filterset_class = filtersets.ContentFilter
     ordering_fields = ["id", "posted_at", "created_at"]
 
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Content.objects.none()
+        return Content.objects.filter(Q(campaign__isnull=True) | Q(campaign__in=visible_campaigns(self.request.user)))
+
     @extend_schema(request=serializers.ContentCreateSerializer, responses={201: serializers.ContentSerializer})
     def create(self, request, *args, **kwargs):
-        data = valid(serializers.ContentCreateSerializer, request.data)
-        campaign = data.get("campaign")
-        if campaign is not None and not services.can_work_on(campaign, request.user):
-            raise ValidationError({"campaign": ["No campaign of yours has this id."]})
+        data = valid(serializers.ContentCreateSerializer, request.data, context={"request": request})
         content = call_service(services.add_content, data.pop("creator"), actor=request.user, **data)
         return Response(serializers.ContentSerializer(content).data, status=status.HTTP_201_CREATED)
 
@@ -281,9 +284,18 @@ class PermissionRequestViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ConsentEventViewSet(viewsets.ReadOnlyModelViewSet):
-    """The consent ledger, read only: every decision with its evidence hashes."""
+    """The consent ledger, read only: every decision with its evidence hashes. Creators' contact
+    choices (opt-outs) are everyone's to see; rights decisions follow their request's campaign."""
 
-    queryset = ConsentEvent.objects.all()
+    queryset = ConsentEvent.objects.none()  # the real one depends on who asks: get_queryset
     serializer_class = serializers.ConsentEventSerializer
     filterset_class = filtersets.ConsentEventFilter
     ordering_fields = ["id", "occurred_at", "recorded_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ConsentEvent.objects.none()
+        if role_of(self.request.user) == Role.ADMIN:
+            return ConsentEvent.objects.all()
+        requests = visible_permission_requests(self.request.user).values("pk")
+        return ConsentEvent.objects.filter(Q(permission_request__isnull=True) | Q(permission_request__in=requests))

@@ -1,10 +1,13 @@
 """What outreach looks like to other tools. Tokens are write-only and never returned, not even
 encrypted; statuses, attempts and provider ids change only through the services and the worker."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from crm.models import Campaign, Content, Creator, UsageChannel
+from crm.api.serializers import VisibleContentField, WorkableCampaignField
+from crm.models import Creator, UsageChannel
+from crm.services import MAX_DURATION_DAYS
 from outreach.models import (
     Conversation,
     ConversationMessage,
@@ -49,7 +52,7 @@ class TemplateSerializer(serializers.ModelSerializer):
 class PreviewRequestSerializer(serializers.Serializer):
     creator = serializers.PrimaryKeyRelatedField(queryset=Creator.objects.filter(erased_at__isnull=True))
     platform = serializers.ChoiceField(choices=SenderPlatform.choices)
-    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
+    campaign = WorkableCampaignField(required=False, allow_null=True)
 
 
 class PreviewSerializer(serializers.Serializer):
@@ -121,7 +124,8 @@ class SenderAccountSerializer(serializers.ModelSerializer):
         base = attrs.get("api_base_url", "")
         if base and platform == SenderPlatform.EMAIL and not base.startswith(("smtp://", "smtps://")):
             raise serializers.ValidationError({"api_base_url": "An email sender needs smtp://host:port."})
-        if base and platform != SenderPlatform.EMAIL and not base.startswith(("https://", "http://")):
+        schemes = ("https://", "http://") if settings.ALLOW_INSECURE_PLATFORM_URLS else ("https://",)
+        if base and platform != SenderPlatform.EMAIL and not base.startswith(schemes):
             raise serializers.ValidationError({"api_base_url": "Use an https:// address."})
         return attrs
 
@@ -252,12 +256,14 @@ class LaunchResultSerializer(serializers.Serializer):
 class PermissionRequestCreateSerializer(serializers.Serializer):
     """Ask a creator for the rights to one post; the request is sent through the outbox at once."""
 
-    content = serializers.PrimaryKeyRelatedField(queryset=Content.objects.all())
-    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
+    content = VisibleContentField()
+    campaign = WorkableCampaignField(required=False, allow_null=True, help_text="The post's own when left out.")
     channels = serializers.ListField(child=serializers.ChoiceField(choices=UsageChannel.choices), allow_empty=False)
     territory = serializers.CharField(max_length=200, default="worldwide")
     exclusive = serializers.BooleanField(default=False)
-    duration_days = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    duration_days = serializers.IntegerField(
+        min_value=1, max_value=MAX_DURATION_DAYS, required=False, allow_null=True, help_text="Empty: no end date."
+    )
     terms_url = serializers.URLField(max_length=500)
     terms_text = serializers.CharField(help_text="The exact terms the creator agrees to; frozen by its hash.")
     terms_version = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")

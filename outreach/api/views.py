@@ -15,7 +15,7 @@ from crm import services as crm_services
 from crm.api import serializers as crm_serializers
 from crm.api import views as crm_views
 from crm.api.views import call_service, require_campaign_work, valid
-from crm.models import Role, role_of
+from crm.models import PermissionRequest, Role, role_of
 from outreach import filtersets, inbound, services, templating
 from outreach.api import serializers
 from outreach.models import (
@@ -67,7 +67,7 @@ class TemplateViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
     def preview(self, request, pk=None):
         """The template rendered for one creator on one platform, with its length against the limit."""
         template = self.get_object()
-        data = valid(serializers.PreviewRequestSerializer, request.data)
+        data = valid(serializers.PreviewRequestSerializer, request.data, context={"request": request})
         try:
             subject, text = services.render_for(
                 template,
@@ -215,7 +215,7 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         request=serializers.LogReplySerializer,
         responses={201: serializers.ConversationMessageSerializer},
     )
-    @action(detail=True, methods=["get", "post"], filterset_class=None)
+    @action(detail=True, methods=["get", "post"], filter_backends=[])
     def messages(self, request, pk=None):
         """GET: the thread, newest first. POST: log a reply the creator gave off-platform (a call, a
         personal inbox); it stops their sequences but opens no messaging window. Say what it means
@@ -251,13 +251,11 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         data = valid(serializers.ClassifySerializer, request.data)
         permission_request = None
         if data.get("permission_request"):
-            permission_request = (
-                crm_views.visible_permission_requests(request.user)
-                .filter(pk=data["permission_request"], creator=conversation.creator)
-                .first()
-            )
+            permission_request = PermissionRequest.objects.filter(pk=data["permission_request"]).first()
             if permission_request is None:
-                raise ValidationError({"permission_request": ["No request of this creator's has this id."]})
+                raise ValidationError(
+                    {"permission_request": ["No request of this creator's that you work on has this id."]}
+                )
         recorded = call_service(
             inbound.classify_by_person,
             recorded,
@@ -349,37 +347,16 @@ class PermissionRequestViewSet(mixins.CreateModelMixin, crm_views.PermissionRequ
         responses={201: crm_serializers.PermissionRequestSerializer},
     )
     def create(self, request, *args, **kwargs):
-        data = valid(serializers.PermissionRequestCreateSerializer, request.data)
-        campaign = data.get("campaign") or data["content"].campaign
-        if campaign is not None:
-            require_campaign_work(campaign, request.user)
+        data = valid(serializers.PermissionRequestCreateSerializer, request.data, context={"request": request})
         scope = crm_services.Scope(
-            channels=data["channels"],
-            territory=data["territory"],
-            exclusive=data["exclusive"],
-            duration_days=data.get("duration_days"),
+            channels=data.pop("channels"),
+            territory=data.pop("territory"),
+            exclusive=data.pop("exclusive"),
+            duration_days=data.pop("duration_days", None),
         )
-        from django.db import transaction
-
-        with transaction.atomic():
-            permission_request = call_service(
-                crm_services.request_permission,
-                data["content"],
-                actor=request.user,
-                scope=scope,
-                terms_url=data["terms_url"],
-                terms_text=data["terms_text"],
-                terms_version=data["terms_version"],
-                approval_hashtag=data["approval_hashtag"],
-                campaign=campaign,
-            )
-            call_service(
-                services.send_permission_request,
-                permission_request,
-                actor=request.user,
-                sender_account=data["sender_account"],
-                template=data["template"],
-            )
+        permission_request = call_service(
+            services.ask_for_permission, data.pop("content"), actor=request.user, scope=scope, **data
+        )
         permission_request = self.get_queryset().get(pk=permission_request.pk)
         return Response(self.get_serializer(permission_request).data, status=status.HTTP_201_CREATED)
 

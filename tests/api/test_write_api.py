@@ -329,7 +329,8 @@ def test_a_permission_request_is_created_sent_decided_and_revoked(as_alice, as_c
     body = {"content": content.pk, "channels": ["paid_ads"], "terms_url": "https://acme.example/terms",
             "terms_text": "You grant Acme...", "approval_hashtag": "YesAcme", "sender_account": email_sender.pk,
             "template": template.pk, "status": "granted"}  # fmt: skip
-    assert as_charlie.post("/api/v1/permission-requests/", body).status_code == 404
+    refused = as_charlie.post("/api/v1/permission-requests/", body)  # another team's post: unknown to charlie
+    assert refused.status_code == 400 and list(refused.json()) == ["content"]
     created = as_alice.post("/api/v1/permission-requests/", body)
     assert created.status_code == 201, created.json()
     assert created.json()["status"] == "draft" and created.json()["may_be_used"] is False
@@ -420,3 +421,145 @@ def test_lists_search_and_order(as_alice, alice):
     assert [c["name"] for c in newest_first] == ["Winter glow", "Spring", "Autumn"]
     ignored = as_alice.get("/api/v1/campaigns/", ordering="team")  # not an ordering field: ignored, not a 500
     assert ignored.status_code == 200
+
+
+# --- What a second review found: another team's consent, odd input, shared keys ------------------
+
+
+def _conversation_with_request_in(campaign):
+    from outreach.models import Conversation
+    from tests.factories import PermissionRequestFactory
+
+    request = PermissionRequestFactory(requested=True, campaign=campaign, content__campaign=campaign)
+    conversation = Conversation.objects.create(creator=request.creator, platform="instagram")
+    return request, conversation
+
+
+def test_another_team_cannot_record_consent_on_a_campaigns_request(as_charlie, as_alice, campaign):
+    request, conversation = _conversation_with_request_in(campaign)
+    logged = as_charlie.post(
+        f"/api/v1/conversations/{conversation.pk}/messages/", {"text": "yes", "decision": "granted"}
+    )
+    assert logged.status_code == 400 and "decision" in logged.json()
+    note = as_charlie.post(f"/api/v1/conversations/{conversation.pk}/messages/", {"text": "yes"}).json()
+    path = f"/api/v1/conversations/{conversation.pk}/messages/{note['id']}/classify/"
+    assert as_charlie.post(path, {"decision": "granted"}).status_code == 400
+    assert as_charlie.post(path, {"decision": "granted", "permission_request": request.pk}).status_code == 400
+    request.refresh_from_db()
+    assert request.status == "requested" and not ConsentEvent.objects.filter(kind="rights_granted").exists()
+    assert as_alice.post(path, {"decision": "granted"}).json()["classification"] == "granted"
+
+
+def test_a_person_names_the_request_when_a_creator_has_several_open(as_alice, alice, campaign):
+    from tests.factories import PermissionRequestFactory
+
+    first, conversation = _conversation_with_request_in(campaign)
+    second = PermissionRequestFactory(requested=True, campaign=campaign, creator=first.creator,
+                                      content__campaign=campaign, content__creator=first.creator)  # fmt: skip
+    note = as_alice.post(f"/api/v1/conversations/{conversation.pk}/messages/", {"text": "yes to the reel"}).json()
+    path = f"/api/v1/conversations/{conversation.pk}/messages/{note['id']}/classify/"
+    ambiguous = as_alice.post(path, {"decision": "granted"})
+    assert ambiguous.status_code == 400 and list(ambiguous.json()) == ["permission_request"]
+    assert as_alice.post(path, {"decision": "granted", "permission_request": second.pk}).status_code == 200
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.status, second.status) == ("requested", "granted")
+
+
+def test_out_of_range_numbers_and_long_links_are_field_errors(as_alice, campaign, email_sender):
+    creator = CreatorFactory()
+    huge = as_alice.post("/api/v1/social-accounts/", {"creator": creator.pk, "platform": "tiktok", "handle": "a",
+                                                      "follower_count": 10**19})  # fmt: skip
+    assert huge.status_code == 400 and list(huge.json()) == ["follower_count"]
+    nested = as_alice.post("/api/v1/creators/", {"name": "A", "accounts": [{"platform": "x", "handle": "a",
+                                                                           "follower_count": 10**19}]})  # fmt: skip
+    assert nested.status_code == 400, nested.json()
+    assert "follower_count" in nested.json()["accounts"]["0"], nested.json()
+    long_link = as_alice.post(
+        "/api/v1/content/", {"creator": creator.pk, "url": "https://www.instagram.com/p/" + "A" * 900}
+    )
+    assert long_link.status_code == 400 and list(long_link.json()) == ["url"]
+    content = ContentFactory(campaign=campaign)
+    template = MessageTemplateFactory(body="{{ permission_request.approval_hashtag }}")
+    forever = as_alice.post("/api/v1/permission-requests/", {
+        "content": content.pk, "channels": ["website"], "terms_url": "https://acme.example/t", "terms_text": "T",
+        "approval_hashtag": "YesAcme", "duration_days": 2_000_000_000, "sender_account": email_sender.pk,
+        "template": template.pk})  # fmt: skip
+    assert forever.status_code == 400 and list(forever.json()) == ["duration_days"]
+    accounts = [{"platform": "instagram", "handle": "dupe"}, {"platform": "instagram", "handle": "@Dupe"}]
+    twice = as_alice.post("/api/v1/creators/", {"name": "B", "accounts": accounts})
+    assert twice.status_code == 400 and twice.json()["accounts"][1]["handle"] == ["instagram @dupe is listed twice."]
+
+
+def test_another_teams_campaign_cannot_be_named_in_a_body(as_charlie, charlie, campaign, email_sender):
+    template = MessageTemplateFactory(body="Hi {{ campaign.name }}")
+    body = {"creator": CreatorFactory().pk, "platform": "instagram", "campaign": campaign.pk}
+    preview = as_charlie.post(f"/api/v1/templates/{template.pk}/preview/", body)
+    assert preview.status_code == 400 and list(preview.json()) == ["campaign"]
+    theirs = ContentFactory(campaign=campaign)
+    assert as_charlie.get(f"/api/v1/content/{theirs.pk}/").status_code == 404
+    from tests.factories import CampaignFactory
+
+    own = CampaignFactory(owner=charlie)
+    asked = as_charlie.post("/api/v1/permission-requests/", {
+        "content": theirs.pk, "campaign": own.pk, "channels": ["website"], "terms_url": "https://acme.example/t",
+        "terms_text": "T", "approval_hashtag": "YesAcme", "sender_account": email_sender.pk,
+        "template": MessageTemplateFactory(body="#YesAcme").pk})  # fmt: skip
+    assert asked.status_code == 400 and "content" in asked.json()
+    post = as_charlie.post("/api/v1/content/", {"creator": CreatorFactory().pk, "url": "https://x.com/a/status/1",
+                                                 "campaign": campaign.pk})  # fmt: skip
+    unknown = as_charlie.post("/api/v1/content/", {"creator": CreatorFactory().pk, "url": "https://x.com/a/status/2",
+                                                    "campaign": 999_999})  # fmt: skip
+    assert post.json() == {"campaign": [f'Invalid pk "{campaign.pk}" - object does not exist.']}
+    assert unknown.json() == {"campaign": ['Invalid pk "999999" - object does not exist.']}
+
+
+def test_consent_events_of_another_teams_requests_are_not_listed(as_charlie, as_alice, alice, campaign):
+    from crm import services
+
+    request, _ = _conversation_with_request_in(campaign)
+    services.grant_rights(request, actor=alice, evidence=services.Evidence(text="#YesAcme"))
+    services.opt_out(CreatorFactory(), actor=alice, evidence=services.Evidence(text="stop"))
+    assert [e["kind"] for e in as_charlie.get("/api/v1/consent-events/").json()["results"]] == ["opted_out"]
+    assert len(as_alice.get("/api/v1/consent-events/").json()["results"]) == 2
+
+
+def test_reply_keys_belong_to_their_caller(as_alice, as_bob, alice):
+    from outreach.models import Conversation
+
+    conversation = Conversation.objects.create(
+        creator=CreatorFactory(), platform="instagram", sender_account=SenderAccountFactory(owner=alice)
+    )
+    path = f"/api/v1/conversations/{conversation.pk}/reply/"
+    as_alice.post(path, {"text": "From Alice"}, **{"Idempotency-Key": "1"})
+    as_bob.post(path, {"text": "From Bob"}, **{"Idempotency-Key": "1"})
+    as_alice.post(path, {"text": "Long one"}, **{"Idempotency-Key": "k" * 100 + "1"})
+    as_alice.post(path, {"text": "Long two"}, **{"Idempotency-Key": "k" * 100 + "2"})
+    assert sorted(OutreachMessage.objects.values_list("rendered_text", flat=True)) == [
+        "From Alice", "From Bob", "Long one", "Long two"]  # fmt: skip
+
+
+def test_members_are_added_in_a_constant_number_of_queries_and_assigned_only_to_the_team(
+    as_alice, campaign, charlie, bob, django_assert_max_num_queries
+):
+    creators = CreatorFactory.create_batch(100)
+    path = f"/api/v1/campaigns/{campaign.pk}/members/"
+    with django_assert_max_num_queries(15):
+        assert as_alice.post(path, {"creators": [c.pk for c in creators]}).json() == {"added": 100}
+    unknown = as_alice.post(path, {"creators": [creators[0].pk, 999_999]})
+    assert unknown.status_code == 400 and unknown.json() == {"creators": ["No creator has the id(s) 999999."]}
+    member = CampaignMember.objects.filter(campaign=campaign).first()
+    outsider = as_alice.patch(f"{path}{member.pk}/", {"assignee": charlie.pk, "stage": "confirmed"})
+    assert outsider.status_code == 400 and list(outsider.json()) == ["assignee"]
+    member.refresh_from_db()
+    assert member.stage == "prospect"  # nothing half-done
+    assert as_alice.patch(f"{path}{member.pk}/", {"assignee": bob.pk}).status_code == 200
+    member.refresh_from_db()
+    assert member.assignee == bob
+
+
+def test_a_platform_address_must_be_https(as_alice, settings):
+    body = {"name": "x", "platform": "x", "account_id": "1", "api_base_url": "http://10.0.0.5:8080"}
+    refused = as_alice.post("/api/v1/sender-accounts/", body)
+    assert refused.status_code == 400 and list(refused.json()) == ["api_base_url"]
+    settings.ALLOW_INSECURE_PLATFORM_URLS = True
+    assert as_alice.post("/api/v1/sender-accounts/", body).status_code == 201
