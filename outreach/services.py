@@ -563,3 +563,19 @@ def save_sequence(sequence: Sequence | None, *, actor, name: str | None = None, 
 def pause_sender(sender: SenderAccount, *, actor) -> None:
     """Stop an account's sending until a person resumes it; queued messages wait."""
     SenderAccount.objects.filter(pk=sender.pk).update(paused=True)
+
+
+def sender_settings_problems(platform: str, variant: str, base_url: str) -> dict[str, str]:
+    """What is wrong with a sender account's platform, variant and address, by field (API and pages).
+
+    A platform is reached over https (plain http only with ALLOW_INSECURE_PLATFORM_URLS, for the
+    sandbox), an email sender through smtp(s)://."""
+    problems = {}
+    if variant and platform != SenderPlatform.INSTAGRAM:
+        problems["variant"] = "Only Instagram accounts have a variant."
+    if base_url and platform == SenderPlatform.EMAIL and not base_url.startswith(("smtp://", "smtps://")):
+        problems["api_base_url"] = "An email sender needs smtp://host:port."
+    schemes = ("https://", "http://") if settings.ALLOW_INSECURE_PLATFORM_URLS else ("https://",)
+    if base_url and platform and platform != SenderPlatform.EMAIL and not base_url.startswith(schemes):
+        problems["api_base_url"] = "Use an https:// address."
+    return problems

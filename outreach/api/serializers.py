@@ -1,7 +1,6 @@
 """What outreach looks like to other tools. Tokens are write-only and never returned, not even
 encrypted; statuses, attempts and provider ids change only through the services and the worker."""
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
@@ -18,6 +17,7 @@ from outreach.models import (
     Sequence,
     SequenceStep,
 )
+from outreach.services import sender_settings_problems
 
 
 class TemplateSerializer(serializers.ModelSerializer):
@@ -117,16 +117,11 @@ class SenderAccountSerializer(serializers.ModelSerializer):
         return sender.is_sending()
 
     def validate(self, attrs):
-        platform = attrs.get("platform", getattr(self.instance, "platform", None))
-        variant = attrs.get("variant", getattr(self.instance, "variant", ""))
-        if variant and platform != SenderPlatform.INSTAGRAM:
-            raise serializers.ValidationError({"variant": "Only Instagram accounts have a variant."})
-        base = attrs.get("api_base_url", "")
-        if base and platform == SenderPlatform.EMAIL and not base.startswith(("smtp://", "smtps://")):
-            raise serializers.ValidationError({"api_base_url": "An email sender needs smtp://host:port."})
-        schemes = ("https://", "http://") if settings.ALLOW_INSECURE_PLATFORM_URLS else ("https://",)
-        if base and platform != SenderPlatform.EMAIL and not base.startswith(schemes):
-            raise serializers.ValidationError({"api_base_url": "Use an https:// address."})
+        current = {name: getattr(self.instance, name, "") for name in ("platform", "variant", "api_base_url")}
+        wanted = {**current, **{name: attrs[name] for name in current if name in attrs}}
+        problems = sender_settings_problems(wanted["platform"], wanted["variant"], wanted["api_base_url"])
+        if problems:
+            raise serializers.ValidationError(problems)
         return attrs
 
     def create(self, validated_data):

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from crm import services as crm_services
 from crm.models import ApiToken, Role, role_of
 from outreach import services
-from outreach.models import OutreachMessage, SenderAccount, SenderPlatform
+from outreach.models import OutreachMessage, SenderAccount
 from web.access import page
 
 ERRORS_SHOWN = 3
@@ -47,13 +47,11 @@ class ConnectForm(forms.ModelForm):
     def clean(self):
         """The API's checks of a sender account (outreach/api/serializers.py), named by field."""
         data = super().clean()
-        platform, variant, base = data.get("platform"), data.get("variant"), data.get("api_base_url", "")
-        if variant and platform != SenderPlatform.INSTAGRAM:
-            self.add_error("variant", "Only Instagram accounts have a variant.")
-        if base and platform == SenderPlatform.EMAIL and not base.startswith(("smtp://", "smtps://")):
-            self.add_error("api_base_url", "An email sender needs smtp://host:port.")
-        if base and platform and platform != SenderPlatform.EMAIL and not base.startswith(("https://", "http://")):
-            self.add_error("api_base_url", "Use an https:// address.")
+        problems = services.sender_settings_problems(
+            data.get("platform"), data.get("variant"), data.get("api_base_url", "")
+        )
+        for field, problem in problems.items():
+            self.add_error(field, problem)
         return data
 
 
