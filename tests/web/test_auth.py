@@ -77,7 +77,9 @@ def test_it_signs_in_in_a_real_browser(browser_page, alice):
 def test_it_answers_favicon_requests_with_our_icon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 302 and response["Location"] == "/static/web/favicon.svg"
-    assert client.get(response["Location"]).status_code == 200
+    icon = client.get(response["Location"])
+    assert icon.status_code == 200
+    icon.close()  # whitenoise streams the file
 
 
 PAGES = ["/", "/creators/", "/creators/1/", "/creators/import/", "/creators/import/1/", "/campaigns/",
