@@ -24,11 +24,11 @@ run: install
 	test -s var/secret.key || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret.key
 	test -s var/demo.env || printf '%s\n' META_APP_SECRET=sandbox-meta-secret META_VERIFY_TOKEN=sandbox \
 	  X_CONSUMER_SECRET=sandbox-x-secret TIKTOK_APP_SECRET=sandbox-tiktok-secret \
-	  EMAIL_WEBHOOK_SECRET=sandbox-email-secret > var/demo.env
+	  EMAIL_WEBHOOK_SECRET=sandbox-email-secret ALLOW_INSECURE_PLATFORM_URLS=true > var/demo.env
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo
-	@echo "  Outreach CRM: http://$(HOST):$(PORT)/admin/  (log in as demo / demo)"
+	@echo "  Outreach CRM: http://$(HOST):$(PORT)/  (sign in as demo / demo; the admin is at /admin/)"
 	@echo "  Sandbox platforms on 127.0.0.1:8700-8703; queue worker: manage.py qcluster"
 	@echo "  A creator writes: .venv/bin/python manage.py creator_says --handle mayahart '#YesAcme'"
 	@echo
