@@ -86,6 +86,12 @@ class SequenceSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("A sequence needs at least one step.")
         if steps[0].get("delay_days"):
             raise serializers.ValidationError("The first step goes out at launch: its delay_days must be 0.")
+        # A PATCH is partial all the way down in DRF, so a step's template is checked here, by index.
+        missing = {
+            str(n): {"template": ["Each step needs a template."]} for n, s in enumerate(steps) if "template" not in s
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
         return steps
 
 

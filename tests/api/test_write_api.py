@@ -563,3 +563,10 @@ def test_a_platform_address_must_be_https(as_alice, settings):
     assert refused.status_code == 400 and list(refused.json()) == ["api_base_url"]
     settings.ALLOW_INSECURE_PLATFORM_URLS = True
     assert as_alice.post("/api/v1/sender-accounts/", body).status_code == 201
+
+
+def test_a_patched_sequence_step_without_a_template_is_a_field_error(as_alice):
+    template = MessageTemplateFactory()
+    created = as_alice.post("/api/v1/sequences/", {"name": "Intro", "steps": [{"template": template.pk}]}).json()
+    answer = as_alice.patch(f"/api/v1/sequences/{created['id']}/", {"steps": [{}], "name": "0"})
+    assert answer.status_code == 400 and answer.json() == {"steps": {"0": {"template": ["Each step needs a template."]}}}
