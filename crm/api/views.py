@@ -178,7 +178,25 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
             return Campaign.objects.none()
         return visible_campaigns(self.request.user).prefetch_related("team")
 
-    @extend_schema(request=serializers.CampaignWriteSerializer, responses={201: serializers.CampaignSerializer})
+    @extend_schema(
+        request=serializers.CampaignWriteSerializer,
+        responses={201: serializers.CampaignSerializer},
+        examples=[
+            OpenApiExample(
+                "A campaign with its hashtag",
+                value={
+                    "name": "Summer Glow",
+                    "brand": "Acme",
+                    "status": "active",
+                    "approval_hashtag": "#YesAcme",
+                    "terms_url": "https://acme.example/ugc-terms",
+                    "terms_version": "2026-05",
+                    "team": [2],
+                },
+                request_only=True,
+            )
+        ],
+    )
     def create(self, request, *args, **kwargs):
         data = valid(serializers.CampaignWriteSerializer, request.data)
         campaign = call_service(services.create_campaign, actor=request.user, **data)

@@ -5,7 +5,7 @@ permission request, erasing a creator everywhere). Rules live in outreach/servic
 from django.db.models import ProtectedError, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -45,6 +45,21 @@ class ProtectedDestroyMixin:
             ) from None
 
 
+@extend_schema_view(
+    create=extend_schema(
+        examples=[
+            OpenApiExample(
+                "An Instagram first message",
+                value={
+                    "name": "Intro DM",
+                    "platforms": ["instagram"],
+                    "body": "Hi {{ creator.first_name }}! {{ campaign.brand }} loves your posts. Up for a collab?",
+                },
+                request_only=True,
+            )
+        ]
+    )
+)
 class TemplateViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
     """Message templates with `{{ creator.first_name }}`-style variables. Unknown variables and texts
     over a platform's limit are refused by field when saved; `preview/` renders one for a creator."""
@@ -98,6 +113,35 @@ class SequenceViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
 
+@extend_schema_view(
+    create=extend_schema(
+        examples=[
+            OpenApiExample(
+                "An Instagram account (Instagram Login)",
+                value={
+                    "name": "Acme Instagram",
+                    "platform": "instagram",
+                    "variant": "instagram_login",
+                    "account_id": "17841400000000001",
+                    "access_token": "IGAA...",
+                    "daily_cap": 200,
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "An email sender",
+                value={
+                    "name": "Partnerships",
+                    "platform": "email",
+                    "account_id": "partners@acme.example",
+                    "api_base_url": "smtps://user:pass@smtp.acme.example:465",
+                    "from_name": "Acme Partnerships",
+                },
+                request_only=True,
+            ),
+        ]
+    )
+)
 class SenderAccountViewSet(viewsets.ModelViewSet):
     """The brand's accounts that send. Everyone may see them (launching needs them); their owner and
     admins change them. Tokens are write-only: stored encrypted, never returned. `pause/` stops
@@ -214,6 +258,13 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         methods=["POST"],
         request=serializers.LogReplySerializer,
         responses={201: serializers.ConversationMessageSerializer},
+        examples=[
+            OpenApiExample(
+                "A yes given on the phone",
+                value={"text": "Happy for you to use the reel, go ahead", "decision": "granted"},
+                request_only=True,
+            )
+        ],
     )
     @action(detail=True, methods=["get", "post"], filter_backends=[])
     def messages(self, request, pk=None):
@@ -265,7 +316,13 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         )
         return Response(serializers.ConversationMessageSerializer(recorded).data)
 
-    @extend_schema(request=serializers.ReplySerializer, responses={201: serializers.OutreachMessageSerializer})
+    @extend_schema(
+        request=serializers.ReplySerializer,
+        responses={201: serializers.OutreachMessageSerializer},
+        examples=[
+            OpenApiExample("An answer", value={"text": "Thanks Maya! Sending the brief now."}, request_only=True)
+        ],
+    )
     @action(detail=True, methods=["post"], filterset_class=None)
     def reply(self, request, pk=None):
         """Answer the creator. It goes through the outbox: by API inside the platform's window (a
@@ -345,6 +402,23 @@ class PermissionRequestViewSet(mixins.CreateModelMixin, crm_views.PermissionRequ
     @extend_schema(
         request=serializers.PermissionRequestCreateSerializer,
         responses={201: crm_serializers.PermissionRequestSerializer},
+        examples=[
+            OpenApiExample(
+                "Paid ads for 90 days",
+                value={
+                    "content": 12,
+                    "channels": ["paid_ads", "organic_social"],
+                    "territory": "GB, IE",
+                    "duration_days": 90,
+                    "terms_url": "https://acme.example/ugc-terms",
+                    "terms_text": "You grant Acme the right to use the post in paid ads in GB and IE for 90 days.",
+                    "approval_hashtag": "#YesAcme",
+                    "sender_account": 1,
+                    "template": 3,
+                },
+                request_only=True,
+            )
+        ],
     )
     def create(self, request, *args, **kwargs):
         data = valid(serializers.PermissionRequestCreateSerializer, request.data, context={"request": request})
