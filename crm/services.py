@@ -476,10 +476,37 @@ class InvalidInput(ValueError):
         self.errors = errors
 
 
+def _set_checked(instance, fields: dict) -> None:
+    """Set fields on a model and check it as a form would, errors by field."""
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        raise InvalidInput(error.message_dict) from None
+
+
+def tag_named(name: str):
+    """The tag of this name in any case, created if new (also when two requests create it at once)."""
+    from django.db import IntegrityError
+
+    from crm.models import Tag
+
+    name = name.strip()
+    found = Tag.objects.filter(name__iexact=name).first()
+    if found:
+        return found
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(name=name)
+    except IntegrityError:
+        return Tag.objects.get(name__iexact=name)
+
+
 def create_creator(*, actor, name: str, accounts: list[dict], tags: list[str] | None = None, **fields) -> Creator:
     """A creator with their accounts, owned by whoever adds them; every problem is named by field."""
     from crm import handles
-    from crm.models import SocialAccount, Tag
+    from crm.models import SocialAccount
 
     creator = Creator(name=name, owner=actor if getattr(actor, "is_authenticated", False) else None, **fields)
     try:
@@ -520,7 +547,7 @@ def create_creator(*, actor, name: str, accounts: list[dict], tags: list[str] | 
                 follower_count=account.get("follower_count"),
             )
         for tag_name in tags or []:
-            tag = Tag.objects.filter(name__iexact=tag_name.strip()).first() or Tag.objects.create(name=tag_name.strip())
+            tag = tag_named(tag_name)
             creator.tags.add(tag)
     return creator
 
@@ -550,12 +577,7 @@ def create_campaign(*, actor, team=(), **fields) -> Campaign:
 
 def update_campaign(campaign: Campaign, *, actor, team=None, **fields) -> Campaign:
     """Change a campaign's details or team; the owner stays (an admin can reassign it in the admin)."""
-    for name, value in fields.items():
-        setattr(campaign, name, value)
-    try:
-        campaign.full_clean()
-    except ValidationError as error:
-        raise InvalidInput(error.message_dict) from None
+    _set_checked(campaign, fields)
     with transaction.atomic():
         campaign.save()
         if team is not None:
@@ -616,14 +638,13 @@ def move_member(member, stage: str, *, actor):
 
 def tag_creators(creators, tag_name: str, *, actor) -> int:
     """Put one tag on many creators (a bulk action); the tag is created if new. Returns how many got it."""
-    from crm.models import Tag
 
     tag_name = (tag_name or "").strip()
     if not tag_name:
         raise InvalidInput({"tag": ["Give the tag a name."]})
     creator_ids = [getattr(creator, "pk", creator) for creator in creators]
     with transaction.atomic():
-        tag = Tag.objects.filter(name__iexact=tag_name).first() or Tag.objects.create(name=tag_name)
+        tag = tag_named(tag_name)
         through = Creator.tags.through
         already = set(through.objects.filter(tag=tag, creator_id__in=creator_ids).values_list("creator_id", flat=True))
         rows = [through(creator_id=pk, tag=tag) for pk in dict.fromkeys(creator_ids) if pk not in already]
@@ -675,21 +696,15 @@ def add_content(creator: Creator, *, actor, url: str, campaign=None, **fields) -
 
 def update_creator(creator: Creator, *, actor, tags: list[str] | None = None, **fields) -> Creator:
     """Change a creator's details (and, when given, replace their tags); checked like a form."""
-    from crm.models import Tag
 
     if creator.erased_at:
         raise InvalidInput({"creator": ["This creator's data was erased; it cannot be edited."]})
-    for name, value in fields.items():
-        setattr(creator, name, value)
-    try:
-        creator.full_clean()
-    except ValidationError as error:
-        raise InvalidInput(error.message_dict) from None
+    _set_checked(creator, fields)
     with transaction.atomic():
         creator.save()
         if tags is not None:
             wanted = []
             for tag_name in dict.fromkeys(t.strip() for t in tags if t.strip()):
-                wanted.append(Tag.objects.filter(name__iexact=tag_name).first() or Tag.objects.create(name=tag_name))
+                wanted.append(tag_named(tag_name))
             creator.tags.set(wanted)
     return creator
