@@ -569,4 +569,5 @@ def test_a_patched_sequence_step_without_a_template_is_a_field_error(as_alice):
     template = MessageTemplateFactory()
     created = as_alice.post("/api/v1/sequences/", {"name": "Intro", "steps": [{"template": template.pk}]}).json()
     answer = as_alice.patch(f"/api/v1/sequences/{created['id']}/", {"steps": [{}], "name": "0"})
-    assert answer.status_code == 400 and answer.json() == {"steps": {"0": {"template": ["Each step needs a template."]}}}
+    assert answer.status_code == 400
+    assert answer.json() == {"steps": {"0": {"template": ["Each step needs a template."]}}}
