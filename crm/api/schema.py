@@ -28,6 +28,11 @@ class AutoSchema(SpectacularAutoSchema):
         if operation is None:
             return None
         parameters = operation.get("parameters", [])
+        filters = getattr(getattr(self.view, "filterset_class", None), "base_filters", {})
+        for parameter in parameters:
+            kind = parameter["schema"]
+            if parameter["name"] in filters and kind.get("type") == "string" and not kind.keys() & {"enum", "format"}:
+                parameter["schema"].setdefault("minLength", 1)  # sent empty, a filter is a 400 (crm/api/filters.py)
         errors = {"401": "No valid token.", "403": "Your role does not allow this."}
         if any(parameter["in"] == "path" or parameter["name"] == "cursor" for parameter in parameters):
             errors["404"] = "No such object (or not one you may see), or an invalid cursor."
