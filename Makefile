@@ -51,6 +51,9 @@ format: install
 
 bench: install
 	$(BIN)/python bench/import_creators.py
+	$(BIN)/python bench/send_pipeline.py --messages 4000
+	$(BIN)/python bench/webhook_ingest.py
+	$(BIN)/python bench/api_list.py --no-fail
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -2,10 +2,11 @@
 
 import django_filters
 
+from crm.filtersets import FilterSet
 from integrations.models import WebhookDelivery, WebhookSubscription
 
 
-class WebhookSubscriptionFilter(django_filters.FilterSet):
+class WebhookSubscriptionFilter(FilterSet):
     disabled = django_filters.BooleanFilter(
         field_name="disabled_at", lookup_expr="isnull", exclude=True, label="Disabled after failures"
     )
@@ -15,7 +16,7 @@ class WebhookSubscriptionFilter(django_filters.FilterSet):
         fields = ["is_active", "disabled"]
 
 
-class WebhookDeliveryFilter(django_filters.FilterSet):
+class WebhookDeliveryFilter(FilterSet):
     event_type = django_filters.CharFilter(field_name="event__type")
     event_id = django_filters.UUIDFilter(field_name="event_id")
 

@@ -2,11 +2,12 @@
 
 import django_filters
 
+from crm.filtersets import FilterSet
 from crm.models import Creator
 from outreach.models import Conversation, MessageTemplate, OutreachMessage, SenderAccount
 
 
-class TemplateFilter(django_filters.FilterSet):
+class TemplateFilter(FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:
@@ -14,7 +15,7 @@ class TemplateFilter(django_filters.FilterSet):
         fields = ["name"]
 
 
-class OutreachMessageFilter(django_filters.FilterSet):
+class OutreachMessageFilter(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search the creator's name and the text.")
 
     def search(self, queryset, name, value):
@@ -30,7 +31,7 @@ class OutreachMessageFilter(django_filters.FilterSet):
         fields = ["status", "delivery_mode", "platform", "campaign", "creator", "sender_account", "permission_request"]
 
 
-class ConversationFilter(django_filters.FilterSet):
+class ConversationFilter(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search the creator's name, email and handles.")
 
     def search(self, queryset, name, value):
@@ -58,7 +59,7 @@ class ConversationFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=waiting) if value else queryset.exclude(pk__in=waiting)
 
 
-class SenderAccountFilter(django_filters.FilterSet):
+class SenderAccountFilter(FilterSet):
     class Meta:
         model = SenderAccount
         fields = ["platform", "paused", "breaker_state", "owner"]

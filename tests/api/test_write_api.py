@@ -571,3 +571,8 @@ def test_a_patched_sequence_step_without_a_template_is_a_field_error(as_alice):
     answer = as_alice.patch(f"/api/v1/sequences/{created['id']}/", {"steps": [{}], "name": "0"})
     assert answer.status_code == 400
     assert answer.json() == {"steps": {"0": {"template": ["Each step needs a template."]}}}
+
+
+def test_an_unknown_id_in_a_filter_matches_nothing(as_alice):
+    answer = as_alice.get("/api/v1/outreach-messages/", sender_account=999_999)
+    assert answer.status_code == 200 and answer.json()["results"] == []
