@@ -284,6 +284,15 @@ class Conversation(models.Model):
 
 
 class OutreachMessageQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Rows of the campaigns a person sees (a permission request's message carries its campaign),
+        plus those of no campaign: inbox replies and requests outside any campaign. Admins: all."""
+        from crm.models import Role, role_of
+
+        if role_of(user) == Role.ADMIN:
+            return self.all()
+        return self.filter(Q(campaign__isnull=True) | Q(campaign__in=Campaign.objects.visible_to(user).values("pk")))
+
     def due(self, now=None):
         """Pending messages whose time has come (and whose retry wait, if any, is over), unless
         their campaign is paused or completed: pausing a campaign stops its sending."""

@@ -38,17 +38,7 @@ def visible_campaigns(user):
 
 
 def visible_messages(user):
-    """Outbox rows of the campaigns (and their permission requests) this person may see, plus the
-    inbox's one-off replies, which belong to no campaign."""
-    from django.db.models import Q
-
+    """Outbox rows this person may see: as in the API (OutreachMessage.objects.visible_to)."""
     from outreach.models import OutreachMessage
 
-    if role_of(user) == Role.ADMIN:
-        return OutreachMessage.objects.all()
-    campaigns = visible_campaigns(user).values("pk")
-    return OutreachMessage.objects.filter(
-        Q(campaign__in=campaigns)
-        | Q(campaign__isnull=True, permission_request__campaign__in=campaigns)
-        | Q(campaign__isnull=True, permission_request__isnull=True)
-    )
+    return OutreachMessage.objects.visible_to(user)

@@ -2,7 +2,7 @@
 conversations, and the CRM resources that outreach extends (launching a campaign, sending a
 permission request, erasing a creator everywhere). Rules live in outreach/services.py."""
 
-from django.db.models import ProtectedError, Q
+from django.db.models import ProtectedError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
@@ -188,12 +188,6 @@ class SenderAccountViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(sender).data)
 
 
-def visible_messages(user):
-    if is_admin(user):
-        return OutreachMessage.objects.all()
-    return OutreachMessage.objects.filter(Q(campaign__isnull=True) | Q(campaign__in=crm_views.visible_campaigns(user)))
-
-
 class OutreachMessageViewSet(viewsets.ReadOnlyModelViewSet):
     """The outbox: every message with its delivery mode (api, manual, blocked), the reason, and its
     status. Actions: `approve/` a message held for review, `cancel/` one not yet sent, `mark-sent/`
@@ -207,7 +201,7 @@ class OutreachMessageViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return OutreachMessage.objects.none()
-        return visible_messages(self.request.user)
+        return OutreachMessage.objects.visible_to(self.request.user)
 
     def _act(self, verb, **kwargs):
         message = self.get_object()
