@@ -111,15 +111,21 @@ def _reply(message: InboundMessage) -> ConversationMessage | None:
     recorded = _record_message(conversation, message, ConversationMessage.Direction.IN)
     if recorded is None:
         return None  # the same message, delivered in another event at the same moment
-    stop_sequences(creator)
-    CampaignMember.objects.filter(creator=creator, stage=CampaignMember.Stage.CONTACTED).update(
-        stage=CampaignMember.Stage.REPLIED, stage_changed_at=timezone.now()
-    )
+    creator_replied(creator)
     _apply_rules(recorded, creator)
     events.publish(events.REPLY_RECEIVED, events.reply_data(recorded, creator))  # webhooks (crm/events.py)
     if recorded.classification != classify.OPTED_OUT:
         acknowledge_automatically(conversation, creator, recorded)
     return recorded
+
+
+def creator_replied(creator: Creator) -> None:
+    """Any reply, however it reached us: the creator's sequences stop and the campaigns they were
+    contacted in move them to `replied`."""
+    stop_sequences(creator)
+    CampaignMember.objects.filter(creator=creator, stage=CampaignMember.Stage.CONTACTED).update(
+        stage=CampaignMember.Stage.REPLIED, stage_changed_at=timezone.now()
+    )
 
 
 def acknowledge_automatically(conversation: Conversation, creator: Creator, recorded: ConversationMessage) -> None:
@@ -447,10 +453,7 @@ def log_reply_by_hand(
             classification=ConversationMessage.Classification.NEEDS_REVIEW,
             classification_rule=f"logged by hand by {actor.get_username()}",
         )
-        stop_sequences(creator)
-        CampaignMember.objects.filter(creator=creator, stage=CampaignMember.Stage.CONTACTED).update(
-            stage=CampaignMember.Stage.REPLIED, stage_changed_at=timezone.now()
-        )
+        creator_replied(creator)
         if decision:
             classify_by_person(recorded, actor=actor, decision=decision)
         events.publish(events.REPLY_RECEIVED, events.reply_data(recorded, creator))  # webhooks (crm/events.py)

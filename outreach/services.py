@@ -451,42 +451,42 @@ def erase_creator(creator: Creator, *, actor) -> Creator:
 def approve_message(message: OutreachMessage, *, actor) -> OutreachMessage:
     """A person checked a message held for review (e.g. the platform never answered, so it may not
     have gone out) and lets it be sent: it goes back to the queue, and the policy decides again."""
-    updated = OutreachMessage.objects.filter(pk=message.pk, status=Status.NEEDS_REVIEW).update(
-        status=Status.PENDING,
-        due_at=timezone.now(),
-        next_attempt_at=None,
+    return _back_to_queue(
+        message,
+        from_status=Status.NEEDS_REVIEW,
+        refusal="Only a message that needs review can be approved",
         claim_token="",
         lease_expires_at=None,
         send_started_at=None,
         reason=f"Approved to send by {actor.get_username()}.",
-        updated_at=timezone.now(),
     )
-    message.refresh_from_db()
-    if not updated:
-        raise ValidationError({"status": f"Only a message that needs review can be approved; it is {message.status}."})
-    from outreach.tasks import enqueue_sending
-
-    enqueue_sending(message.sender_account_id)
-    return message
 
 
 def retry_message(message: OutreachMessage, *, actor) -> OutreachMessage:
     """Try a failed message again from a fresh attempt count (after, say, a new token was entered)."""
-    updated = OutreachMessage.objects.filter(pk=message.pk, status=Status.FAILED).update(
-        status=Status.PENDING,
+    return _back_to_queue(
+        message,
+        from_status=Status.FAILED,
+        refusal="Only a failed message can be retried",
         attempts=0,
-        due_at=timezone.now(),
-        next_attempt_at=None,
         error_code="",
         error_message="",
         reason=f"Retried by {actor.get_username()}.",
-        updated_at=timezone.now(),
+    )
+
+
+def _back_to_queue(message: OutreachMessage, *, from_status: str, refusal: str, **changes) -> OutreachMessage:
+    """Put a message back to pending, due now, if it is still in `from_status` (a conditional UPDATE,
+    so two people acting at once queue it once), and start sending."""
+    from outreach.tasks import enqueue_sending
+
+    now = timezone.now()
+    updated = OutreachMessage.objects.filter(pk=message.pk, status=from_status).update(
+        status=Status.PENDING, due_at=now, next_attempt_at=None, updated_at=now, **changes
     )
     message.refresh_from_db()
     if not updated:
-        raise ValidationError({"status": f"Only a failed message can be retried; it is {message.status}."})
-    from outreach.tasks import enqueue_sending
-
+        raise ValidationError({"status": f"{refusal}; it is {message.status}."})
     enqueue_sending(message.sender_account_id)
     return message
 

@@ -34,7 +34,7 @@ def is_admin(user) -> bool:
 
 
 class ProtectedDestroyMixin:
-    """Deleting something still in use (a template in a sequence or the outbox) is refused with 409."""
+    """Deleting something still in use (a template in a sequence or the outbox) is refused (400)."""
 
     def perform_destroy(self, instance):
         try:
