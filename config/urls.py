@@ -3,9 +3,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
-from crm.views import campaign_decisions_csv, permission_proof_json, permission_proof_page
 from outreach.views import unsubscribe
 from outreach.webhooks.views import email_webhook, meta_webhook, tiktok_webhook, x_webhook
+from web.views.proof import campaign_decisions_csv, permission_proof_json, permission_proof_page
 
 admin.site.site_header = "Outreach CRM"
 admin.site.site_title = "Outreach CRM admin"

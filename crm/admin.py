@@ -16,6 +16,7 @@ from crm.models import (
     SocialAccount,
     Tag,
 )
+from crm.services.tokens import revoke_api_token
 
 # A bare "instagram.com/p/x" typed into a URL field means https (Django 6's default).
 URL_FIELDS_ASSUME_HTTPS = {models.URLField: {"assume_scheme": "https"}}
@@ -221,8 +222,6 @@ class ApiTokenAdmin(ReadOnlyModelAdmin):
 
     @admin.action(description="Revoke (stops working at once)")
     def revoke(self, request, queryset):
-        from crm.services import revoke_api_token
-
         for token in queryset:
             revoke_api_token(token)
         self.message_user(request, f"{queryset.count()} token(s) revoked.")

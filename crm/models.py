@@ -200,24 +200,6 @@ def normalize_hashtag(value: str) -> str:
     return tag
 
 
-class CampaignQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Admins see every campaign; others those they own or are on the team of (no DISTINCT)."""
-        if role_of(user) == Role.ADMIN:
-            return self.all()
-        if not user or not user.is_authenticated:
-            return self.none()
-        on_team = Campaign.team.through.objects.filter(user_id=user.pk).values("campaign_id")
-        return self.filter(models.Q(owner_id=user.pk) | models.Q(pk__in=on_team))
-
-    def workable_by(self, user):
-        """The campaigns a user may change: as visible_to, but none for a viewer."""
-        role = role_of(user)
-        if role not in {Role.ADMIN, Role.MANAGER}:
-            return self.none()
-        return self.visible_to(user)
-
-
 class Campaign(models.Model):
     """A brand's push with a set of creators, and the hashtag creators answer to grant rights."""
 
@@ -246,8 +228,6 @@ class Campaign(models.Model):
     terms_version = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-
-    objects = CampaignQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "id"]

@@ -20,10 +20,10 @@ import requests
 from django.db.models import F
 from django.utils import timezone
 
+from core import crypto
+from core.backoff import backoff_seconds
 from integrations import ssrf
 from integrations.models import WebhookDelivery, WebhookSubscription
-from outreach import crypto
-from outreach.worker import backoff_seconds
 
 logger = logging.getLogger(__name__)
 Status = WebhookDelivery.Status

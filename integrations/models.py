@@ -14,8 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core import crypto
 from crm.events import EVENT_TYPES
-from outreach import crypto
 
 PING = "ping"  # a test event, sent only on request to one subscription
 

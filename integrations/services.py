@@ -1,7 +1,7 @@
 """Webhook verbs: register, change, re-enable, test and re-key a subscription; the periodic alerts.
 
 The API and the admin call these; they take objects and an actor, never a request. Errors are
-`crm.services.InvalidInput`, by field.
+`crm.errors.DomainError`, by field.
 """
 
 import datetime
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from crm import events
 from crm import services as crm_services
-from crm.services import InvalidInput
+from crm.errors import DomainError
 from integrations import outbox, ssrf
 from integrations.models import PING, WebhookDelivery, WebhookEvent, WebhookSubscription
 
@@ -21,7 +21,7 @@ LOG_DAYS = 30  # the delivery log's memory; longer than RIGHTS_EXPIRING_DAYS, so
 
 
 def clean(*, url: str | None = None, events_wanted: list | None = None) -> dict:
-    """Checked values for the fields given; InvalidInput naming each bad field."""
+    """Checked values for the fields given; DomainError naming each bad field."""
     errors, cleaned = {}, {}
     if url is not None:
         try:
@@ -38,7 +38,7 @@ def clean(*, url: str | None = None, events_wanted: list | None = None) -> dict:
         else:
             cleaned["events"] = list(dict.fromkeys(events_wanted))
     if errors:
-        raise InvalidInput(errors)
+        raise DomainError(errors)
     return cleaned
 
 
@@ -101,7 +101,7 @@ def rotate_secret(subscription: WebhookSubscription, *, actor) -> str:
 def ping(subscription: WebhookSubscription, *, actor) -> WebhookDelivery:
     """Send a `ping` event to this subscription alone, through the queue like any event."""
     if not subscription.is_active or subscription.disabled_at:
-        raise InvalidInput({"is_active": ["This subscription does not deliver now; switch it on or re-enable it."]})
+        raise DomainError({"is_active": ["This subscription does not deliver now; switch it on or re-enable it."]})
     event = events.DomainEvent(
         id=uuid.uuid4(),
         type=PING,

@@ -4,19 +4,17 @@ import logging
 
 from django.utils import timezone
 
+from integrations import delivery, outbox, services
+
 logger = logging.getLogger(__name__)
 
 
 def deliver_webhook(delivery_id: int) -> str | None:
-    from integrations.delivery import deliver
-
-    return deliver(delivery_id)
+    return delivery.deliver(delivery_id)
 
 
 def sweep_webhooks() -> int:
     """Every minute: hand out again what a stopped worker left, and queue the retries now due."""
-    from integrations import delivery, outbox
-
     now = timezone.now()
     stale = delivery.requeue_stale(now)
     if stale:
@@ -28,12 +26,8 @@ def sweep_webhooks() -> int:
 
 
 def publish_rights_expiring() -> int:
-    from integrations.services import publish_rights_expiring as publish
-
-    return publish()
+    return services.publish_rights_expiring()
 
 
 def prune_webhook_log() -> int:
-    from integrations.services import prune_log
-
-    return prune_log()
+    return services.prune_log()

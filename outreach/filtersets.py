@@ -4,7 +4,7 @@ import django_filters
 
 from crm.filtersets import FilterSet
 from crm.models import Creator
-from outreach.models import Conversation, MessageTemplate, OutreachMessage, SenderAccount
+from outreach.models import Conversation, ConversationMessage, MessageTemplate, OutreachMessage, SenderAccount
 
 
 class TemplateFilter(FilterSet):
@@ -51,8 +51,6 @@ class ConversationFilter(FilterSet):
         fields = ["platform", "creator", "sender_account"]
 
     def by_review(self, queryset, name, value):
-        from outreach.models import ConversationMessage
-
         waiting = ConversationMessage.objects.filter(
             classification=ConversationMessage.Classification.NEEDS_REVIEW
         ).values("conversation_id")

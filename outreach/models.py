@@ -10,59 +10,17 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from core import crypto
 from crm.models import Campaign, Creator, PermissionRequest, SocialAccount
-from outreach import crypto
-
-
-class SenderPlatform(models.TextChoices):
-    INSTAGRAM = "instagram", "Instagram"
-    MESSENGER = "messenger", "Facebook Messenger"
-    X = "x", "X"
-    TIKTOK = "tiktok", "TikTok"
-    WHATSAPP = "whatsapp", "WhatsApp"
-    EMAIL = "email", "Email"
-    LINKEDIN = "linkedin", "LinkedIn (manual only)"
-
-
-# Which creator account (crm platform) a sender platform writes to; email writes to creator.email.
-RECIPIENT_PLATFORM = {
-    SenderPlatform.INSTAGRAM: "instagram",
-    SenderPlatform.MESSENGER: "facebook",
-    SenderPlatform.X: "x",
-    SenderPlatform.TIKTOK: "tiktok",
-    SenderPlatform.WHATSAPP: "whatsapp",
-    SenderPlatform.LINKEDIN: "linkedin",
-}
-
-# Text limits checked when a template is saved and again when a message is rendered.
-LENGTH_LIMITS = {
-    SenderPlatform.INSTAGRAM: ("bytes", 1000),
-    SenderPlatform.MESSENGER: ("chars", 2000),
-    SenderPlatform.X: ("chars", 10_000),
-    SenderPlatform.TIKTOK: ("chars", 6000),
-    SenderPlatform.WHATSAPP: ("chars", 4096),
-    SenderPlatform.EMAIL: ("chars", 100_000),
-    SenderPlatform.LINKEDIN: ("chars", 8000),
-}
-EMAIL_SUBJECT_LIMIT = 200
-
-# Platform send limits (PLATFORMS.md section 8): per second, per 15 minutes, per 24 hours.
-PLATFORM_RATE_DEFAULTS = {
-    SenderPlatform.INSTAGRAM: (300, None, None),
-    SenderPlatform.MESSENGER: (300, None, None),
-    SenderPlatform.X: (1, 200, 1000),
-    SenderPlatform.TIKTOK: (5, None, 200),
-    SenderPlatform.WHATSAPP: (80, None, None),
-    SenderPlatform.EMAIL: (5, None, 5000),
-    SenderPlatform.LINKEDIN: (1, None, None),
-}
-
-
-def text_length(platform: str, text: str) -> tuple[int, int, str]:
-    """(length, limit, unit) of a text on a platform; Instagram counts UTF-8 bytes."""
-    unit, limit = LENGTH_LIMITS[platform]
-    length = len(text.encode("utf-8")) if unit == "bytes" else len(text)
-    return length, limit, unit
+from outreach import templating
+from outreach.platforms import (  # noqa: F401  (the platform facts, used as outreach.models.X too)
+    EMAIL_SUBJECT_LIMIT,
+    LENGTH_LIMITS,
+    PLATFORM_RATE_DEFAULTS,
+    RECIPIENT_PLATFORM,
+    SenderPlatform,
+    text_length,
+)
 
 
 class MessageTemplate(models.Model):
@@ -96,8 +54,6 @@ class MessageTemplate(models.Model):
         return self.name
 
     def clean(self):
-        from outreach import templating
-
         errors = {}
         unknown_platforms = [p for p in self.platforms if p not in SenderPlatform.values]
         if unknown_platforms:
@@ -115,8 +71,6 @@ class MessageTemplate(models.Model):
         self.variables = sorted(variables)
 
     def save(self, *args, **kwargs):
-        from outreach import templating
-
         self.variables = sorted(set(templating.variables_in(self.subject)) | set(templating.variables_in(self.body)))
         super().save(*args, **kwargs)
 
@@ -284,15 +238,6 @@ class Conversation(models.Model):
 
 
 class OutreachMessageQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Rows of the campaigns a person sees (a permission request's message carries its campaign),
-        plus those of no campaign: inbox replies and requests outside any campaign. Admins: all."""
-        from crm.models import Role, role_of
-
-        if role_of(user) == Role.ADMIN:
-            return self.all()
-        return self.filter(Q(campaign__isnull=True) | Q(campaign__in=Campaign.objects.visible_to(user).values("pk")))
-
     def due(self, now=None):
         """Pending messages whose time has come (and whose retry wait, if any, is over), unless
         their campaign is paused or completed: pausing a campaign stops its sending."""

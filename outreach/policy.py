@@ -32,6 +32,7 @@ class Decision:
     recipient_id: str = ""
     human_agent: bool = False
     whatsapp_template: bool = False
+    window_ends_at: datetime.datetime | None = None  # when an open messaging window closes
 
 
 @dataclass
@@ -145,10 +146,19 @@ def _meta_window(facts: Facts, platform: str, account: SocialAccount, last_inbou
         return Decision(MANUAL, f"We do not have the creator's {label} id yet; send it from the app.")
     since = facts.now - last_inbound
     if since <= STANDARD_WINDOW:
-        return Decision(API, f"Inside the 24 h window (creator wrote {_ago(since)}).", recipient)
+        return Decision(
+            API,
+            f"Inside the 24 h window (creator wrote {_ago(since)}).",
+            recipient,
+            window_ends_at=last_inbound + STANDARD_WINDOW,
+        )
     if facts.human_agent and since <= HUMAN_AGENT_WINDOW and platform != SenderPlatform.WHATSAPP:
         return Decision(
-            API, f"Human reply inside the 7-day HUMAN_AGENT window (creator wrote {_ago(since)}).", recipient, True
+            API,
+            f"Human reply inside the 7-day HUMAN_AGENT window (creator wrote {_ago(since)}).",
+            recipient,
+            True,
+            window_ends_at=last_inbound + HUMAN_AGENT_WINDOW,
         )
     if platform == SenderPlatform.WHATSAPP and facts.whatsapp_template_name and facts.creator.contact_allowed_at:
         return Decision(API, "Outside the window: sent as the approved WhatsApp template.", recipient, False, True)
@@ -165,7 +175,10 @@ def _tiktok_window(facts: Facts, account: SocialAccount, last_inbound) -> Decisi
     if conversation.outbound_since_inbound >= TIKTOK_MESSAGES_PER_WINDOW:
         return Decision(MANUAL, "TikTok allows 10 messages per window and they are used; wait for the creator.")
     return Decision(
-        API, f"Inside TikTok's 48 h window (creator wrote {_ago(since)}).", conversation.platform_conversation_id
+        API,
+        f"Inside TikTok's 48 h window (creator wrote {_ago(since)}).",
+        conversation.platform_conversation_id,
+        window_ends_at=last_inbound + TIKTOK_WINDOW,
     )
 
 

@@ -7,26 +7,20 @@ migration outreach/0002, so no one has to add them by hand.
 import logging
 
 from django.conf import settings
-from django.db import transaction
 from django_q.tasks import async_task
 
+from crm.services import rights
+from outreach import worker
+from outreach.inbound import deliveries
 from outreach.models import OutreachMessage, SenderAccount
+from outreach.services import sequences
 
 logger = logging.getLogger(__name__)
 
 
-def enqueue_sending(sender_id: int) -> None:
-    """Start sending this account's due messages once the current transaction has committed."""
-    transaction.on_commit(
-        lambda: async_task("outreach.tasks.send_due_messages", sender_id, task_name=f"send-{sender_id}")
-    )
-
-
 def send_due_messages(sender_id: int) -> dict:
     """Send what is due for one account; if time ran out with more due, queue another run."""
-    from outreach.worker import send_due
-
-    report = send_due(sender_id)
+    report = worker.send_due(sender_id)
     if report.more_due:
         async_task("outreach.tasks.send_due_messages", sender_id, task_name=f"send-{sender_id}")
     return {"claimed": report.claimed, **report.outcomes}
@@ -42,28 +36,20 @@ def dispatch_due_messages() -> int:
 
 
 def reap_stale_leases() -> int:
-    from outreach.worker import reap_stale_leases as reap
-
-    count = reap()
+    count = worker.reap_stale_leases()
     if count:
         logger.warning("%s message(s) left mid-send by a stopped worker moved to needs_review", count)
     return count
 
 
 def create_follow_ups() -> int:
-    from outreach.services import create_due_follow_ups
-
-    return create_due_follow_ups()
+    return sequences.create_due_follow_ups()
 
 
 def expire_permission_requests() -> int:
-    from crm.services import expire_due_permissions
-
-    return expire_due_permissions(unanswered_after_days=settings.PERMISSION_REQUEST_EXPIRY_DAYS)
+    return rights.expire_due_permissions(unanswered_after_days=settings.PERMISSION_REQUEST_EXPIRY_DAYS)
 
 
 def process_inbound_event(event_id: int) -> int:
     """Thread a stored webhook delivery onto its creators (idempotent: once per event)."""
-    from outreach.inbound import process_event
-
-    return process_event(event_id)
+    return deliveries.process_event(event_id)

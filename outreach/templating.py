@@ -8,7 +8,8 @@ missing value is an error when a message is rendered (never a silently empty gap
 
 import re
 
-from outreach.models import EMAIL_SUBJECT_LIMIT, SenderPlatform, text_length
+from crm.models import UsageChannel
+from outreach.platforms import EMAIL_SUBJECT_LIMIT, SenderPlatform, text_length
 
 TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 EXPRESSION = re.compile(r"\s*([a-z_]+\.[a-z_]+)\s*(?:\|\s*default\s*:\s*\"([^\"]*)\"\s*)?")
@@ -159,8 +160,6 @@ def build_context(
 
 
 def describe_scope(request) -> str:
-    from crm.models import UsageChannel
-
     channels = [UsageChannel(channel).label.lower() for channel in request.channels]
     words = ", ".join(channels[:-1]) + (" and " if len(channels) > 1 else "") + channels[-1] if channels else ""
     return f"{words}, {request.territory}" + (", exclusive" if request.exclusive else "")

@@ -13,7 +13,6 @@ A row still `sending` after its lease is never resent: `reap_stale_leases` moves
 import contextlib
 import datetime
 import logging
-import random
 import time
 import uuid
 from collections import Counter
@@ -25,10 +24,11 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from core import crypto
+from core.backoff import backoff_seconds
 from crm import events
 from crm import services as crm_services
 from crm.models import CampaignMember, Creator
-from outreach import crypto
 from outreach.channels import Outbound, Outcome, SenderConfig, SendResult, get_channel
 from outreach.channels.base import new_session
 from outreach.models import Conversation, ConversationMessage, OutreachMessage, SenderAccount, SenderPlatform
@@ -37,8 +37,6 @@ from outreach.policy import API, BLOCKED, MANUAL, Contact, Decision, decide, gat
 logger = logging.getLogger(__name__)
 Status = OutreachMessage.Status
 
-BACKOFF_BASE_SECONDS = 30
-BACKOFF_CAP_SECONDS = 3600
 BREAKER_THRESHOLD = 5
 BREAKER_COOLDOWN = datetime.timedelta(minutes=10)
 UNSUBSCRIBE_SALT = "outreach.unsubscribe"
@@ -77,12 +75,6 @@ def sender_config(sender: SenderAccount) -> SenderConfig:
 def unsubscribe_url(creator_id: int) -> str:
     token = signing.dumps(creator_id, salt=UNSUBSCRIBE_SALT)
     return f"{settings.PUBLIC_URL}/unsubscribe/{token}/"
-
-
-def backoff_seconds(attempt: int) -> float:
-    """Capped exponential backoff with full jitter: 30 s, 60 s, 120 s... up to an hour."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1))
-    return ceiling / 2 + random.random() * ceiling / 2
 
 
 def remaining_capacity(sender: SenderAccount, now: datetime.datetime, wanted: int) -> int:
@@ -184,6 +176,14 @@ def _finish(message: OutreachMessage, **fields) -> bool:
     return bool(updated)
 
 
+# The creator table's name comes from the model, not from a string written here.
+_creator_table = connection.ops.quote_name(Creator._meta.db_table)
+NOT_OPTED_OUT = (
+    f"NOT EXISTS (SELECT 1 FROM {_creator_table} WHERE {_creator_table}.id = creator_id"  # noqa: S608
+    f" AND {_creator_table}.opted_out_at IS NOT NULL)"
+)
+
+
 def _mark_started(message: OutreachMessage) -> bool:
     """Commit that the platform is about to be called, so a crash after this point is never resent.
 
@@ -192,10 +192,7 @@ def _mark_started(message: OutreachMessage) -> bool:
         update_row(
             OutreachMessage,
             {"send_started_at": timezone.now()},
-            extra_condition=(
-                "NOT EXISTS (SELECT 1 FROM crm_creator WHERE crm_creator.id = creator_id"
-                " AND crm_creator.opted_out_at IS NOT NULL)"
-            ),
+            extra_condition=NOT_OPTED_OUT,
             id=message.pk,
             claim_token=message.claim_token,
             status=Status.SENDING,

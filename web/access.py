@@ -1,22 +1,17 @@
-"""Who may do what on the pages: one place for the role rules the views and templates share.
-
-Viewers read everything they can see and change nothing; managers and admins write. Campaigns are
-visible to their owner and team (admins: all), as in the API.
-"""
+"""The pages' side of access: signed-in only, no writes for viewers, and lookups that answer 404 for
+what a person may not see or change. The rules themselves are crm/access.py's, as in the API."""
 
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
-from crm.models import Campaign, Role, role_of
+from crm import access
+from crm.access import can_write, visible, visible_campaigns, workable_campaigns  # noqa: F401  (for the views)
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-def can_write(user) -> bool:
-    """Managers and admins change data; viewers (and anonymous visitors) do not."""
-    return role_of(user) in {Role.ADMIN, Role.MANAGER}
 
 
 def page(view):
@@ -25,20 +20,27 @@ def page(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method not in SAFE_METHODS and not can_write(request.user):
+        if request.method not in SAFE_METHODS and not access.can_write(request.user):
             raise PermissionDenied("Your role (viewer) can read but not change anything.")
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
-def visible_campaigns(user):
-    """Campaigns this person may see: admins all; others those they own or are on the team of."""
-    return Campaign.objects.visible_to(user)
+def get_visible(queryset, user, **lookup):
+    """One row this person may see, else 404."""
+    return get_object_or_404(access.visible(queryset, user), **lookup)
 
 
-def visible_messages(user):
-    """Outbox rows this person may see: as in the API (OutreachMessage.objects.visible_to)."""
-    from outreach.models import OutreachMessage
+def get_workable(queryset, user, **lookup):
+    """One row this person may change, else 404 (seen but not theirs reads as not there)."""
+    obj = get_visible(queryset, user, **lookup)
+    if not access.can_change(obj, user):
+        raise Http404("Nothing of yours matches.")
+    return obj
 
-    return OutreachMessage.objects.visible_to(user)
+
+def require_change(obj, user) -> None:
+    """404 when this person may not change `obj` (a campaign of another team, say); None passes."""
+    if obj is not None and not access.can_change(obj, user):
+        raise Http404("Nothing of yours matches.")

@@ -1,7 +1,7 @@
 """Values every page template needs: the role, and whether to show write controls at all."""
 
+from crm.access import can_write
 from crm.models import role_of
-from web.access import can_write
 
 
 def access(request):

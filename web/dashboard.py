@@ -4,10 +4,10 @@ from collections import defaultdict
 
 from django.db.models import Count, Q
 
-from crm import services
-from crm.models import Campaign, CampaignMember, PermissionRequest, Role, role_of
+from crm import access, services
+from crm.access import visible_campaigns
+from crm.models import Campaign, CampaignMember, PermissionRequest
 from outreach.models import ConversationMessage, OutreachMessage, SenderAccount
-from web.access import visible_campaigns, visible_messages
 from web.charts import bar_chart
 
 Stage = CampaignMember.Stage
@@ -94,7 +94,7 @@ def campaign_cards(user) -> list[dict]:
 
 def attention(user) -> dict:
     """Across campaigns: the outbox's waiting work, replies a person must read, rights ending, paused senders."""
-    messages = visible_messages(user)
+    messages = access.visible(OutreachMessage.objects.all(), user)
     counts = dict(messages.filter(status__in=ATTENTION).values_list("status").annotate(n=Count("id")).order_by())
     failures = list(
         messages.filter(status=MsgStatus.FAILED)
@@ -104,9 +104,7 @@ def attention(user) -> dict:
     review = ConversationMessage.objects.filter(
         direction=ConversationMessage.Direction.IN, classification=ConversationMessage.Classification.NEEDS_REVIEW
     )
-    expiring = services.rights_expiring(within_days=14)
-    if role_of(user) != Role.ADMIN:
-        expiring = expiring.filter(Q(campaign__in=visible_campaigns(user).values("pk")) | Q(campaign__isnull=True))
+    expiring = access.visible(services.rights_expiring(within_days=14), user)
     return {
         "manual_count": counts.get(MsgStatus.MANUAL, 0),
         "failed_count": counts.get(MsgStatus.FAILED, 0),

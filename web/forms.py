@@ -3,7 +3,9 @@
 import codecs
 
 from django import forms
+from django.core.exceptions import ValidationError
 
+from crm.errors import DomainError
 from crm.models import Campaign, CampaignMember
 from outreach.models import MessageTemplate, SenderAccount, Sequence
 
@@ -118,3 +120,26 @@ class LaunchForm(forms.Form):
         if bool(data.get("template")) == bool(data.get("sequence")):
             self.add_error("template", "Choose a template or a sequence (one of them).")
         return data
+
+
+def show_errors(form, error: ValidationError, *, rename: dict | None = None) -> None:
+    """A service's `DomainError` on the form, each message by its field; the one translator of domain
+    errors for the pages. Fields the form does not have become form-wide errors that name them;
+    `rename` maps a service's field names to the form's."""
+    problems = DomainError(error).message_dict
+    for field, messages in problems.items():
+        field = (rename or {}).get(field, field)
+        target = field if field in form.fields else None
+        for message in messages:
+            if target is None and field and field != "__all__" and field not in ("detail", "non_field_errors"):
+                message = f"{field.replace('_', ' ').capitalize()}: {message}"
+            form.add_error(target, message)
+
+
+def error_text(error: ValidationError) -> str:
+    """A service's error as one line naming each field, for a flash message."""
+    problems = DomainError(error).message_dict
+    return "; ".join(
+        " ".join(messages) if field in ("detail", "__all__") else f"{field.replace('_', ' ')}: {' '.join(messages)}"
+        for field, messages in problems.items()
+    )

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from crm.models import Creator
+from crm import access
+from crm.models import ConsentEvent, Creator
 from outreach.models import ConversationMessage, OutreachMessage
 
 LIMIT = 200  # per kind; a page shows the latest, the admin and the API have the rest
@@ -18,12 +19,13 @@ class Entry:
     detail: str = ""
 
 
-def creator_timeline(creator: Creator) -> list[Entry]:
-    """Three queries whatever the creator's history: conversation messages, outbox rows, ledger."""
+def creator_timeline(creator: Creator, user) -> list[Entry]:
+    """What this person may see of the creator's story (crm/access.py: not another team's messages or
+    decisions), in three queries whatever its length: conversation messages, outbox rows, ledger."""
     entries = []
     seen_outbox = set()
     messages = (
-        ConversationMessage.objects.filter(conversation__creator=creator)
+        access.visible(ConversationMessage.objects.filter(conversation__creator=creator), user)
         .select_related("classified_by")
         .order_by("-at", "-id")[:LIMIT]
     )
@@ -46,7 +48,7 @@ def creator_timeline(creator: Creator) -> list[Entry]:
             )
         )
     outbox = (
-        OutreachMessage.objects.filter(creator=creator)
+        access.visible(OutreachMessage.objects.filter(creator=creator), user)
         .select_related("campaign", "sender_account")
         .order_by("-created_at", "-id")[:LIMIT]
     )
@@ -63,7 +65,7 @@ def creator_timeline(creator: Creator) -> list[Entry]:
                 detail=row.reason or row.error_message,
             )
         )
-    for event in creator.consent_events.order_by("-id")[:LIMIT]:
+    for event in access.visible(ConsentEvent.objects.filter(creator=creator), user).order_by("-id")[:LIMIT]:
         entries.append(
             Entry(
                 at=event.occurred_at,

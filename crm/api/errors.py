@@ -1,8 +1,9 @@
 """Every API error is JSON a tool can act on: field errors by name, a `detail` otherwise.
 
-DRF already answers its own exceptions so; this adds the domain's (a model's ValidationError from a
-service is a 400 by field, a unique constraint lost to a concurrent request is a 409) and answers
-JSON instead of an HTML page when something unexpected breaks under /api/.
+DRF already answers its own exceptions so; this adds the domain's: a service's `DomainError` (or a
+model's ValidationError) is a 400 by field, a unique constraint lost to a concurrent request is a
+409. This handler is the one place the API translates domain errors. It also answers JSON instead of
+an HTML page when something unexpected breaks under /api/.
 """
 
 import logging
@@ -14,10 +15,14 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from crm.errors import DomainError
+
 logger = logging.getLogger(__name__)
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(exc.errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)

@@ -2,14 +2,14 @@
 read-only here: they change only through the services."""
 
 from django.contrib.auth import get_user_model
-from django.db import models
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from crm import access
 from crm.models import Campaign, CampaignMember, ConsentEvent, Content, Creator, PermissionRequest, SocialAccount, Tag
-from crm.services import MAX_FOLLOWERS
+from crm.services.creators import MAX_FOLLOWERS
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -18,7 +18,7 @@ class WorkableCampaignField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         request = self.context.get("request")
-        return Campaign.objects.workable_by(request.user) if request else Campaign.objects.none()
+        return access.workable_campaigns(request.user) if request else Campaign.objects.none()
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -27,11 +27,7 @@ class VisibleContentField(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self):
         request = self.context.get("request")
-        if request is None:
-            return Content.objects.none()
-        return Content.objects.filter(
-            models.Q(campaign__isnull=True) | models.Q(campaign__in=Campaign.objects.visible_to(request.user))
-        )
+        return access.visible(Content.objects.all(), request.user) if request else Content.objects.none()
 
 
 class SocialAccountSerializer(serializers.ModelSerializer):

@@ -1,69 +1,20 @@
 """Thin viewsets over the CRM's data: filters live in crm/filtersets.py, rules in crm/services.py.
 
-Viewers read; managers write, and work on the campaigns they own or are on the team of; admins do
-everything. Another team's campaign, and what hangs off it, is not found (404) rather than refused.
+Who sees and changes what is crm/access.py's rule, applied once by `ScopedViewSetMixin`: another
+team's campaign, and what hangs off it, is not found (404) rather than refused.
 """
 
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from crm import filtersets, services
 from crm.api import serializers
-from crm.models import (
-    Campaign,
-    CampaignMember,
-    ConsentEvent,
-    Content,
-    Creator,
-    PermissionRequest,
-    Role,
-    SocialAccount,
-    Tag,
-    role_of,
-)
-
-
-def visible_campaigns(user):
-    """Admins see every campaign; others those they own or are on the team of."""
-    return Campaign.objects.visible_to(user)
-
-
-def visible_permission_requests(user):
-    """Requests outside any campaign, and those of the campaigns the user may see."""
-    if role_of(user) == Role.ADMIN:
-        return PermissionRequest.objects.all()
-    return PermissionRequest.objects.filter(Q(campaign__isnull=True) | Q(campaign__in=visible_campaigns(user)))
-
-
-def call_service(function, *args, **kwargs):
-    """Run a service, turning its errors by field into a 400 answer that names each field."""
-    from django.core.exceptions import ValidationError as DjangoValidationError
-
-    try:
-        return function(*args, **kwargs)
-    except services.InvalidInput as error:
-        raise ValidationError(error.errors) from None
-    except DjangoValidationError as error:
-        detail = error.message_dict if hasattr(error, "error_dict") else {"detail": error.messages}
-        raise ValidationError(detail) from None
-
-
-def valid(serializer_class, data, **kwargs) -> dict:
-    incoming = serializer_class(data=data, **kwargs)
-    incoming.is_valid(raise_exception=True)
-    return incoming.validated_data
-
-
-def require_campaign_work(campaign, user):
-    """Seen but not yours to change (a viewer is stopped earlier): 404 for outsiders, as for reads."""
-    if not services.can_work_on(campaign, user):
-        raise NotFound("No campaign matches the given query.")
-
+from crm.api.base import ScopedViewSetMixin, valid
+from crm.models import Campaign, CampaignMember, ConsentEvent, Content, Creator, PermissionRequest, SocialAccount, Tag
 
 CREATOR_EXAMPLE = OpenApiExample(
     "A creator with two accounts",
@@ -81,7 +32,9 @@ CREATOR_EXAMPLE = OpenApiExample(
 )
 
 
-class CreatorViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CreatorViewSet(
+    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """Creators with their accounts on every platform; `?handle=&platform=` finds one by handle or URL,
     `?q=` searches names, emails and handles. Create one with its accounts (handles or profile URLs);
     send `Idempotency-Key` to retry safely."""
@@ -93,11 +46,14 @@ class CreatorViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
+        queryset = super().get_queryset()
         if self.action != "list":
-            return super().get_queryset()
+            return queryset
         # The busiest answer: only the columns shown; accounts and tags come per page in
         # paginate_queryset (see bench/api_list.py).
-        return Creator.objects.defer("notes", "erased_handle_hashes", "ledger_head")
+        return (
+            queryset.select_related(None).prefetch_related(None).defer("notes", "erased_handle_hashes", "ledger_head")
+        )
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
@@ -112,21 +68,21 @@ class CreatorViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     )
     def create(self, request, *args, **kwargs):
         data = valid(serializers.CreatorCreateSerializer, request.data)
-        creator = call_service(services.create_creator, actor=request.user, **data)
+        creator = services.create_creator(actor=request.user, **data)
         return Response(self._fresh(creator).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.CreatorUpdateSerializer, responses={200: serializers.CreatorSerializer})
     def partial_update(self, request, *args, **kwargs):
         creator = self.get_object()
         data = valid(serializers.CreatorUpdateSerializer, request.data)
-        call_service(services.update_creator, creator, actor=request.user, **data)
+        services.update_creator(creator, actor=request.user, **data)
         return Response(self._fresh(creator).data)
 
     def _fresh(self, creator):
         return serializers.CreatorSerializer(self.get_queryset().get(pk=creator.pk))
 
 
-class SocialAccountViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class SocialAccountViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """A creator's accounts; add one by handle or profile URL. Platform ids are learnt from the
     platforms' webhooks and cannot be set here."""
 
@@ -141,11 +97,11 @@ class SocialAccountViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSe
     def create(self, request, *args, **kwargs):
         data = valid(serializers.SocialAccountCreateSerializer, request.data)
         creator = data.pop("creator")
-        account = call_service(services.add_social_account, creator, actor=request.user, **data)
+        account = services.add_social_account(creator, actor=request.user, **data)
         return Response(serializers.SocialAccountSerializer(account).data, status=status.HTTP_201_CREATED)
 
 
-class TagViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class TagViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Tags to sort creators by (`?name__icontains=`)."""
 
     queryset = Tag.objects.all()
@@ -156,27 +112,24 @@ class TagViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=serializers.TagCreateSerializer, responses={201: serializers.TagSerializer})
     def create(self, request, *args, **kwargs):
         data = valid(serializers.TagCreateSerializer, request.data)
-        name = data["name"].strip()
-        if not name or Tag.objects.filter(name__iexact=name).exists():
-            raise ValidationError({"name": ["Give a name not used by another tag (case does not count)."]})
-        tag = Tag.objects.create(name=name)
+        tag = services.create_tag(data["name"])
         return Response(serializers.TagSerializer(tag).data, status=status.HTTP_201_CREATED)
 
 
-class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class CampaignViewSet(
+    ScopedViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """Campaigns you own or are on the team of (admins: all); others' are not found (404).
     You own the campaigns you create; the owner and your teammates may change them and their members."""
 
-    queryset = Campaign.objects.none()  # the real one depends on who asks: get_queryset
+    queryset = Campaign.objects.all()
     serializer_class = serializers.CampaignSerializer
     filterset_class = filtersets.CampaignFilter
     ordering_fields = ["id", "name", "brand", "starts_on", "ends_on", "created_at"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Campaign.objects.none()
-        return visible_campaigns(self.request.user).prefetch_related("team")
+        return super().get_queryset().prefetch_related("team")
 
     @extend_schema(
         request=serializers.CampaignWriteSerializer,
@@ -199,15 +152,14 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     )
     def create(self, request, *args, **kwargs):
         data = valid(serializers.CampaignWriteSerializer, request.data)
-        campaign = call_service(services.create_campaign, actor=request.user, **data)
+        campaign = services.create_campaign(actor=request.user, **data)
         return Response(self._fresh(campaign).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.CampaignWriteSerializer, responses={200: serializers.CampaignSerializer})
     def partial_update(self, request, *args, **kwargs):
         campaign = self.get_object()
-        require_campaign_work(campaign, request.user)
         data = valid(serializers.CampaignWriteSerializer, request.data, partial=True)
-        call_service(services.update_campaign, campaign, actor=request.user, **data)
+        services.update_campaign(campaign, actor=request.user, **data)
         return Response(self._fresh(campaign).data)
 
     def _fresh(self, campaign):
@@ -230,16 +182,13 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
         """GET: the members with their stage (`?stage=`). POST: add creators as prospects."""
         campaign = self.get_object()
         if request.method == "POST":
-            require_campaign_work(campaign, request.user)
             data = valid(serializers.AddMembersSerializer, request.data)
             wanted = set(data["creators"])
             found = set(Creator.objects.filter(pk__in=wanted, erased_at__isnull=True).values_list("pk", flat=True))
             if wanted - found:
                 unknown = ", ".join(map(str, sorted(wanted - found)))
                 raise ValidationError({"creators": [f"No creator has the id(s) {unknown}."]})
-            added = call_service(
-                services.add_to_campaign, campaign, sorted(found), actor=request.user, assignee=data.get("assignee")
-            )
+            added = services.add_to_campaign(campaign, sorted(found), actor=request.user, assignee=data.get("assignee"))
             return Response({"added": added})
         members = campaign.members.select_related("creator").order_by("id")
         stage = request.query_params.get("stage")
@@ -259,61 +208,42 @@ class CampaignViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets
     def member(self, request, pk=None, member_id=None):
         """Move a member to another stage, or assign them to a teammate."""
         campaign = self.get_object()
-        require_campaign_work(campaign, request.user)
         member = get_object_or_404(CampaignMember.objects.select_related("creator"), campaign=campaign, pk=member_id)
         data = valid(serializers.MemberUpdateSerializer, request.data)
-        call_service(services.update_member, member, actor=request.user, **data)
+        services.update_member(member, actor=request.user, **data)
         return Response(serializers.CampaignMemberSerializer(member).data)
 
 
-class ContentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ContentViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Posts; `?url=` answers whether a post is known, however its link was copied. Register one by
     its link; the platform is read from it."""
 
-    queryset = Content.objects.none()  # the real one depends on who asks: get_queryset
+    queryset = Content.objects.all()
     serializer_class = serializers.ContentSerializer
     filterset_class = filtersets.ContentFilter
     ordering_fields = ["id", "posted_at", "created_at"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Content.objects.none()
-        return Content.objects.filter(Q(campaign__isnull=True) | Q(campaign__in=visible_campaigns(self.request.user)))
-
     @extend_schema(request=serializers.ContentCreateSerializer, responses={201: serializers.ContentSerializer})
     def create(self, request, *args, **kwargs):
         data = valid(serializers.ContentCreateSerializer, request.data, context={"request": request})
-        content = call_service(services.add_content, data.pop("creator"), actor=request.user, **data)
+        content = services.add_content(data.pop("creator"), actor=request.user, **data)
         return Response(serializers.ContentSerializer(content).data, status=status.HTTP_201_CREATED)
 
 
-class PermissionRequestViewSet(viewsets.ReadOnlyModelViewSet):
+class PermissionRequestViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """May this post be reused, where and until when? `?content_url=…&status=granted`."""
 
-    queryset = PermissionRequest.objects.none()  # the real one depends on who asks: get_queryset
+    queryset = PermissionRequest.objects.select_related("content")
     serializer_class = serializers.PermissionRequestSerializer
     filterset_class = filtersets.PermissionRequestFilter
     ordering_fields = ["id", "requested_at", "decided_at", "rights_expire_at", "created_at"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return PermissionRequest.objects.none()
-        return visible_permission_requests(self.request.user).select_related("content")
 
-
-class ConsentEventViewSet(viewsets.ReadOnlyModelViewSet):
+class ConsentEventViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The consent ledger, read only: every decision with its evidence hashes. Creators' contact
     choices (opt-outs) are everyone's to see; rights decisions follow their request's campaign."""
 
-    queryset = ConsentEvent.objects.none()  # the real one depends on who asks: get_queryset
+    queryset = ConsentEvent.objects.all()
     serializer_class = serializers.ConsentEventSerializer
     filterset_class = filtersets.ConsentEventFilter
     ordering_fields = ["id", "occurred_at", "recorded_at"]
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return ConsentEvent.objects.none()
-        if role_of(self.request.user) == Role.ADMIN:
-            return ConsentEvent.objects.all()
-        requests = visible_permission_requests(self.request.user).values("pk")
-        return ConsentEvent.objects.filter(Q(permission_request__isnull=True) | Q(permission_request__in=requests))

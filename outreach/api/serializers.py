@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from crm.api.serializers import VisibleContentField, WorkableCampaignField
 from crm.models import Creator, UsageChannel
-from crm.services import MAX_DURATION_DAYS
+from crm.services.rights import MAX_DURATION_DAYS
 from outreach.models import (
     Conversation,
     ConversationMessage,
@@ -17,7 +17,6 @@ from outreach.models import (
     Sequence,
     SequenceStep,
 )
-from outreach.services import sender_settings_problems
 
 
 class TemplateSerializer(serializers.ModelSerializer):
@@ -72,7 +71,8 @@ class SequenceStepSerializer(serializers.ModelSerializer):
 
 class SequenceSerializer(serializers.ModelSerializer):
     """Steps in order: the first goes out at launch, each next one `delay_days` after the one before
-    if the creator has not replied. Writing `steps` replaces them all."""
+    if the creator has not replied. Writing `steps` replaces them all; the rules are
+    `outreach.services.sequences.check_sequence`'s."""
 
     steps = SequenceStepSerializer(many=True)
 
@@ -80,19 +80,6 @@ class SequenceSerializer(serializers.ModelSerializer):
         model = Sequence
         fields = ["id", "name", "steps", "created_by", "created_at"]
         read_only_fields = ["id", "created_by", "created_at"]
-
-    def validate_steps(self, steps):
-        if not steps:
-            raise serializers.ValidationError("A sequence needs at least one step.")
-        if steps[0].get("delay_days"):
-            raise serializers.ValidationError("The first step goes out at launch: its delay_days must be 0.")
-        # A PATCH is partial all the way down in DRF, so a step's template is checked here, by index.
-        missing = {
-            str(n): {"template": ["Each step needs a template."]} for n, s in enumerate(steps) if "template" not in s
-        }
-        if missing:
-            raise serializers.ValidationError(missing)
-        return steps
 
 
 class SenderAccountSerializer(serializers.ModelSerializer):
@@ -121,29 +108,6 @@ class SenderAccountSerializer(serializers.ModelSerializer):
 
     def get_sending(self, sender) -> bool:
         return sender.is_sending()
-
-    def validate(self, attrs):
-        current = {name: getattr(self.instance, name, "") for name in ("platform", "variant", "api_base_url")}
-        wanted = {**current, **{name: attrs[name] for name in current if name in attrs}}
-        problems = sender_settings_problems(wanted["platform"], wanted["variant"], wanted["api_base_url"])
-        if problems:
-            raise serializers.ValidationError(problems)
-        return attrs
-
-    def create(self, validated_data):
-        token = validated_data.pop("access_token", "")
-        sender = SenderAccount(**validated_data)
-        sender.set_access_token(token)
-        sender.save()
-        return sender
-
-    def update(self, sender, validated_data):
-        if "access_token" in validated_data:
-            sender.set_access_token(validated_data.pop("access_token"))
-        for name, value in validated_data.items():
-            setattr(sender, name, value)
-        sender.save()
-        return sender
 
 
 class OutreachMessageSerializer(serializers.ModelSerializer):

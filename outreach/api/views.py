@@ -11,11 +11,12 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from crm import access
 from crm import services as crm_services
 from crm.api import serializers as crm_serializers
 from crm.api import views as crm_views
-from crm.api.views import call_service, require_campaign_work, valid
-from crm.models import PermissionRequest, Role, role_of
+from crm.api.base import ScopedViewSetMixin, valid
+from crm.models import PermissionRequest
 from outreach import filtersets, inbound, services, templating
 from outreach.api import serializers
 from outreach.models import (
@@ -27,10 +28,6 @@ from outreach.models import (
     Sequence,
     text_length,
 )
-
-
-def is_admin(user) -> bool:
-    return role_of(user) == Role.ADMIN
 
 
 class ProtectedDestroyMixin:
@@ -60,7 +57,7 @@ class ProtectedDestroyMixin:
         ]
     )
 )
-class TemplateViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
+class TemplateViewSet(ScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
     """Message templates with `{{ creator.first_name }}`-style variables. Unknown variables and texts
     over a platform's limit are refused by field when saved; `preview/` renders one for a creator."""
 
@@ -97,7 +94,7 @@ class TemplateViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
         return Response({"subject": subject, "text": text, "length": length, "limit": limit, "unit": unit})
 
 
-class SequenceViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
+class SequenceViewSet(ScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelViewSet):
     """A first message and follow-ups; any reply stops the sequence for that creator."""
 
     queryset = Sequence.objects.prefetch_related("steps")
@@ -142,7 +139,7 @@ class SequenceViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
         ]
     )
 )
-class SenderAccountViewSet(viewsets.ModelViewSet):
+class SenderAccountViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     """The brand's accounts that send. Everyone may see them (launching needs them); their owner and
     admins change them. Tokens are write-only: stored encrypted, never returned. `pause/` stops
     sending; `resume/` closes an open breaker after you fixed its cause (e.g. a new token)."""
@@ -153,16 +150,14 @@ class SenderAccountViewSet(viewsets.ModelViewSet):
     ordering_fields = ["id", "name", "created_at"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    def perform_create(self, serializer):
-        serializer.save(owner=self.request.user)
+    refuse_change_with = "forbidden"
+    change_refusal = "Only its owner or an admin may change this sender account."
 
-    def get_object(self):
-        sender = super().get_object()
-        if self.request.method not in ("GET", "HEAD", "OPTIONS") and not (
-            is_admin(self.request.user) or sender.owner_id == self.request.user.pk
-        ):
-            raise PermissionDenied("Only its owner or an admin may change this sender account.")
-        return sender
+    def perform_create(self, serializer):
+        serializer.instance = services.connect_sender(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        services.update_sender(serializer.instance, actor=self.request.user, **serializer.validated_data)
 
     def perform_destroy(self, instance):
         if instance.messages.exists():
@@ -188,26 +183,18 @@ class SenderAccountViewSet(viewsets.ModelViewSet):
         return Response(self.get_serializer(sender).data)
 
 
-class OutreachMessageViewSet(viewsets.ReadOnlyModelViewSet):
+class OutreachMessageViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The outbox: every message with its delivery mode (api, manual, blocked), the reason, and its
     status. Actions: `approve/` a message held for review, `cancel/` one not yet sent, `mark-sent/`
     one you sent by hand from the manual queue, `retry/` a failed one."""
 
-    queryset = OutreachMessage.objects.none()  # the real one depends on who asks: get_queryset
+    queryset = OutreachMessage.objects.all()
     serializer_class = serializers.OutreachMessageSerializer
     filterset_class = filtersets.OutreachMessageFilter
     ordering_fields = ["id", "due_at", "sent_at", "created_at", "updated_at"]
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return OutreachMessage.objects.none()
-        return OutreachMessage.objects.visible_to(self.request.user)
-
     def _act(self, verb, **kwargs):
-        message = self.get_object()
-        if message.campaign_id:
-            require_campaign_work(message.campaign, self.request.user)
-        message = call_service(verb, message, actor=self.request.user, **kwargs)
+        message = verb(self.get_object(), actor=self.request.user, **kwargs)
         return Response(self.get_serializer(message).data)
 
     @extend_schema(request=None)
@@ -237,7 +224,7 @@ class OutreachMessageViewSet(viewsets.ReadOnlyModelViewSet):
         return self._act(services.retry_message)
 
 
-class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
+class ConversationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Threads with creators, newest reply first. `messages/` lists a thread, or (POST) logs a reply
     received off-platform by hand; `reply/` answers inside the platform's window; a message needing
     review is classified with `messages/{id}/classify/`."""
@@ -268,8 +255,7 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         conversation = self.get_object()
         if request.method == "POST":
             data = valid(serializers.LogReplySerializer, request.data)
-            recorded = call_service(
-                inbound.log_reply_by_hand,
+            recorded = inbound.log_reply_by_hand(
                 conversation.creator,
                 actor=request.user,
                 platform=conversation.platform,
@@ -279,7 +265,7 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
             )
             recorded.refresh_from_db()
             return Response(serializers.ConversationMessageSerializer(recorded).data, status=status.HTTP_201_CREATED)
-        page = self.paginate_queryset(conversation.messages.order_by("-id"))
+        page = self.paginate_queryset(access.visible(conversation.messages.order_by("-id"), request.user))
         return self.get_paginated_response(serializers.ConversationMessageSerializer(page, many=True).data)
 
     @extend_schema(request=serializers.ClassifySerializer, responses={200: serializers.ConversationMessageSerializer})
@@ -296,13 +282,14 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         data = valid(serializers.ClassifySerializer, request.data)
         permission_request = None
         if data.get("permission_request"):
-            permission_request = PermissionRequest.objects.filter(pk=data["permission_request"]).first()
+            permission_request = access.visible(
+                PermissionRequest.objects.filter(pk=data["permission_request"]), request.user
+            ).first()
             if permission_request is None:
                 raise ValidationError(
                     {"permission_request": ["No request of this creator's that you work on has this id."]}
                 )
-        recorded = call_service(
-            inbound.classify_by_person,
+        recorded = inbound.classify_by_person(
             recorded,
             actor=request.user,
             decision=data["decision"],
@@ -324,8 +311,7 @@ class ConversationViewSet(viewsets.ReadOnlyModelViewSet):
         `Idempotency-Key` so a second click sends nothing twice."""
         conversation = self.get_object()
         data = valid(serializers.ReplySerializer, request.data)
-        message = call_service(
-            services.reply_in_conversation,
+        message = services.reply_in_conversation(
             conversation,
             actor=request.user,
             text=data["text"],
@@ -372,10 +358,8 @@ class CampaignViewSet(crm_views.CampaignViewSet):
         """Queue the first message for the campaign's members (or `members`), once each, and answer
         with the counts by delivery mode and reason; `dry_run` only counts."""
         campaign = self.get_object()
-        require_campaign_work(campaign, request.user)
         data = valid(serializers.LaunchSerializer, request.data)
-        summary = call_service(
-            services.launch_campaign,
+        summary = services.launch_campaign(
             campaign,
             actor=request.user,
             sender_account=data["sender_account"],
@@ -422,16 +406,12 @@ class PermissionRequestViewSet(mixins.CreateModelMixin, crm_views.PermissionRequ
             exclusive=data.pop("exclusive"),
             duration_days=data.pop("duration_days", None),
         )
-        permission_request = call_service(
-            services.ask_for_permission, data.pop("content"), actor=request.user, scope=scope, **data
-        )
+        permission_request = services.ask_for_permission(data.pop("content"), actor=request.user, scope=scope, **data)
         permission_request = self.get_queryset().get(pk=permission_request.pk)
         return Response(self.get_serializer(permission_request).data, status=status.HTTP_201_CREATED)
 
     def _decide(self, verb, request, data):
         permission_request = self.get_object()
-        if permission_request.campaign_id:
-            require_campaign_work(permission_request.campaign, request.user)
         evidence = crm_services.Evidence(
             channel=data.get("channel", ""),
             message_id=data.get("message_id", ""),
@@ -439,7 +419,7 @@ class PermissionRequestViewSet(mixins.CreateModelMixin, crm_views.PermissionRequ
             note=data.get("note", ""),
             occurred_at=data.get("occurred_at") or timezone.now(),
         )
-        call_service(verb, permission_request, actor=request.user, evidence=evidence)
+        verb(permission_request, actor=request.user, evidence=evidence)
         permission_request = self.get_queryset().get(pk=permission_request.pk)
         return Response(self.get_serializer(permission_request).data)
 
@@ -468,9 +448,9 @@ class CreatorViewSet(mixins.DestroyModelMixin, crm_views.CreatorViewSet):
 
     def destroy(self, request, *args, **kwargs):
         creator = self.get_object()
-        if not is_admin(request.user):
+        if not access.is_admin(request.user):
             raise PermissionDenied("Only an admin may erase a creator.")
         if creator.erased_at:
             raise NotFound("This creator's data was already erased.")
-        call_service(services.erase_creator, creator, actor=request.user)
+        services.erase_creator(creator, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -8,12 +8,12 @@ import json
 import logging
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from outreach import inbound
+from outreach.inbound import deliveries
+from outreach.queue import enqueue_inbound
 from outreach.webhooks import SignatureError, meta, tiktok, x
 from outreach.webhooks import email as email_hook
 
@@ -27,11 +27,9 @@ def _refuse(error: SignatureError, missing: bool) -> JsonResponse:
 
 def _accept(provider: str, event_id: str, request) -> JsonResponse:
     headers = {k: v for k, v in request.headers.items() if k.lower() not in {"cookie", "authorization"}}
-    event, created = inbound.store_delivery(provider, event_id, request.body, headers)
+    event, created = deliveries.store_delivery(provider, event_id, request.body, headers)
     if created:
-        from django_q.tasks import async_task
-
-        transaction.on_commit(lambda: async_task("outreach.tasks.process_inbound_event", event.pk))
+        enqueue_inbound(event.pk)
     return JsonResponse({"received": True, "duplicate": not created})
 
 

@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from crm import events
-from crm.services import InvalidInput
+from crm.errors import DomainError
 from integrations import delivery, services, ssrf
 from integrations.models import WebhookDelivery, WebhookEvent
 
@@ -35,7 +35,7 @@ def private_urls_refused(settings):
     ],
 )
 def test_private_loopback_and_other_non_public_addresses_are_refused(alice, url):
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(DomainError) as refused:
         services.create_subscription(actor=alice, url=url, events_wanted=[events.CONSENT_GRANTED])
     assert list(refused.value.errors) == ["url"]
 
@@ -50,7 +50,7 @@ def test_private_loopback_and_other_non_public_addresses_are_refused(alice, url)
     ],
 )
 def test_other_unusable_urls_are_refused_with_the_reason(alice, url, words):
-    with pytest.raises(InvalidInput) as refused:
+    with pytest.raises(DomainError) as refused:
         services.create_subscription(actor=alice, url=url, events_wanted=[events.CONSENT_GRANTED])
     assert words in refused.value.errors["url"][0]
 

@@ -2,7 +2,7 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 
-from outreach import crypto
+from core import crypto
 from tests.outreach.factories import SenderAccountFactory
 
 pytestmark = pytest.mark.django_db

@@ -48,7 +48,7 @@ def work(alice):
         reason="The Instagram window is closed: the creator last wrote 9 days ago.",
     )
     liam = CreatorFactory(name="Liam Stone")
-    SocialAccountFactory(creator=liam, platform="instagram", handle="liam.stone")
+    SocialAccountFactory(creator=liam, platform="instagram", handle="liam.stone", platform_user_id="igsid-liam")
     asked = PermissionRequestFactory(
         content=ContentFactory(creator=liam, campaign=campaign), campaign=campaign, requested=True, created_by=alice
     )
@@ -150,7 +150,7 @@ def test_it_does_the_days_work_in_chromium(browser_page, work):
 
     # Answer Liam inside the window from his conversation.
     page.get_by_role("link", name="Liam Stone").first.click()
-    page.get_by_text("The Instagram window is open.").wait_for()
+    page.get_by_text("Your answer goes out by API now.", exact=False).wait_for()
     page.get_by_label("Your answer").fill("Thank you Liam, we will credit you!")
     page.get_by_role("button", name="Send the answer").click()
     page.get_by_text("Answer queued").wait_for()

@@ -8,8 +8,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm.models import ConsentEvent, PermissionRequest
-from outreach.models import Conversation, ConversationMessage, OutreachMessage
-from tests.factories import CampaignFactory, ContentFactory, CreatorFactory, PermissionRequestFactory
+from outreach.models import RECIPIENT_PLATFORM, Conversation, ConversationMessage, OutreachMessage
+from tests.factories import (
+    CampaignFactory,
+    ContentFactory,
+    CreatorFactory,
+    PermissionRequestFactory,
+    SocialAccountFactory,
+)
 from tests.outreach.factories import SenderAccountFactory
 from tests.web import world
 from tests.web.timing import fastest
@@ -20,6 +26,10 @@ Classification = ConversationMessage.Classification
 
 def thread(text="Yes! #YesAcme", *, ago=datetime.timedelta(hours=1), name="Maya Hart", platform="instagram"):
     creator = CreatorFactory(name=name)
+    # The account the creator wrote from, with the id the webhook taught us: what lets us answer by API.
+    account_platform = RECIPIENT_PLATFORM.get(platform)
+    if account_platform:
+        SocialAccountFactory(creator=creator, platform=account_platform, platform_user_id=f"{platform}-{creator.pk}")
     sender = SenderAccountFactory(platform=platform)
     conversation = Conversation.objects.create(
         creator=creator, platform=platform, sender_account=sender, last_inbound_at=timezone.now() - ago
@@ -105,7 +115,8 @@ def test_it_does_not_decide_a_request_of_someone_elses_campaign(client, charlie,
 def test_it_answers_inside_the_window_once_per_form(alice_client, alice):
     conversation, _ = thread()
     page = alice_client.get(f"/inbox/{conversation.pk}/")
-    assert "The Instagram window is open." in page.content.decode()
+    # The policy's own decision for a person's answer, not a second reckoning of the window.
+    assert "Your answer goes out by API now. Inside the 24 h window" in page.content.decode()
     key = page.context["form"]["key"].value()
     data = {"text": "Thank you Maya!", "sender_account": conversation.sender_account_id, "key": key}
     assert alice_client.post(f"/inbox/{conversation.pk}/reply/", data).status_code == 302
@@ -117,7 +128,9 @@ def test_it_answers_inside_the_window_once_per_form(alice_client, alice):
 def test_it_says_the_window_closed_and_shows_errors_by_the_field(alice_client):
     conversation, _ = thread(ago=datetime.timedelta(days=9))
     page = alice_client.get(f"/inbox/{conversation.pk}/")
-    assert "The window is closed: your answer goes to the manual queue" in page.content.decode()
+    assert "Your answer goes to the manual queue, to send by hand. The Instagram window is closed" in (
+        page.content.decode()
+    )
     response = alice_client.post(
         f"/inbox/{conversation.pk}/reply/",
         {"text": "x" * 1001, "sender_account": conversation.sender_account_id, "key": "k"},

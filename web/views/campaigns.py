@@ -7,13 +7,13 @@ from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404, redirect, render
 
-from crm import services
+from crm import access, services
 from crm.filtersets import CampaignFilter
 from crm.models import CampaignMember
 from outreach import services as outreach
 from outreach import templating
 from web.access import can_write, page, visible_campaigns
-from web.forms import CampaignForm, LaunchForm, MoveMemberForm
+from web.forms import CampaignForm, LaunchForm, MoveMemberForm, show_errors
 
 Stage = CampaignMember.Stage
 BOARD_COLUMN_SIZE = 50  # cards per stage; the count above each column is exact
@@ -23,17 +23,9 @@ PREVIEW_MEMBER_CHOICES = 200
 def _campaign(request, pk, *, write=False):
     """A campaign this person sees (else 404) and, for a write, works on (else 403)."""
     campaign = get_object_or_404(visible_campaigns(request.user).select_related("owner"), pk=pk)
-    if write and not services.can_work_on(campaign, request.user):
+    if write and not access.can_work_on(campaign, request.user):
         raise PermissionDenied("You are not on this campaign's team.")
     return campaign
-
-
-def _apply_errors(form, error):
-    """Put a service's field errors on the form's fields (unknown fields become form-wide errors)."""
-    problems = getattr(error, "errors", None) or getattr(error, "message_dict", None) or {None: error.messages}
-    for field, texts in problems.items():
-        texts = texts if isinstance(texts, list | tuple) else [texts]
-        form.add_error(field if field in form.fields else None, [str(text) for text in texts])
 
 
 @page
@@ -61,8 +53,8 @@ def campaign_new(request):
     if request.method == "POST" and form.is_valid():
         try:
             campaign = services.create_campaign(actor=request.user, **form.cleaned_data)
-        except (services.InvalidInput, ValidationError) as error:
-            _apply_errors(form, error)
+        except ValidationError as error:
+            show_errors(form, error)
         else:
             messages.success(request, f"Campaign “{campaign.name}” created.")
             return redirect("web:campaign", pk=campaign.pk)
@@ -95,7 +87,7 @@ def _board_context(request, campaign):
         "board": board,
         "member_total": sum(column["count"] for column in board),
         "stages": Stage.choices,
-        "can_work": services.can_work_on(campaign, request.user),
+        "can_work": access.can_work_on(campaign, request.user),
     }
 
 
@@ -140,7 +132,7 @@ def campaign_launch(request, pk: int):
         try:
             summary = outreach.launch_campaign(campaign, actor=request.user, dry_run=not launching, **choice)
         except ValidationError as error:
-            _apply_errors(form, error)
+            show_errors(form, error)
         else:
             if launching:
                 modes = summary.by_mode
@@ -162,7 +154,7 @@ def _preview(form, campaign, summary) -> dict | None:
         return summary.preview
     sender = form.cleaned_data["sender_account"]
     try:
-        template = form.cleaned_data["template"] or _first_step_template(form.cleaned_data["sequence"])
+        template = outreach.first_template(form.cleaned_data["template"], form.cleaned_data["sequence"])
         subject, text = outreach.render_for(
             template,
             member.creator,
@@ -177,10 +169,3 @@ def _preview(form, campaign, summary) -> dict | None:
             "error": str(error.messages[0] if hasattr(error, "messages") else error),
         }
     return {"creator": member.creator.name, "subject": subject, "text": text}
-
-
-def _first_step_template(sequence):
-    step = sequence.steps.select_related("template").filter(position=0).first()
-    if step is None:
-        raise ValidationError({"sequence": "This sequence has no first step (position 0)."})
-    return step.template

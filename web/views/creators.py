@@ -5,17 +5,17 @@ import csv
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from crm import services
+from crm import access, services
 from crm.filtersets import CreatorFilter
-from crm.models import CampaignMember, Creator, Role, role_of
+from crm.models import CampaignMember, Creator
 from web import imports
-from web.access import can_write, page, visible_campaigns
-from web.forms import BulkCreatorsForm, ImportForm
+from web.access import can_write, get_visible, page, visible_campaigns, workable_campaigns
+from web.forms import BulkCreatorsForm, ImportForm, error_text
 from web.models import ImportJob
 from web.pagination import Sort, paginate
 from web.timeline import creator_timeline
@@ -41,9 +41,8 @@ FILTER_LABELS = {
 
 
 def _work_campaigns(user):
-    """The campaigns this person may add creators to: visible and not completed."""
-    campaigns = visible_campaigns(user).exclude(status="completed").order_by("name")
-    return campaigns if role_of(user) in {Role.ADMIN, Role.MANAGER} else campaigns.none()
+    """The campaigns this person may add creators to: those they work on, not completed."""
+    return workable_campaigns(user).exclude(status="completed").order_by("name")
 
 
 @page
@@ -99,12 +98,8 @@ def creator_bulk(request):
             campaign = data["campaign"]
             count = services.add_to_campaign(campaign, data["creator"], actor=request.user)
             messages.success(request, f"Added {count} creator(s) to {campaign.name}.")
-    except (services.InvalidInput, ValidationError) as error:
-        problems = getattr(error, "errors", None) or getattr(error, "message_dict", None) or {"": error.messages}
-        messages.error(
-            request,
-            "; ".join(f"{k}: {' '.join(map(str, v))}" if k else " ".join(map(str, v)) for k, v in problems.items()),
-        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
     return redirect(back)
 
 
@@ -121,8 +116,10 @@ def creator_detail(request, pk: int):
         "section": "creators",
         "creator": creator,
         "memberships": memberships,
-        "content": creator.content.select_related("campaign").order_by("-posted_at", "-id")[:50],
-        "timeline": creator_timeline(creator),
+        "content": access.visible(creator.content.select_related("campaign"), request.user).order_by(
+            "-posted_at", "-id"
+        )[:50],
+        "timeline": creator_timeline(creator, request.user),
     }
     return render(request, "web/creators/detail.html", context)
 
@@ -138,15 +135,12 @@ def creator_import(request):
             form.cleaned_data["file"], actor=request.user, encoding=form.cleaned_data["encoding"]
         )
         return redirect("web:import", pk=job.pk)
-    jobs = ImportJob.objects.filter(created_by=request.user)[:10]
+    jobs = ImportJob.objects.filter(created_by=request.user)[:10]  # one's own, admins too
     return render(request, "web/creators/import.html", {"section": "creators", "form": form, "jobs": jobs})
 
 
 def _own_job(request, pk):
-    job = get_object_or_404(ImportJob, pk=pk)
-    if job.created_by_id != request.user.pk and role_of(request.user) != Role.ADMIN:
-        raise Http404("No such import.")
-    return job
+    return get_visible(ImportJob.objects.all(), request.user, pk=pk)
 
 
 @page

@@ -11,11 +11,12 @@ from django.forms import formset_factory
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from crm.errors import DomainError
 from crm.models import Campaign, CampaignMember, Creator, Role, role_of
 from outreach import services, templating
 from outreach.models import LENGTH_LIMITS, MessageTemplate, SenderPlatform, Sequence, SequenceStep, text_length
 from web.access import page, visible_campaigns
-from web.work import add_service_errors
+from web.forms import show_errors
 
 PREVIEW_CREATORS = 200
 
@@ -181,20 +182,27 @@ def sequence_edit(request, pk: int | None = None):
             for step in steps.cleaned_data
             if step.get("template")
         ]
-        if not chosen:
-            form.add_error(None, "Steps: a sequence needs at least one step with a template.")
-        elif chosen[0]["delay_days"]:
-            first = next(f for f in steps.forms if f.cleaned_data.get("template"))
-            first.add_error("delay_days", "The first step goes out at launch: its delay must be 0.")
+        try:
+            saved = services.save_sequence(sequence, actor=request.user, name=form.cleaned_data["name"], steps=chosen)
+        except ValidationError as error:
+            _show_sequence_errors(form, steps, error)
         else:
-            try:
-                saved = services.save_sequence(
-                    sequence, actor=request.user, name=form.cleaned_data["name"], steps=chosen
-                )
-            except ValidationError as error:
-                add_service_errors(form, error)
-            else:
-                messages.success(request, f"Saved the sequence “{saved.name}”.")
-                return redirect("web:templates")
+            messages.success(request, f"Saved the sequence “{saved.name}”.")
+            return redirect("web:templates")
     context = {"section": "templates", "sequence": sequence, "form": form, "steps": steps}
     return render(request, "web/editor/sequence.html", context)
+
+
+def _show_sequence_errors(form, steps, error) -> None:
+    """The sequence rules' errors (outreach.services.sequences) on the step forms they are about."""
+    problems = DomainError(error).errors
+    by_step = problems.pop("steps", None)
+    filled = [step for step in steps.forms if step.cleaned_data.get("template")]
+    if isinstance(by_step, dict):
+        for index, fields in by_step.items():
+            for field, texts in fields.items():
+                filled[int(index)].add_error(field if field in StepForm.base_fields else None, texts)
+    elif by_step:
+        form.add_error(None, "Steps: " + " ".join(by_step))
+    if problems:
+        show_errors(form, DomainError(problems))

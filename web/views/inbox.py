@@ -8,19 +8,17 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crm.api.views import visible_permission_requests
+from crm import access
 from crm.models import PermissionRequest
 from outreach import inbound, services
 from outreach.models import Conversation, ConversationMessage, SenderAccount, SenderPlatform
-from outreach.policy import HUMAN_AGENT_WINDOW, STANDARD_WINDOW, TIKTOK_WINDOW
-from web.access import page
-from web.work import add_service_errors, error_text, require_work, safe_back
+from web.access import get_visible, page
+from web.forms import error_text, show_errors
+from web.work import safe_back
 
 PAGE_SIZE = 50
 REVIEW_SHOWN = 50
@@ -32,34 +30,6 @@ DECISIONS = [
     (Classification.REPLY, "Just a reply"),
 ]
 PR = PermissionRequest.Status
-
-
-def window(conversation, now=None) -> dict:
-    """The platform's messaging window for this thread, in words, for the person about to answer."""
-    now = now or timezone.now()
-    platform, last = conversation.platform, conversation.last_inbound_at
-    if platform in {SenderPlatform.EMAIL}:
-        return {"open": True, "text": "Email has no window: your answer is sent by email."}
-    if platform == SenderPlatform.X:
-        return {"open": True, "text": "X has no window: it goes out if the creator accepts your DMs."}
-    if platform == SenderPlatform.LINKEDIN:
-        return {"open": False, "text": "LinkedIn has no messaging API: your answer goes to the manual queue."}
-    if last is None:
-        return {
-            "open": False,
-            "text": "The creator has not written here yet: your answer goes to the manual queue.",
-        }
-    span = TIKTOK_WINDOW if platform == SenderPlatform.TIKTOK else STANDARD_WINDOW
-    if now - last <= span:
-        until = last + span
-        return {"open": True, "until": until, "text": f"The {conversation.get_platform_display()} window is open."}
-    if platform in {SenderPlatform.INSTAGRAM, SenderPlatform.MESSENGER} and now - last <= HUMAN_AGENT_WINDOW:
-        return {
-            "open": True,
-            "until": last + HUMAN_AGENT_WINDOW,
-            "text": "The 24 h window closed; a person's answer may still go by API (7 days).",
-        }
-    return {"open": False, "text": "The window is closed: your answer goes to the manual queue to send by hand."}
 
 
 class ReplyForm(forms.Form):
@@ -91,7 +61,7 @@ def _candidates(user, creator_ids):
     """The permission requests a decision may be about, per creator: visible, and asked or granted."""
     by_creator = {}
     requests = (
-        visible_permission_requests(user)
+        access.visible(PermissionRequest.objects.all(), user)
         .filter(creator_id__in=creator_ids, status__in=[PR.REQUESTED, PR.GRANTED])
         .select_related("content", "campaign")
         .order_by("-requested_at", "-id")
@@ -114,7 +84,8 @@ def inbox(request):
     candidates = _candidates(request.user, {message.conversation.creator_id for message in review})
     for message in review:
         message.requests = candidates.get(message.conversation.creator_id, [])
-    latest = ConversationMessage.objects.filter(conversation=OuterRef("pk")).order_by("-at", "-id")
+    latest = access.visible(ConversationMessage.objects.filter(conversation=OuterRef("pk")), request.user)
+    latest = latest.order_by("-at", "-id")
     conversations = (
         Conversation.objects.select_related("creator")
         .annotate(
@@ -142,12 +113,13 @@ def inbox(request):
 @page
 def conversation_detail(request, pk: int):
     """One thread, oldest first, with the window's state and the answer form."""
-    conversation = get_object_or_404(Conversation.objects.select_related("creator", "sender_account"), pk=pk)
+    conversation = get_visible(Conversation.objects.select_related("creator", "sender_account"), request.user, pk=pk)
     return _render_conversation(request, conversation, ReplyForm(conversation=conversation))
 
 
 def _render_conversation(request, conversation, form, log_form=None):
-    thread = list(conversation.messages.select_related("classified_by").order_by("-at", "-id")[:200])[::-1]
+    messages_seen = access.visible(conversation.messages.select_related("classified_by"), request.user)
+    thread = list(messages_seen.order_by("-at", "-id")[:200])[::-1]
     requests = _candidates(request.user, [conversation.creator_id]).get(conversation.creator_id, [])
     context = {
         "section": "inbox",
@@ -155,7 +127,7 @@ def _render_conversation(request, conversation, form, log_form=None):
         "thread": thread,
         "decisions": DECISIONS,
         "requests": requests,
-        "window": window(conversation),
+        "window": services.reply_window(conversation, actor=request.user),
         "form": form,
         "log_form": log_form or LogReplyForm(),
     }
@@ -166,7 +138,7 @@ def _render_conversation(request, conversation, form, log_form=None):
 @page
 def reply(request, pk: int):
     """Answer the creator; a second click with the same form sends nothing twice."""
-    conversation = get_object_or_404(Conversation.objects.select_related("creator", "sender_account"), pk=pk)
+    conversation = get_visible(Conversation.objects.select_related("creator", "sender_account"), request.user, pk=pk)
     form = ReplyForm(request.POST, conversation=conversation)
     if form.is_valid():
         data = form.cleaned_data
@@ -179,11 +151,11 @@ def reply(request, pk: int):
                 key=data["key"],
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            show_errors(form, error)
         else:
-            state = window(conversation)
-            where = "It goes out by API now." if state["open"] else "It is in the manual queue for you to send."
-            messages.success(request, f"Answer queued (message #{message.pk}). {where}")
+            messages.success(
+                request, f"Answer queued (message #{message.pk}). {services.reply_window(conversation)['text']}"
+            )
             return redirect("web:conversation", pk=conversation.pk)
     return _render_conversation(request, conversation, form)
 
@@ -192,8 +164,9 @@ def reply(request, pk: int):
 @page
 def classify(request, pk: int, message_id: int):
     """Say what a reply means; consent decisions go to the ledger as yours, with the reply as evidence."""
-    recorded = get_object_or_404(
+    recorded = get_visible(
         ConversationMessage.objects.select_related("conversation__creator"),
+        request.user,
         pk=message_id,
         conversation_id=pk,
         direction=ConversationMessage.Direction.IN,
@@ -226,9 +199,7 @@ def classify(request, pk: int, message_id: int):
                 request, f"decision: {recorded.conversation.creator.name} has no {wanted} permission request."
             )
             return redirect(back)
-        try:
-            require_work(permission_request.campaign, request.user)
-        except Http404:
+        if not access.can_change(permission_request, request.user):
             messages.error(request, "permission request: It belongs to a campaign you do not work on.")
             return redirect(back)
     try:
@@ -245,7 +216,7 @@ def classify(request, pk: int, message_id: int):
 @page
 def log_reply(request, pk: int):
     """Enter a reply the creator gave off-platform; it stops their sequences and waits for your one-click reading."""
-    conversation = get_object_or_404(Conversation.objects.select_related("creator", "sender_account"), pk=pk)
+    conversation = get_visible(Conversation.objects.select_related("creator", "sender_account"), request.user, pk=pk)
     form = LogReplyForm(request.POST)
     if form.is_valid():
         try:
@@ -257,15 +228,8 @@ def log_reply(request, pk: int):
                 at=form.cleaned_data["at"],
             )
         except ValidationError as error:
-            add_service_errors(form, _renamed(error, {"text": "said"}))
+            show_errors(form, error, rename={"text": "said"})
         else:
             messages.success(request, "Reply logged; say what it means below.")
             return redirect("web:conversation", pk=conversation.pk)
     return _render_conversation(request, conversation, ReplyForm(conversation=conversation), log_form=form)
-
-
-def _renamed(error, names: dict):
-    """A service's errors by field, with its field names turned into the form's."""
-    if not hasattr(error, "error_dict"):
-        return error
-    return ValidationError({names.get(field, field): messages for field, messages in error.message_dict.items()})

@@ -7,15 +7,16 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from crm import access
 from outreach import services
 from outreach.models import OutreachMessage, SenderPlatform
-from web.access import page, visible_campaigns, visible_messages
-from web.work import can_act_on_message, deep_link, error_text, safe_back
+from web.access import get_workable, page, visible_campaigns
+from web.forms import error_text
+from web.work import deep_link, safe_back
 
 PAGE_SIZE = 50
 Status = OutreachMessage.Status
@@ -28,8 +29,7 @@ SHOWN = {
 
 def _queue(user, status):
     return (
-        visible_messages(user)
-        .filter(status=status)
+        access.visible(OutreachMessage.objects.filter(status=status), user)
         .select_related("creator", "campaign", "sender_account", "permission_request__campaign")
         .prefetch_related("creator__accounts")
         .order_by("due_at", "id")
@@ -60,11 +60,14 @@ def manual_queue(request):
             text=message.rendered_text,
         )
         rows.append({"message": message, "link": url, "link_label": label,
-                     "can_act": can_act_on_message(message, request.user)})  # fmt: skip
+                     "can_act": access.can_change(message, request.user)})  # fmt: skip
     query = request.GET.copy()
     query.pop("page", None)
     counts = dict(
-        visible_messages(request.user).filter(status__in=SHOWN).values_list("status").annotate(n=Count("id")).order_by()
+        access.visible(OutreachMessage.objects.filter(status__in=SHOWN), request.user)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     context = {
         "section": "manual-queue",
@@ -82,12 +85,8 @@ def manual_queue(request):
 
 
 def _message_to_act_on(request, pk):
-    message = get_object_or_404(
-        visible_messages(request.user).select_related("campaign", "permission_request__campaign"), pk=pk
-    )
-    if not can_act_on_message(message, request.user):
-        raise Http404("No message of yours matches.")
-    return message
+    """An outbox row of a campaign this person works on (or of none), else 404."""
+    return get_workable(OutreachMessage.objects.select_related("campaign", "creator"), request.user, pk=pk)
 
 
 @require_POST

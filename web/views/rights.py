@@ -5,16 +5,15 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.db.models import Count
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from crm import services
-from crm.api.views import visible_permission_requests
-from crm.models import PermissionRequest, Role, role_of
-from web.access import page, visible_campaigns
-from web.work import add_service_errors, require_work
+from crm import access, services
+from crm.models import PermissionRequest
+from web.access import get_visible, page, require_change
+from web.forms import show_errors
 
 PAGE_SIZE = 50
 EXPIRING_DAYS = 14
@@ -46,16 +45,13 @@ class RevokeForm(forms.Form):
 
 
 def _expiring(user):
-    expiring = services.rights_expiring(within_days=EXPIRING_DAYS)
-    if role_of(user) != Role.ADMIN:
-        expiring = expiring.filter(Q(campaign__in=visible_campaigns(user).values("pk")) | Q(campaign__isnull=True))
-    return expiring
+    return access.visible(services.rights_expiring(within_days=EXPIRING_DAYS), user)
 
 
 @page
 def request_list(request):
     """Every request this person may see, by status; `?status=expiring` lists granted rights ending soon."""
-    visible = visible_permission_requests(request.user)
+    visible = access.visible(PermissionRequest.objects.all(), request.user)
     counts = dict(visible.values_list("status").annotate(n=Count("id")).order_by())
     status = request.GET.get("status", "")
     if status == "expiring":
@@ -81,8 +77,8 @@ def request_list(request):
 
 
 def _visible(request, pk):
-    queryset = visible_permission_requests(request.user).select_related("creator", "content", "campaign", "created_by")
-    return get_object_or_404(queryset, pk=pk)
+    queryset = PermissionRequest.objects.select_related("creator", "content", "campaign", "created_by")
+    return get_visible(queryset, request.user, pk=pk)
 
 
 @page
@@ -93,7 +89,7 @@ def request_detail(request, pk: int):
 
 
 def _render_detail(request, permission, form, status=200):
-    can_act = permission.campaign is None or services.can_work_on(permission.campaign, request.user)
+    can_act = access.can_change(permission, request.user)
     context = {
         "section": "permission-requests",
         "permission": permission,
@@ -109,7 +105,7 @@ def _render_detail(request, permission, form, status=200):
 def revoke(request, pk: int):
     """The creator withdrew the rights: recorded in the ledger as yours, with their words."""
     permission = _visible(request, pk)
-    require_work(permission.campaign, request.user)
+    require_change(permission, request.user)
     form = RevokeForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -122,7 +118,7 @@ def revoke(request, pk: int):
         try:
             services.revoke_rights(permission, actor=request.user, evidence=evidence)
         except ValidationError as error:
-            add_service_errors(form, error)
+            show_errors(form, error)
         else:
             messages.success(request, f"Rights on request #{permission.pk} withdrawn; stop using the post.")
             return redirect("web:permission_request", pk=permission.pk)

@@ -6,7 +6,7 @@ import datetime
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404
@@ -14,11 +14,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from crm import access
 from crm import services as crm_services
-from crm.models import ApiToken, Role, role_of
+from crm.models import ApiToken
 from outreach import services
 from outreach.models import OutreachMessage, SenderAccount
 from web.access import page
+from web.forms import show_errors
 
 ERRORS_SHOWN = 3
 MsgStatus = OutreachMessage.Status
@@ -45,7 +47,8 @@ class ConnectForm(forms.ModelForm):
         }
 
     def clean(self):
-        """The API's checks of a sender account (outreach/api/serializers.py), named by field."""
+        """The service's checks of a sender account's platform, variant and address, by field, shown
+        with the form's own errors (outreach.services.senders.sender_settings_problems)."""
         data = super().clean()
         problems = services.sender_settings_problems(
             data.get("platform"), data.get("variant"), data.get("api_base_url", "")
@@ -68,11 +71,6 @@ class ApiTokenForm(forms.Form):
     expires_in_days = forms.IntegerField(
         label="Expires after (days)", required=False, min_value=1, max_value=3650, help_text="Empty: never."
     )
-
-
-def may_change(sender, user) -> bool:
-    """As in the API: a sender account's owner and admins change it; everyone else reads it."""
-    return role_of(user) == Role.ADMIN or (role_of(user) == Role.MANAGER and sender.owner_id == user.pk)
 
 
 def health(sender, now) -> tuple[str, str]:
@@ -128,7 +126,7 @@ def sender_list(request):
                 "state": state,
                 "badge": badge,
                 "errors": failures.get(sender.pk, []),
-                "may_change": may_change(sender, request.user),
+                "may_change": access.can_change(sender, request.user),
             }
         )
     context = {"section": "sender-accounts", "rows": rows, "token_form": TokenForm()}
@@ -140,20 +138,21 @@ def sender_connect(request):
     """Connect the brand's account on a platform; the token goes in once and is never shown again."""
     form = ConnectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        sender = form.save(commit=False)
-        sender.owner = request.user
-        sender.set_access_token(form.cleaned_data["access_token"])
-        sender.save()
-        messages.success(
-            request, f"Connected {sender.name}. Its token is stored encrypted and will not be shown again."
-        )
-        return redirect("web:senders")
+        try:
+            sender = services.connect_sender(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            show_errors(form, error)
+        else:
+            messages.success(
+                request, f"Connected {sender.name}. Its token is stored encrypted and will not be shown again."
+            )
+            return redirect("web:senders")
     return render(request, "web/senders/connect.html", {"section": "sender-accounts", "form": form})
 
 
 def _changeable(request, pk):
     sender = get_object_or_404(SenderAccount, pk=pk)
-    if not may_change(sender, request.user):
+    if not access.can_change(sender, request.user):
         raise PermissionDenied("Only its owner or an admin may change this sender account.")
     return sender
 
@@ -185,8 +184,7 @@ def sender_token(request, pk: int):
     sender = _changeable(request, pk)
     form = TokenForm(request.POST)
     if form.is_valid():
-        sender.set_access_token(form.cleaned_data["access_token"])
-        sender.save(update_fields=["access_token_encrypted"])
+        services.replace_token(sender, actor=request.user, access_token=form.cleaned_data["access_token"])
         messages.success(request, f"New token stored for {sender.name}. Resume it if its breaker is open.")
     else:
         messages.error(request, f"New access token: {' '.join(form.errors['access_token'])}")
@@ -194,8 +192,7 @@ def sender_token(request, pk: int):
 
 
 def _tokens(user):
-    tokens = ApiToken.objects.select_related("user").order_by("revoked_at", "-created_at", "-id")
-    return tokens if role_of(user) == Role.ADMIN else tokens.filter(user=user)
+    return access.visible(ApiToken.objects.select_related("user"), user).order_by("revoked_at", "-created_at", "-id")
 
 
 @page

@@ -4,7 +4,7 @@ from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from outreach import crypto
+from core import crypto
 
 # Every column holding a secret encrypted with ENCRYPTION_KEYS: (model, field, what it is).
 ENCRYPTED_FIELDS = [

@@ -7,16 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from crm import services
-from crm.api.views import visible_campaigns, visible_permission_requests
-from crm.models import ConsentEvent
+from crm import access, services
+from crm.models import Campaign, ConsentEvent, PermissionRequest
 
 
 def _visible_request(request, pk: int):
     """The roles of the API: a request outside the campaigns this person sees is a 404, as there."""
-    return get_object_or_404(
-        visible_permission_requests(request.user).select_related("creator", "content", "created_by"), pk=pk
-    )
+    queryset = PermissionRequest.objects.select_related("creator", "content", "created_by")
+    return get_object_or_404(access.visible(queryset, request.user), pk=pk)
 
 
 @login_required
@@ -40,7 +38,7 @@ class _Echo:
 
 @login_required
 def campaign_decisions_csv(request, pk: int):
-    campaign = get_object_or_404(visible_campaigns(request.user), pk=pk)
+    campaign = get_object_or_404(access.visible(Campaign.objects.all(), request.user), pk=pk)
     events = (
         ConsentEvent.objects.filter(permission_request__campaign=campaign)
         .select_related("creator", "permission_request__content")

@@ -1,0 +1,58 @@
+"""Whether a creator may be contacted at all: opt-outs, opt-ins and contact consents, each an entry of
+the ledger, with the creator's cached state (`opted_out_at`, `contact_allowed_at`) derived from it.
+"""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from crm import events
+from crm.models import ConsentEvent, Creator
+from crm.services.ledger import Evidence, record_consent_event
+
+Kind = ConsentEvent.Kind
+
+
+def derive_contactability(creator: Creator) -> tuple[datetime.datetime | None, datetime.datetime | None]:
+    """(opted_out_at, contact_allowed_at) as the ledger says: the latest opt-out stands until an opt-in."""
+    opted_out_at = contact_allowed_at = None
+    events = creator.consent_events.filter(kind__in=[Kind.OPTED_OUT, Kind.OPTED_IN, Kind.CONTACT_ALLOWED]).order_by(
+        "id"
+    )
+    for kind, occurred_at in events.values_list("kind", "occurred_at"):
+        if kind == Kind.OPTED_OUT:
+            opted_out_at = occurred_at
+        elif kind == Kind.OPTED_IN:
+            opted_out_at = None
+            contact_allowed_at = occurred_at
+        else:
+            contact_allowed_at = occurred_at
+    return opted_out_at, contact_allowed_at
+
+
+def _record_contact_choice(creator: Creator, kind: str, *, actor, evidence: Evidence) -> ConsentEvent:
+    with transaction.atomic():
+        event = record_consent_event(kind=kind, creator=creator, actor=actor, evidence=evidence)
+        creator.opted_out_at, creator.contact_allowed_at = derive_contactability(creator)
+        Creator.objects.filter(pk=creator.pk).update(
+            opted_out_at=creator.opted_out_at, contact_allowed_at=creator.contact_allowed_at, updated_at=timezone.now()
+        )
+        if kind == Kind.OPTED_OUT:  # other tools hear of it (crm/events.py)
+            events.publish(events.CREATOR_OPTED_OUT, events.creator_opted_out_data(creator, event))
+        return event
+
+
+def opt_out(creator: Creator, *, actor, evidence: Evidence) -> ConsentEvent:
+    """The creator asked not to be messaged: no campaign may contact them until they opt in again."""
+    return _record_contact_choice(creator, Kind.OPTED_OUT, actor=actor, evidence=evidence)
+
+
+def opt_in(creator: Creator, *, actor, evidence: Evidence) -> ConsentEvent:
+    """The creator asked to be contacted again after opting out."""
+    return _record_contact_choice(creator, Kind.OPTED_IN, actor=actor, evidence=evidence)
+
+
+def allow_contact(creator: Creator, *, actor, evidence: Evidence) -> ConsentEvent:
+    """The creator agreed to be contacted (where the law or a policy needs it first)."""
+    return _record_contact_choice(creator, Kind.CONTACT_ALLOWED, actor=actor, evidence=evidence)

@@ -1,0 +1,115 @@
+"""What a reply means for consent: the rules' reading (with the rule stored beside it), or a
+person's, recorded in the ledger as theirs; an opt-out withdraws everything queued."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from crm import access
+from crm import services as crm_services
+from crm.models import Creator, PermissionRequest
+from outreach import classify
+from outreach.models import ConversationMessage, OutreachMessage
+
+Status = OutreachMessage.Status
+
+
+def apply_rules(recorded: ConversationMessage, creator: Creator) -> None:
+    open_requests = list(PermissionRequest.objects.filter(creator=creator, status=PermissionRequest.Status.REQUESTED))
+    granted = list(PermissionRequest.objects.filter(creator=creator, status=PermissionRequest.Status.GRANTED))
+    verdict = classify.classify(
+        recorded.text, sorted({r.approval_hashtag for r in open_requests}), has_granted=bool(granted)
+    )
+    evidence = crm_services.Evidence(
+        channel=recorded.platform,
+        message_id=recorded.platform_message_id or "",
+        text=recorded.text,
+        rule=verdict.rule,
+        occurred_at=recorded.at,
+    )
+    outcome = verdict.outcome
+    if outcome == classify.OPTED_OUT:
+        if creator.opted_out_at is None:
+            crm_services.opt_out(creator, actor=None, evidence=evidence)
+        cancel_outreach(creator, "The creator opted out.")
+    elif outcome == classify.REVOKED:
+        if len(granted) == 1:
+            crm_services.revoke_rights(granted[0], actor=None, evidence=evidence)
+        else:
+            outcome = classify.NEEDS_REVIEW
+            verdict = classify.Verdict(outcome, f"{len(granted)} granted requests could be meant: a person decides")
+    elif outcome in {classify.GRANTED, classify.DECLINED}:
+        wanted = [
+            r
+            for r in open_requests
+            if outcome == classify.DECLINED or r.approval_hashtag.lower() == verdict.hashtag.lower()
+        ]
+        if len(wanted) == 1:
+            verb = crm_services.grant_rights if outcome == classify.GRANTED else crm_services.decline_rights
+            verb(wanted[0], actor=None, evidence=evidence)
+        else:
+            outcome = classify.NEEDS_REVIEW
+            verdict = classify.Verdict(outcome, f"{len(wanted)} open requests could be meant: a person decides")
+    recorded.classification, recorded.classification_rule = outcome, verdict.rule
+    recorded.save(update_fields=["classification", "classification_rule"])
+
+
+def cancel_outreach(creator: Creator, reason: str) -> int:
+    """Nothing more goes to a creator who opted out: pending and manual messages are withdrawn."""
+    return OutreachMessage.objects.filter(creator=creator, status__in=[Status.PENDING, Status.MANUAL]).update(
+        status=Status.CANCELLED, reason=reason, updated_at=timezone.now()
+    )
+
+
+def classify_by_person(
+    recorded: ConversationMessage, *, actor, decision: str, request: PermissionRequest | None = None
+) -> ConversationMessage:
+    """A person reads a reply and says what it means (for which request, when there are several);
+    recorded as theirs in the ledger."""
+    creator = recorded.conversation.creator
+    evidence = crm_services.Evidence(
+        channel=recorded.platform,
+        message_id=recorded.platform_message_id or "",
+        text=recorded.text,
+        occurred_at=recorded.at,
+        rule=f"classified by {actor.get_username()}",
+    )
+    with transaction.atomic():
+        if decision == classify.OPTED_OUT:
+            crm_services.opt_out(creator, actor=actor, evidence=evidence)
+            cancel_outreach(creator, f"The creator opted out (recorded by {actor.get_username()}).")
+        elif decision in {classify.GRANTED, classify.DECLINED, classify.REVOKED}:
+            request = request_answered(creator, actor, decision, request)
+            verb = {
+                classify.GRANTED: crm_services.grant_rights,
+                classify.DECLINED: crm_services.decline_rights,
+                classify.REVOKED: crm_services.revoke_rights,
+            }[decision]
+            verb(request, actor=actor, evidence=evidence)
+        elif decision != ConversationMessage.Classification.REPLY:
+            raise ValidationError({"decision": "Choose granted, declined, revoked, opted_out or reply."})
+        recorded.classification, recorded.classified_by = decision, actor
+        recorded.classification_rule = f"classified by {actor.get_username()}"
+        recorded.save(update_fields=["classification", "classified_by", "classification_rule"])
+    return recorded
+
+
+def request_answered(creator: Creator, actor, decision: str, request: PermissionRequest | None) -> PermissionRequest:
+    """The request a person's decision is about: one of the creator's that the person works on (a
+    request of another team's campaign is not theirs to decide), named when there are several."""
+    mine = access.workable(PermissionRequest.objects.filter(creator=creator), actor)
+    if request is not None:
+        if not mine.filter(pk=request.pk).exists():
+            raise ValidationError({"permission_request": "No request of this creator's that you work on has this id."})
+        return request
+    wanted_status = (
+        PermissionRequest.Status.GRANTED if decision == classify.REVOKED else PermissionRequest.Status.REQUESTED
+    )
+    candidates = list(mine.filter(status=wanted_status).order_by("-requested_at")[:2])
+    if not candidates:
+        raise ValidationError({"decision": f"The creator has no {wanted_status} permission request that you work on."})
+    if len(candidates) > 1:
+        raise ValidationError(
+            {"permission_request": f"The creator has several {wanted_status} requests; choose the one this answers."}
+        )
+    return candidates[0]

@@ -1,0 +1,58 @@
+"""Outreach verbs, one module per subject. Views, the API, tasks and commands call these; they take
+objects and an actor, never a request, and raise `crm.errors.DomainError` by field.
+
+| module | subject |
+|---|---|
+| `rendering` | a template rendered for one creator; the first template of a launch |
+| `launch` | a campaign's first messages into the outbox, with the policy's counts |
+| `sequences` | follow-ups, stopping them on a reply, saving a sequence by its rules |
+| `manual_queue` | mark sent by hand, cancel, approve, retry |
+| `inbox` | answering a creator from a conversation |
+| `rights` | asking for the rights to a post through the outbox |
+| `senders` | connecting, changing, pausing and resuming sender accounts |
+| `erasure` | the right to erasure across the CRM and the outbox |
+
+New code imports the subject module; the names below are the package's public surface.
+"""
+
+from outreach.services.erasure import erase_creator
+from outreach.services.inbox import reply_in_conversation, reply_window
+from outreach.services.launch import LaunchSummary, launch_campaign
+from outreach.services.manual_queue import approve_message, cancel_message, mark_sent_manually, retry_message
+from outreach.services.rendering import first_template, handle_on, render_for
+from outreach.services.rights import ask_for_permission, send_permission_request
+from outreach.services.senders import (
+    connect_sender,
+    pause_sender,
+    replace_token,
+    resume_sender,
+    sender_settings_problems,
+    update_sender,
+)
+from outreach.services.sequences import create_due_follow_ups, save_sequence, stop_sequences
+
+__all__ = [
+    "LaunchSummary",
+    "approve_message",
+    "ask_for_permission",
+    "cancel_message",
+    "connect_sender",
+    "create_due_follow_ups",
+    "erase_creator",
+    "first_template",
+    "handle_on",
+    "launch_campaign",
+    "mark_sent_manually",
+    "pause_sender",
+    "render_for",
+    "replace_token",
+    "reply_in_conversation",
+    "reply_window",
+    "resume_sender",
+    "retry_message",
+    "save_sequence",
+    "send_permission_request",
+    "sender_settings_problems",
+    "stop_sequences",
+    "update_sender",
+]

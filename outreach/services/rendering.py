@@ -1,0 +1,58 @@
+"""A template rendered for one creator: the text exactly as it will go out, checked against the
+platform's limits; and which template a launch starts with."""
+
+from crm.errors import DomainError
+from crm.models import Creator, SocialAccount
+from outreach import templating
+from outreach.models import RECIPIENT_PLATFORM, MessageTemplate, SenderPlatform
+
+
+def render_for(
+    template: MessageTemplate,
+    creator: Creator,
+    *,
+    platform: str,
+    handle: str = "",
+    campaign=None,
+    sender=None,
+    permission_request=None,
+    content=None,
+) -> tuple[str, str]:
+    """(subject, text) of a template for one creator; raises RenderError with the reason."""
+    context = templating.build_context(
+        creator,
+        platform=platform,
+        handle=handle,
+        campaign=campaign,
+        content=content,
+        sender=sender,
+        permission_request=permission_request,
+    )
+    text = templating.render(template.body, context)
+    subject = templating.render(template.subject, context) if template.subject else ""
+    problem = templating.check_length(platform, text)
+    if problem:
+        raise templating.RenderError(problem)
+    if platform == SenderPlatform.EMAIL and not subject:
+        raise templating.RenderError("An email needs a subject; the template has none.")
+    return subject, text
+
+
+def handle_on(creator: Creator, platform: str) -> str:
+    """The creator's handle on the account a sender platform writes to ("" for email or none)."""
+    wanted = RECIPIENT_PLATFORM.get(platform)
+    if not wanted:
+        return ""
+    return SocialAccount.objects.filter(creator=creator, platform=wanted).values_list("handle", flat=True).first() or ""
+
+
+def first_template(template, sequence) -> MessageTemplate:
+    """The template a launch sends first: the one chosen, or the sequence's step 0 (one of the two)."""
+    if bool(template) == bool(sequence):
+        raise DomainError({"template": "Choose a template or a sequence (one of them)."})
+    if sequence:
+        step = sequence.steps.select_related("template").filter(position=0).first()
+        if step is None:
+            raise DomainError({"sequence": "This sequence has no first step (position 0)."})
+        return step.template
+    return template

@@ -1,0 +1,86 @@
+"""The brand's sender accounts: connect one (its token stored encrypted), replace its token, pause and
+resume it; the checks of its platform, variant and address, by field, for the API and the pages."""
+
+from django.conf import settings
+
+from crm.errors import DomainError
+from outreach.models import SenderAccount, SenderPlatform
+from outreach.queue import enqueue_sending
+
+
+def resume_sender(sender: SenderAccount, *, actor) -> None:
+    """A person fixed what paused the account (e.g. a new token): close the breaker, send again."""
+    SenderAccount.objects.filter(pk=sender.pk).update(
+        paused=False,
+        breaker_state=SenderAccount.Breaker.CLOSED,
+        breaker_reason="",
+        breaker_until=None,
+        consecutive_failures=0,
+        rate_limited_until=None,
+    )
+    enqueue_sending(sender.pk)
+
+
+def pause_sender(sender: SenderAccount, *, actor) -> None:
+    """Stop an account's sending until a person resumes it; queued messages wait."""
+    SenderAccount.objects.filter(pk=sender.pk).update(paused=True)
+
+
+def sender_settings_problems(platform: str, variant: str, base_url: str) -> dict[str, str]:
+    """What is wrong with a sender account's platform, variant and address, by field (API and pages).
+
+    A platform is reached over https (plain http only with ALLOW_INSECURE_PLATFORM_URLS, for the
+    sandbox), an email sender through smtp(s)://."""
+    problems = {}
+    if variant and platform != SenderPlatform.INSTAGRAM:
+        problems["variant"] = "Only Instagram accounts have a variant."
+    if base_url and platform == SenderPlatform.EMAIL and not base_url.startswith(("smtp://", "smtps://")):
+        problems["api_base_url"] = "An email sender needs smtp://host:port."
+    schemes = ("https://", "http://") if settings.ALLOW_INSECURE_PLATFORM_URLS else ("https://",)
+    if base_url and platform and platform != SenderPlatform.EMAIL and not base_url.startswith(schemes):
+        problems["api_base_url"] = "Use an https:// address."
+    return problems
+
+
+SENDER_FIELDS = (
+    "name", "platform", "variant", "account_id", "api_base_url", "api_version", "from_name", "rate_per_second",
+    "rate_per_15min", "rate_per_day", "daily_cap", "auto_reply_template", "auto_reply_every_hours",
+)  # fmt: skip
+
+
+def connect_sender(*, actor, access_token: str = "", **fields) -> SenderAccount:
+    """Connect the brand's account on a platform, owned by whoever connects it; the token is stored
+    encrypted and never shown again. The one place a sender account is created (API and pages)."""
+    problems = sender_settings_problems(
+        fields.get("platform", ""), fields.get("variant", ""), fields.get("api_base_url", "")
+    )
+    if problems:
+        raise DomainError(problems)
+    sender = SenderAccount(owner=actor, **{name: value for name, value in fields.items() if name in SENDER_FIELDS})
+    sender.set_access_token(access_token)
+    sender.save()
+    return sender
+
+
+def update_sender(sender: SenderAccount, *, actor, **fields) -> SenderAccount:
+    """Change a sender account's settings (and its token, when one is given), checked like a new one."""
+    token = fields.pop("access_token", None)
+    wanted = {name: fields.get(name, getattr(sender, name)) for name in ("platform", "variant", "api_base_url")}
+    problems = sender_settings_problems(wanted["platform"], wanted["variant"], wanted["api_base_url"])
+    if problems:
+        raise DomainError(problems)
+    for name, value in fields.items():
+        if name in SENDER_FIELDS:
+            setattr(sender, name, value)
+    if token is not None:
+        sender.set_access_token(token)
+    sender.save()
+    return sender
+
+
+def replace_token(sender: SenderAccount, *, actor, access_token: str) -> None:
+    """A new token after the platform revoked the old one; stored encrypted, not shown again."""
+    if not (access_token or "").strip():
+        raise DomainError({"access_token": ["Enter the new access token."]})
+    sender.set_access_token(access_token.strip())
+    sender.save(update_fields=["access_token_encrypted"])
