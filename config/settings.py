@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "web",
     "integrations",
 ]
+if not PRODUCTION:
+    INSTALLED_APPS.append("outreach.sandbox")  # the demo's imitation platforms (`manage.py sandbox`)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

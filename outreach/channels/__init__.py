@@ -17,9 +17,7 @@ MODULES = {
     "tiktok": "tiktok",
     "whatsapp": "whatsapp",
     "email": "email",
-    "linkedin": "manual",
-    "manual": "manual",
-}
+}  # LinkedIn has no open messaging API: the policy puts its messages in the manual queue, never here
 
 __all__ = ["Channel", "Outbound", "Outcome", "SendResult", "SenderConfig", "get_channel"]
 

@@ -6,13 +6,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from outreach import inbound
+from outreach.deeplinks import deep_link
 from outreach.models import OutreachMessage
 from outreach.webhooks import InboundMessage
 from tests.factories import CampaignFactory, CreatorFactory, SocialAccountFactory
 from tests.outreach.factories import SenderAccountFactory
 from tests.web import world
 from tests.web.timing import fastest
-from web.work import deep_link
 
 pytestmark = pytest.mark.django_db
 Status = OutreachMessage.Status

@@ -13,10 +13,11 @@ from django.views.decorators.http import require_POST
 
 from crm import access
 from outreach import services
+from outreach.deeplinks import deep_link
 from outreach.models import OutreachMessage, SenderPlatform
 from web.access import get_workable, page, visible_campaigns
 from web.forms import error_text
-from web.work import deep_link, safe_back
+from web.work import safe_back
 
 PAGE_SIZE = 50
 Status = OutreachMessage.Status
