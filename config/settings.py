@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "crm",
+    "crm.api",
     "outreach",
     "web",
     "integrations",

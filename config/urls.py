@@ -3,8 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
+from outreach.receivers import email_webhook, meta_webhook, tiktok_webhook, x_webhook
 from outreach.views import unsubscribe
-from outreach.webhooks.views import email_webhook, meta_webhook, tiktok_webhook, x_webhook
 from web.views.proof import campaign_decisions_csv, permission_proof_json, permission_proof_page
 
 admin.site.site_header = "Outreach CRM"

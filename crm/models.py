@@ -584,24 +584,3 @@ class ApiToken(models.Model):
     @staticmethod
     def digest(key: str) -> str:
         return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
-class IdempotencyRecord(models.Model):
-    """The first answer to a POST sent with an `Idempotency-Key`, replayed for 24 h to a retry with the
-    same body; the unique (user, key) makes two simultaneous retries one request."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    body_sha256 = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty while in progress.")
-    response_body = models.BinaryField(blank=True, default=b"")
-    content_type = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="crm_idempotency_once")]
-
-    def __str__(self):
-        return f"{self.method} {self.path} ({self.key})"

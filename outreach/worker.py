@@ -29,7 +29,7 @@ from core.backoff import backoff_seconds
 from crm import events
 from crm import services as crm_services
 from crm.models import CampaignMember, Creator
-from outreach.channels import Outbound, Outcome, SenderConfig, SendResult, get_channel
+from outreach.channels import Outbound, Outcome, SenderConfig, SendResult, get_channel, has_channel
 from outreach.channels.base import new_session
 from outreach.models import Conversation, ConversationMessage, OutreachMessage, SenderAccount, SenderPlatform
 from outreach.policy import API, BLOCKED, MANUAL, Contact, Decision, decide, gather_facts
@@ -248,7 +248,8 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
 
 def _deliver(sender, config, claimed, session, deadline, report) -> bool:
     """Send a claimed batch; True when the account must stop (rate limit, broken auth, breaker)."""
-    channel = get_channel(config, session)
+    # The policy never sends a LinkedIn message by API, so there is no channel to build for it.
+    channel = get_channel(config, session) if has_channel(config.platform) else None
     facts = gather_facts(claimed, timezone.now())
     sent: list[OutreachMessage] = []
     try:

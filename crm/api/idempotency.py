@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
-from crm.models import IdempotencyRecord
+from crm.api.models import IdempotencyRecord
 
 LIFETIME = datetime.timedelta(hours=24)
 HEADER = "Idempotency-Key"

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from crm import services
-from crm.models import Creator, IdempotencyRecord, SocialAccount
+from crm.api.models import IdempotencyRecord
+from crm.models import Creator, SocialAccount
 
 pytestmark = pytest.mark.django_db
 NEW = {
@@ -90,7 +91,7 @@ def test_keys_older_than_a_day_are_purged_by_the_hourly_schedule(client, manager
     from django_q.models import Schedule
 
     from crm.api.idempotency import purge_expired
-    from crm.models import IdempotencyRecord
+    from crm.api.models import IdempotencyRecord
 
     for key in ("old", "new"):
         client.post("/api/v1/tags/", {"name": key}, HTTP_AUTHORIZATION=f"Token {manager_key}", HTTP_IDEMPOTENCY_KEY=key)
