@@ -20,6 +20,7 @@ router.register("templates", outreach_views.TemplateViewSet, basename="template"
 router.register("sequences", outreach_views.SequenceViewSet, basename="sequence")
 router.register("sender-accounts", outreach_views.SenderAccountViewSet, basename="sender-account")
 router.register("outreach-messages", outreach_views.OutreachMessageViewSet, basename="outreach-message")
+router.register("follow-up-tasks", outreach_views.FollowUpTaskViewSet, basename="follow-up-task")
 router.register("conversations", outreach_views.ConversationViewSet, basename="conversation")
 router.register("webhook-subscriptions", integrations_views.WebhookSubscriptionViewSet, basename="webhook-subscription")
 

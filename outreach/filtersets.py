@@ -4,7 +4,14 @@ import django_filters
 
 from crm.filtersets import FilterSet
 from crm.models import Creator
-from outreach.models import Conversation, ConversationMessage, MessageTemplate, OutreachMessage, SenderAccount
+from outreach.models import (
+    Conversation,
+    ConversationMessage,
+    FollowUpTask,
+    MessageTemplate,
+    OutreachMessage,
+    SenderAccount,
+)
 
 
 class TemplateFilter(FilterSet):
@@ -61,3 +68,11 @@ class SenderAccountFilter(FilterSet):
     class Meta:
         model = SenderAccount
         fields = ["platform", "paused", "breaker_state", "owner"]
+
+
+class FollowUpTaskFilter(FilterSet):
+    open = django_filters.BooleanFilter(field_name="done_at", lookup_expr="isnull", help_text="Only those not done.")
+
+    class Meta:
+        model = FollowUpTask
+        fields = ["creator", "assignee"]

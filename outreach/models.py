@@ -439,6 +439,9 @@ class FollowUpTask(models.Model):
     reason = models.CharField(max_length=300)
     due_at = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

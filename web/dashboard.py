@@ -8,6 +8,7 @@ from crm import access, services
 from crm.access import visible_campaigns
 from crm.models import Campaign, CampaignMember, PermissionRequest
 from outreach.models import ConversationMessage, OutreachMessage, SenderAccount
+from outreach.services.inbox import open_follow_ups
 from web.charts import bar_chart
 
 Stage = CampaignMember.Stage
@@ -113,6 +114,7 @@ def attention(user) -> dict:
         "review_count": review.count(),
         "review": list(review.select_related("conversation__creator").order_by("-at", "-id")[:LIST_SIZE]),
         "expiring": list(expiring[:LIST_SIZE]),
+        "follow_ups": list(open_follow_ups(user)[:LIST_SIZE]),
         "paused_senders": list(
             SenderAccount.objects.filter(Q(paused=True) | Q(breaker_state=SenderAccount.Breaker.OPEN)).order_by("name")
         ),

@@ -48,6 +48,7 @@ auth = [
 urlpatterns = [
     *auth,
     path("", dashboard.dashboard, name="dashboard"),
+    path("follow-ups/<int:pk>/done/", dashboard.follow_up_done, name="follow_up_done"),
     # Browsers ask for /favicon.ico on every page without an icon link (the proof page): no 404 in their console.
     path("favicon.ico", common.favicon, name="favicon"),
     path("creators/", creators.creator_list, name="creators"),

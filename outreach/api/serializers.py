@@ -10,6 +10,7 @@ from crm.services.rights import MAX_DURATION_DAYS
 from outreach.models import (
     Conversation,
     ConversationMessage,
+    FollowUpTask,
     MessageTemplate,
     OutreachMessage,
     SenderAccount,
@@ -125,6 +126,13 @@ class MarkSentSerializer(serializers.Serializer):
     provider_message_id = serializers.CharField(
         max_length=255, required=False, allow_blank=True, default="", help_text="The platform's id, if you have it."
     )
+
+
+class FollowUpTaskSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FollowUpTask
+        fields = ["id", "creator", "conversation", "assignee", "reason", "due_at", "done_at", "done_by", "created_at"]
+        read_only_fields = fields
 
 
 class ConversationSerializer(serializers.ModelSerializer):

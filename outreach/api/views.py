@@ -22,6 +22,7 @@ from outreach.api import serializers
 from outreach.models import (
     Conversation,
     ConversationMessage,
+    FollowUpTask,
     MessageTemplate,
     OutreachMessage,
     SenderAccount,
@@ -222,6 +223,23 @@ class OutreachMessageViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def retry(self, request, pk=None):
         """Try a failed message again, from a fresh attempt count."""
         return self._act(services.retry_message)
+
+
+class FollowUpTaskViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Work for a person: every automatic reply leaves one, so no creator is left with only a bot.
+    `?open=true` lists those not done; `done/` marks one done by you."""
+
+    queryset = FollowUpTask.objects.select_related("creator")
+    serializer_class = serializers.FollowUpTaskSerializer
+    filterset_class = filtersets.FollowUpTaskFilter
+    ordering_fields = ["id", "due_at", "created_at"]
+
+    @extend_schema(request=None, responses={200: serializers.FollowUpTaskSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def done(self, request, pk=None):
+        """You answered the creator personally: the follow-up is done (once)."""
+        task = services.complete_follow_up(self.get_object(), actor=request.user)
+        return Response(self.get_serializer(task).data)
 
 
 class ConversationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

@@ -16,7 +16,7 @@ New code imports the subject module; the names below are the package's public su
 """
 
 from outreach.services.erasure import erase_creator
-from outreach.services.inbox import reply_in_conversation, reply_window
+from outreach.services.inbox import complete_follow_up, open_follow_ups, reply_in_conversation, reply_window
 from outreach.services.launch import LaunchSummary, launch_campaign
 from outreach.services.manual_queue import approve_message, cancel_message, mark_sent_manually, retry_message
 from outreach.services.rendering import first_template, handle_on, render_for
@@ -36,6 +36,7 @@ __all__ = [
     "approve_message",
     "ask_for_permission",
     "cancel_message",
+    "complete_follow_up",
     "connect_sender",
     "create_due_follow_ups",
     "erase_creator",
@@ -43,6 +44,7 @@ __all__ = [
     "handle_on",
     "launch_campaign",
     "mark_sent_manually",
+    "open_follow_ups",
     "pause_sender",
     "render_for",
     "replace_token",

@@ -5,11 +5,12 @@ import hashlib
 import uuid
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from crm.errors import DomainError
 from outreach import templating
-from outreach.models import Conversation, OutreachMessage, SenderAccount
+from outreach.models import Conversation, FollowUpTask, OutreachMessage, SenderAccount
 from outreach.policy import API, MANUAL, decide, gather_facts
 from outreach.queue import enqueue_sending
 
@@ -75,3 +76,24 @@ def reply_window(conversation: Conversation, *, actor=None, now=None) -> dict:
         "text": f"{headline} {decision.reason}",
         "until": decision.window_ends_at,
     }
+
+
+def complete_follow_up(task: FollowUpTask, *, actor) -> FollowUpTask:
+    """A person answered the creator the automatic reply was for: the task is done (once, by them)."""
+    updated = FollowUpTask.objects.filter(pk=task.pk, done_at__isnull=True).update(
+        done_at=timezone.now(), done_by=actor
+    )
+    task.refresh_from_db()
+    if not updated:
+        raise DomainError({"done_at": [f"This follow-up was already done on {task.done_at:%Y-%m-%d %H:%M}."]})
+    return task
+
+
+def open_follow_ups(user):
+    """The follow-ups waiting for this person first (theirs, then nobody's), oldest due first."""
+    return (
+        FollowUpTask.objects.filter(done_at__isnull=True)
+        .filter(Q(assignee=user) | Q(assignee__isnull=True))
+        .select_related("creator", "conversation")
+        .order_by("due_at", "id")
+    )
