@@ -23,6 +23,7 @@ import shutil
 import smtplib
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -65,6 +66,8 @@ class Dovecot:
         self.root: Path | None = None
         self.users: dict[str, str] = {}
         self._process: subprocess.Popen | None = None
+        self._passwd_stamp = 0
+        self._file_seen: dict[str, float] = {}  # user -> until when their passwd-file existed
         if os.geteuid() == 0:
             # Dovecot will not touch mail as UID 0; its own services keep their Debian users.
             self._mail_user, self._internal_user, self._login_user = "nobody", "dovecot", "dovenull"
@@ -188,9 +191,11 @@ class Dovecot:
             raise ValueError(f"user name {name!r} is not usable as a mailbox login")
         if ":" in password or "\n" in password:
             raise ValueError("password must not contain ':' or a newline")
+        if self.root is not None and self.users.get(name.lower()) not in (None, password):
+            self._file_seen[name.lower()] = time.time()  # the old password may be cached this second
         self.users[name.lower()] = password
         if self.root is not None:
-            self._write_passwd()  # passwd-file is re-read when it changes; no reload needed
+            self._write_passwd(name.lower())  # re-read by Dovecot when it changes; no reload needed
 
     def deliver(self, user: str, raw: bytes, folder: str = "INBOX", mail_from: str = "") -> None:
         """Deliver `raw` to `user` through LMTP, as a mail server would; `folder` other than INBOX uses
@@ -253,11 +258,12 @@ class Dovecot:
         """Forget every user and all their mail (between tests); the server keeps running."""
         if self.users and self.running:
             self._doveadm("kick", "*")  # close IMAP sessions a test left open
-        self.users.clear()
         if self.root is not None:
-            self._write_passwd()
+            for name in self.users:
+                self._remove_passwd(name)
             for child in (self.root / "mail").iterdir():
                 shutil.rmtree(child, ignore_errors=True)
+        self.users.clear()
 
     @contextlib.contextmanager
     def imap(self, user: str):
@@ -290,19 +296,34 @@ class Dovecot:
         except OSError:
             return ""
 
-    def _write_passwd(self) -> None:
-        path = self.root / "users"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(f"{name}:{{PLAIN}}{password}::::::\n" for name, password in sorted(self.users.items())))
-        if os.geteuid() == 0:
-            # The auth service runs as the internal user: let it, and nobody else, read the passwords.
-            os.chown(tmp, 0, pwd.getpwnam(self._internal_user).pw_gid)
-        tmp.chmod(0o640)
-        # Dovecot re-reads the file when its mtime or size changes; two versions written within a second
-        # could share both, so every version gets a later mtime than the last.
-        self._passwd_stamp = max(int(time.time()), getattr(self, "_passwd_stamp", 0) + 1)
-        os.utime(tmp, (self._passwd_stamp, self._passwd_stamp))
-        tmp.replace(path)
+    def _write_passwd(self, user: str | None = None) -> None:
+        """Each user has a passwd-file of their own (users/<name>), which Dovecot's auth process
+        re-reads when its mtime or size changes, but looks at no more than once a second. So a user
+        whose file existed during the current second (a test reusing the name of the previous
+        test's user) is written only after that second has passed, and every version gets a later
+        mtime than the one before."""
+        users_dir = self.root / "users"
+        users_dir.mkdir(exist_ok=True)
+        names = [user] if user else list(self.users)
+        for name in names:
+            path = users_dir / name
+            if int(self._file_seen.get(name, 0)) >= int(time.time()):
+                time.sleep(int(time.time()) + 1 - time.time() + 0.01)
+            tmp = users_dir / f".{name}.tmp"
+            tmp.write_text(f"{name}:{{PLAIN}}{self.users[name]}::::::\n")
+            if os.geteuid() == 0:
+                # The auth service runs as the internal user: let it, and nobody else, read the password.
+                os.chown(tmp, 0, pwd.getpwnam(self._internal_user).pw_gid)
+            tmp.chmod(0o640)
+            self._passwd_stamp = max(int(time.time()), self._passwd_stamp + 1)
+            os.utime(tmp, (self._passwd_stamp, self._passwd_stamp))
+            tmp.replace(path)
+            self._file_seen[name] = sys.maxsize  # exists from now on
+
+    def _remove_passwd(self, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.root / "users" / name).unlink()
+        self._file_seen[name] = time.time()  # existed until now
 
     def _write_certificate(self) -> None:
         """A self-signed certificate for localhost/127.0.0.1, valid for a day."""
@@ -377,9 +398,10 @@ last_valid_gid = {mail.pw_gid}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_cache_size = 0
+auth_failure_delay = 0  # a refused login answers at once (tests check refusals)
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%Lu {root / "users"}
+  args = scheme=PLAIN username_format=%Lu {root / "users"}/%Lu
 }}
 userdb {{
   driver = static
@@ -419,6 +441,12 @@ service imap-login {{
     port = {self.port}
   }}
 {imaps_listener}}}
+# No growing delay for an IP after refused logins (tests refuse logins on purpose).
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service lmtp {{
   unix_listener lmtp {{
     mode = 0600
