@@ -14,12 +14,14 @@ everything runs as that user.
 """
 
 import contextlib
+import ctypes
 import grp
 import imaplib
 import os
 import pwd
 import re
 import shutil
+import signal
 import smtplib
 import socket
 import subprocess
@@ -127,6 +129,7 @@ class Dovecot:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 start_new_session=True,  # a Ctrl-C in the terminal reaches our stop(), not Dovecot directly
+                preexec_fn=_pdeathsig(),  # one prctl call, looked up before the fork
             )
             if self._wait_ready():
                 return self
@@ -454,6 +457,17 @@ service lmtp {{
   }}
 }}
 """
+
+
+def _pdeathsig():
+    """A function for the child before exec: SIGTERM Dovecot's master if the process that started it
+    dies without calling stop() (a crashed test run or demo), so no server is left holding ports and
+    a temp folder. libc is loaded here, in the parent: after a fork only the call itself is safe."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _quote(folder: str) -> str:

@@ -1,5 +1,6 @@
 """manage.py sandbox: loopback imitations of the platforms for the demo (never for production)."""
 
+import atexit
 import signal
 import threading
 
@@ -52,6 +53,7 @@ class Command(BaseCommand):
                 for service in (meta, x, tiktok, smtp):
                     service.stop()
                 raise CommandError(f"Cannot start the demo mailbox: {error}") from None
+            atexit.register(mailbox.stop)  # also when the demo set-up below fails (stop() runs once)
             for _, platform, _, account_id, _ in DEMO_SENDERS:
                 if platform == "email":
                     mailbox.add_user(account_id, SANDBOX_TOKEN)
