@@ -7,11 +7,13 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
+import dkim
 import imapclient
 import pytest
 from imapclient.exceptions import LoginError
 from imapclient.imapclient import SENT
 
+from tests.fakes.dkim import sign
 from tests.fakes.imap import MANAGER, MANAGER_PASSWORD
 
 
@@ -143,3 +145,19 @@ def test_the_smtp_sink_delivers_to_dovecot_users_and_keeps_the_rest(smtp_to_dove
         raw = imap.fetch(uids, ["BODY.PEEK[]"])[uids[0]][b"BODY[]"]
     assert raw.endswith(reply)  # the bytes the sender sent, after the delivery headers
     assert b"Return-Path: <creator@creator.example>" in raw
+
+
+def test_a_dkim_signed_reply_still_verifies_after_delivery_and_fetch(smtp_to_dovecot, dovecot, dns_stub):
+    # The chain the mailbox channel relies on: signed by the creator's server, delivered by a mail
+    # server (which adds headers above the signature), fetched over IMAP, verified offline.
+    dovecot.add_user(MANAGER, MANAGER_PASSWORD)
+    signed = sign(message("Re: signed"))
+    with smtplib.SMTP(smtp_to_dovecot.host, smtp_to_dovecot.port, timeout=5) as smtp:
+        smtp.sendmail("creator@creator.example", [MANAGER], signed)
+    with client(dovecot) as imap:
+        imap.select_folder("INBOX", readonly=True)
+        (uid,) = imap.search(["ALL"])
+        raw = imap.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"]
+    assert raw.startswith(b"Return-Path: ")
+    assert dkim.verify(raw, dnsfunc=dns_stub)
+    assert not dkim.verify(raw.replace(b"yes, you may repost it", b"no, you may not repost it"), dnsfunc=dns_stub)
