@@ -6,11 +6,13 @@ names, special-use flags, login failures. Each instance runs `dovecot -F` as a s
 own generated config, `base_dir`, `state_dir`, Maildirs and log file under one temporary folder, on
 free ports of 127.0.0.1, so several can run at once (one per pytest-xdist worker).
 
-Users live in a passwd-file with plain passwords (test accounts only); plaintext login is allowed
-on loopback. `deliver()` hands a message to Dovecot's LMTP socket, the path real mail takes, so
+Users live in passwd-files (one per user, users/<name>) with plain passwords (test accounts only);
+plaintext login is allowed on loopback, refused logins answer at once (no failure delay, no penalty).
+`deliver()` hands a message to Dovecot's LMTP socket, the path real mail takes, so
 UIDs advance as they would in production and the message gets the headers a delivering server adds.
-Run as root, mail is stored as `nobody` (Dovecot refuses UID 0 for mail); run as another user,
-everything runs as that user.
+Run as root, mail is stored as `nobody` (Dovecot refuses UID 0 for mail) and Dovecot's services
+keep their Debian users (dovecot, dovenull); run as another user, everything runs as that user
+(this path has not been exercised: tests and CI run as root).
 """
 
 import contextlib
