@@ -6,18 +6,25 @@ trace in the database.
 
 import json
 import logging
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from outreach.inbound import deliveries
 from outreach.queue import enqueue_inbound
-from outreach.webhooks import SignatureError, meta, tiktok, x
+from outreach.webhooks import PayloadError, SignatureError, meta, tiktok, x
 from outreach.webhooks import email as email_hook
 
 logger = logging.getLogger(__name__)
+
+
+# Headers never kept with a stored delivery: shared secrets (the mail gateway's) and credentials. The
+# signatures stay: they are derived from the body, prove nothing to a thief, and are evidence.
+SECRET_HEADERS = {"cookie", "authorization", "x-webhook-secret", "proxy-authorization"}
 
 
 def _refuse(error: SignatureError, missing: bool) -> JsonResponse:
@@ -26,7 +33,7 @@ def _refuse(error: SignatureError, missing: bool) -> JsonResponse:
 
 
 def _accept(provider: str, event_id: str, request) -> JsonResponse:
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in {"cookie", "authorization"}}
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in SECRET_HEADERS}
     event, created = deliveries.store_delivery(provider, event_id, request.body, headers)
     if created:
         enqueue_inbound(event.pk)
@@ -34,10 +41,34 @@ def _accept(provider: str, event_id: str, request) -> JsonResponse:
 
 
 def _json(request):
+    """The body as a JSON object, or None: every provider's delivery is one (a bare string or number
+    would be a body the X CRC could have been tricked into signing)."""
     try:
-        return json.loads(request.body)
+        payload = json.loads(request.body)
     except ValueError:
         return None
+    return payload if isinstance(payload, dict) else None
+
+
+CRC_PER_MINUTE = 30  # X checks on registration and about hourly; more is someone probing
+
+
+def _x_crc(request):
+    """X's challenge-response check, for token-shaped strings only and at most CRC_PER_MINUTE a minute
+    per client (counted in the shared cache), so it cannot be used as a signing oracle."""
+    if not settings.X_CONSUMER_SECRET:
+        return JsonResponse({"error": "X_CONSUMER_SECRET is not set."}, status=400)
+    client = request.META.get("REMOTE_ADDR", "")
+    counter = f"x-crc:{client}:{int(time.time() // 60)}"
+    cache.add(counter, 0, timeout=90)
+    if cache.incr(counter) > CRC_PER_MINUTE:
+        return JsonResponse(
+            {"error": "Too many CRC checks; try again in a minute."}, status=429, headers={"Retry-After": "60"}
+        )
+    try:
+        return JsonResponse(x.crc_response(request.GET.get("crc_token", ""), settings.X_CONSUMER_SECRET))
+    except PayloadError as error:
+        return JsonResponse({"error": str(error)}, status=400)
 
 
 @csrf_exempt
@@ -62,10 +93,7 @@ def meta_webhook(request):
 @require_http_methods(["GET", "POST"])
 def x_webhook(request):
     if request.method == "GET":
-        token = request.GET.get("crc_token", "")
-        if not token or not settings.X_CONSUMER_SECRET:
-            return JsonResponse({"error": "crc_token is required."}, status=400)
-        return JsonResponse(x.crc_response(token, settings.X_CONSUMER_SECRET))
+        return _x_crc(request)
     signature = request.headers.get("x-twitter-webhooks-signature", "")
     try:
         x.verify(request.body, signature, settings.X_CONSUMER_SECRET)

@@ -4,6 +4,7 @@ creating twice."""
 
 import datetime
 import hashlib
+import json
 
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
@@ -54,10 +55,38 @@ class IdempotencyMiddleware:
             return response
         IdempotencyRecord.objects.filter(pk=record.pk).update(
             status_code=response.status_code,
-            response_body=bytes(getattr(response, "content", b"")),
+            response_body=_kept_body(response),
             content_type=response.get("Content-Type", ""),
         )
         return response
+
+
+SECRET_FIELDS = ("secret",)
+
+
+def shown_once(response):
+    """Mark an answer that shows a secret once (a webhook signing secret): a retry with the same key
+    replays it without the secret, which is never stored in the idempotency record, and no cache keeps it."""
+    response.shows_secret = True
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _kept_body(response) -> bytes:
+    """What a replay may serve: the answer as sent, with any secret it showed once blanked out."""
+    body = bytes(getattr(response, "content", b""))
+    if not getattr(response, "shows_secret", False):
+        return body
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return b""
+    if isinstance(data, dict):
+        for name in SECRET_FIELDS:
+            if name in data:
+                data[name] = None
+        data["secret_shown_once"] = "The secret was shown in the first answer only; rotate it if it was lost."
+    return json.dumps(data).encode()
 
 
 def _api_user(request):

@@ -9,6 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from crm.api.base import ScopedViewSetMixin, valid
+from crm.api.idempotency import shown_once
 from integrations import filtersets, services
 from integrations.api import serializers
 from integrations.models import WebhookDelivery, WebhookSubscription
@@ -114,7 +115,7 @@ class WebhookSubscriptionViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
             is_active=data["is_active"],
         )
         body = serializers.WebhookSubscriptionCreatedSerializer(subscription, context={"secret": secret}).data
-        return Response(body, status=status.HTTP_201_CREATED)
+        return shown_once(Response(body, status=status.HTTP_201_CREATED))
 
     def partial_update(self, request, *args, **kwargs):
         subscription = self.get_object()
@@ -184,4 +185,4 @@ class WebhookSubscriptionViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path="rotate-secret", filterset_class=None)
     def rotate_secret(self, request, pk=None):
         secret = services.rotate_secret(self.get_object(), actor=request.user)
-        return Response({"secret": secret})
+        return shown_once(Response({"secret": secret}))

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+import re
 
 from outreach.webhooks import InboundMessage, PayloadError, SignatureError, from_millis
 
@@ -11,7 +12,23 @@ def _digest(secret: str, data: bytes) -> str:
     return "sha256=" + base64.b64encode(hmac.new(secret.encode(), data, hashlib.sha256).digest()).decode()
 
 
+# X's CRC tokens are short URL-safe strings. The answer is the same HMAC as a body's signature, so
+# signing anything else would hand out valid signatures: only token-shaped strings are answered, and
+# no token-shaped string is a JSON object, which is all a delivery may be (outreach/receivers.py).
+CRC_TOKEN = re.compile(r"[A-Za-z0-9_=+/-]{8,128}")
+
+
+def crc_token_problem(crc_token: str) -> str | None:
+    """Why this is not a CRC token X would send, or None when it is one."""
+    if not CRC_TOKEN.fullmatch(crc_token or ""):
+        return "crc_token must be 8-128 URL-safe characters (letters, digits, - _ = + /)."
+    return None
+
+
 def crc_response(crc_token: str, consumer_secret: str) -> dict:
+    problem = crc_token_problem(crc_token)
+    if problem:
+        raise PayloadError(problem)
     return {"response_token": _digest(consumer_secret, crc_token.encode())}
 
 
