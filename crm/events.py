@@ -19,6 +19,7 @@ from django.utils import timezone
 CONSENT_GRANTED = "consent.granted"
 CONSENT_DECLINED = "consent.declined"
 CONSENT_REVOKED = "consent.revoked"
+CONSENT_CORRECTED = "consent.corrected"
 RIGHTS_EXPIRING = "rights.expiring"
 MESSAGE_SENT = "message.sent"
 MESSAGE_FAILED = "message.failed"
@@ -29,6 +30,7 @@ EVENT_TYPES = {
     CONSENT_GRANTED: "A creator granted rights to reuse a post (hashtag reply, or recorded by a person).",
     CONSENT_DECLINED: "A creator declined a permission request.",
     CONSENT_REVOKED: "A creator withdrew rights they had granted: stop using the post.",
+    CONSENT_CORRECTED: "A person found a decision recorded in error; the request's status is derived again.",
     RIGHTS_EXPIRING: "Granted rights end within the coming days (once per request and end date).",
     MESSAGE_SENT: "An outreach message went out (by API, or marked sent by a person or the platform's echo).",
     MESSAGE_FAILED: "An outreach message could not be sent and will not be retried.",

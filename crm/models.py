@@ -417,6 +417,7 @@ class ConsentEvent(models.Model):
         OPTED_OUT = "opted_out", "Opted out"
         OPTED_IN = "opted_in", "Opted in"
         CONTACT_ALLOWED = "contact_allowed", "Contact allowed"
+        RECORDED_IN_ERROR = "recorded_in_error", "Recorded in error (a correction)"
 
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
     creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="consent_events")
@@ -441,6 +442,14 @@ class ConsentEvent(models.Model):
     terms_sha256 = models.CharField(max_length=64, blank=True)
     scope = models.JSONField(default=dict, blank=True)
     note = models.TextField(blank=True)
+    voids = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="voided_by",
+        help_text="For a correction: the entry it says was recorded in error (that entry stays as it was).",
+    )
     previous_hash = models.CharField(max_length=64, blank=True)
     entry_hash = models.CharField(max_length=64, unique=True)
 
@@ -450,6 +459,9 @@ class ConsentEvent(models.Model):
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["creator", "previous_hash"], name="crm_consent_linear_chain"),
+            models.UniqueConstraint(
+                fields=["voids"], condition=models.Q(voids__isnull=False), name="crm_consent_voided_once"
+            ),
         ]
         indexes = [models.Index(fields=["permission_request", "recorded_at"])]
 
@@ -476,6 +488,8 @@ class ConsentEvent(models.Model):
             "note": self.note,
             "previous_hash": self.previous_hash,
         }
+        if self.voids_id:  # only corrections carry it, so entries written before it existed hash the same
+            payload["voids"] = self.voids_id
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

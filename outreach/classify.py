@@ -11,6 +11,7 @@ GRANTED = "granted"
 DECLINED = "declined"
 REVOKED = "revoked"
 OPTED_OUT = "opted_out"
+OPTED_IN = "opted_in"
 NEEDS_REVIEW = "needs_review"
 
 # The whole message is one of these (with optional punctuation): the usual STOP keywords.
@@ -33,12 +34,18 @@ DECLINE_PHRASES = re.compile(
 )
 
 
-# Withdrawing rights already given.
+# Withdrawing rights already given: the demo terms' "STOP RIGHTS" keyword, or a sentence saying so.
+REVOKE_KEYWORD = re.compile(r"^\W*stop\s+rights\W*$", re.I)
+POST = r"(photo|picture|pic|post|video|reel|content|story|image)"
 REVOKE_PHRASES = re.compile(
-    r"\b(stop using|(please )?(remove|delete|take down) (my|the) (photo|picture|post|video|reel|content)"
-    r"|i (withdraw|revoke)|(withdraw|revoke) (my )?(permission|consent|rights)|no longer (ok|okay|allowed))\b",
+    rf"\b(stop using|(please )?(remove|delete|take down) (my|the|this|that) {POST}"
+    rf"|take (my|the|this|that) {POST} (down|off)|take (it|that|this) (down|off)"
+    r"|i (withdraw|revoke)|(withdraw|revoke) (my )?(permission|consent|rights)|no longer (ok|okay|allowed)"
+    r"|stop rights)\b",
     re.I,
 )
+# Asking to hear from us again after an opt-out: the usual START keywords, the whole message.
+OPT_IN_WORDS = re.compile(r"^\W*(start|unstop|opt[\s-]?in|resume|subscribe)\W*$", re.I)
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,12 @@ def classify(text: str, open_hashtags: list[str], *, has_granted: bool = False) 
     """Decide from the reply's own words, the hashtags of the creator's open requests, and whether
     they have granted rights they could now withdraw."""
     words = (text or "").strip()
+    if REVOKE_KEYWORD.match(words):
+        if has_granted and not open_hashtags:
+            return Verdict(REVOKED, "withdrawal keyword 'STOP RIGHTS' of granted rights")
+        return Verdict(NEEDS_REVIEW, "'STOP RIGHTS' with nothing or more than withdrawal to read: a person decides")
+    if OPT_IN_WORDS.match(words):
+        return Verdict(OPTED_IN, f"opt-in keyword {words.strip().upper()!r}")
     if OPT_OUT_WORDS.match(words):
         return Verdict(OPTED_OUT, f"opt-out keyword {words.strip().upper()!r}")
     phrase = OPT_OUT_PHRASES.search(words)
@@ -73,4 +86,6 @@ def classify(text: str, open_hashtags: list[str], *, has_granted: bool = False) 
     withdrawal = REVOKE_PHRASES.search(words)
     if withdrawal and has_granted and not open_hashtags:
         return Verdict(REVOKED, f"withdrawal {withdrawal.group(0).lower()!r} of granted rights")
+    if withdrawal:
+        return Verdict(NEEDS_REVIEW, f"{withdrawal.group(0).lower()!r} may withdraw rights: a person decides")
     return Verdict(NEEDS_REVIEW, "no rule applies: a person decides")

@@ -391,6 +391,7 @@ class ConversationMessage(models.Model):
         DECLINED = "declined", "Declined"
         REVOKED = "revoked", "Rights withdrawn"
         OPTED_OUT = "opted_out", "Opted out"
+        OPTED_IN = "opted_in", "Opted back in"
         REPLY = "reply", "Just a reply"
         NEEDS_REVIEW = "needs_review", "Needs review"
 

@@ -25,6 +25,7 @@ urlpatterns += [
     path("permission-requests/", rights.request_list, name="permission_requests"),
     path("permission-requests/<int:pk>/", rights.request_detail, name="permission_request"),
     path("permission-requests/<int:pk>/revoke/", rights.revoke, name="permission_request_revoke"),
+    path("permission-requests/<int:pk>/void/", rights.void_entry, name="consent_entry_void"),
 ]
 
 urlpatterns += [

@@ -150,12 +150,19 @@ class PermissionRequestSerializer(serializers.ModelSerializer):
 
 class ConsentEventSerializer(serializers.ModelSerializer):
     recorded_by = serializers.CharField(source="recorded_by_label", read_only=True)
+    voided_by = serializers.SerializerMethodField(help_text="The correction voiding this entry.")
+
+    def get_voided_by(self, event) -> int | None:
+        corrections = getattr(event, "corrections", None)
+        if corrections is None:
+            corrections = list(event.voided_by.all())
+        return corrections[0].pk if corrections else None
 
     class Meta:
         model = ConsentEvent
         fields = ["id", "kind", "creator", "permission_request", "occurred_at", "recorded_at", "recorded_by", "rule",
                   "channel", "inbound_message_id", "inbound_text_sha256", "outbound_text_sha256", "terms_sha256",
-                  "scope", "previous_hash", "entry_hash"]  # fmt: skip
+                  "scope", "note", "voids", "voided_by", "previous_hash", "entry_hash"]  # fmt: skip
         read_only_fields = fields
 
 
@@ -260,3 +267,7 @@ class MemberUpdateSerializer(serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
     )
+
+
+class VoidEntrySerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why this entry was recorded in error.")

@@ -4,6 +4,7 @@ Who sees and changes what is crm/access.py's rule, applied once by `ScopedViewSe
 team's campaign, and what hangs off it, is not found (404) rather than refused.
 """
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -243,7 +244,7 @@ class ConsentEventViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """The consent ledger, read only: every decision with its evidence hashes. Creators' contact
     choices (opt-outs) are everyone's to see; rights decisions follow their request's campaign."""
 
-    queryset = ConsentEvent.objects.all()
+    queryset = ConsentEvent.objects.prefetch_related(Prefetch("voided_by", to_attr="corrections"))
     serializer_class = serializers.ConsentEventSerializer
     filterset_class = filtersets.ConsentEventFilter
     ordering_fields = ["id", "occurred_at", "recorded_at"]

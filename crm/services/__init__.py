@@ -13,6 +13,7 @@ API, tasks and commands call them; none of them decides on its own.
 | `creators` | creators, accounts, tags, erasure of the CRM's personal data |
 | `campaigns` | campaigns and their members |
 | `content` | posts to reuse |
+| `corrections` | an entry recorded in error, voided by a new entry |
 | `tokens` | API tokens |
 
 New code imports the subject module (`from crm.services import rights`); the names below are the
@@ -30,6 +31,7 @@ from crm.services.campaigns import (
 )
 from crm.services.contact import allow_contact, derive_contactability, opt_in, opt_out
 from crm.services.content import add_content
+from crm.services.corrections import void_entry
 from crm.services.creators import (
     MAX_FOLLOWERS,
     add_social_account,
@@ -98,4 +100,5 @@ __all__ = [
     "update_creator",
     "update_member",
     "verify_ledger",
+    "void_entry",
 ]

@@ -8,8 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm import events
+from crm.errors import DomainError
 from crm.models import ConsentEvent, Creator
-from crm.services.ledger import Evidence, record_consent_event
+from crm.services.ledger import Evidence, record_consent_event, voided_ids
 
 Kind = ConsentEvent.Kind
 
@@ -20,7 +21,10 @@ def derive_contactability(creator: Creator) -> tuple[datetime.datetime | None, d
     events = creator.consent_events.filter(kind__in=[Kind.OPTED_OUT, Kind.OPTED_IN, Kind.CONTACT_ALLOWED]).order_by(
         "id"
     )
-    for kind, occurred_at in events.values_list("kind", "occurred_at"):
+    voided = voided_ids(events)
+    for pk, kind, occurred_at in events.values_list("pk", "kind", "occurred_at"):
+        if pk in voided:
+            continue
         if kind == Kind.OPTED_OUT:
             opted_out_at = occurred_at
         elif kind == Kind.OPTED_IN:
@@ -49,7 +53,17 @@ def opt_out(creator: Creator, *, actor, evidence: Evidence) -> ConsentEvent:
 
 
 def opt_in(creator: Creator, *, actor, evidence: Evidence) -> ConsentEvent:
-    """The creator asked to be contacted again after opting out."""
+    """The creator asked to be contacted again after opting out. Only on their own new message: the
+    evidence quotes their words, said after the opt-out (the rules also name the message id); nobody
+    opts a creator back in on their behalf."""
+    said_at = evidence.occurred_at or timezone.now()
+    if not (evidence.text or "").strip():
+        raise DomainError({"text": ["Quote the creator's own message asking to hear from us again."]})
+    if actor is None and not evidence.message_id:
+        raise DomainError({"message_id": ["An automatic opt-in needs the id of the creator's message."]})
+    current = Creator.objects.filter(pk=creator.pk).values_list("opted_out_at", flat=True).first()
+    if current and said_at <= current:
+        raise DomainError({"occurred_at": ["The creator's message must come after their opt-out."]})
     return _record_contact_choice(creator, Kind.OPTED_IN, actor=actor, evidence=evidence)
 
 

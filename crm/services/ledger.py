@@ -46,7 +46,7 @@ def keep_evidence_text(creator: Creator, text: str) -> str:
 
 
 def record_consent_event(
-    *, kind: str, creator: Creator, actor, evidence: Evidence, permission_request=None
+    *, kind: str, creator: Creator, actor, evidence: Evidence, permission_request=None, voids=None
 ) -> ConsentEvent:
     """Append one entry to the creator's ledger chain; the creator row lock keeps the chain linear."""
     with transaction.atomic():
@@ -71,6 +71,7 @@ def record_consent_event(
             terms_sha256=permission_request.terms_sha256 if permission_request else "",
             scope=permission_request.scope if permission_request else {},
             note=evidence.note,
+            voids=voids,
             previous_hash=last.entry_hash if last else "",
         )
         event.entry_hash = event.compute_hash()
@@ -94,3 +95,12 @@ def verify_ledger(creator: Creator) -> list[str]:
     if head != previous:
         problems.append("the newest entries are missing: the chain ends before its recorded head")
     return problems
+
+
+def voided_ids(events) -> set[int]:
+    """The ids among these entries that a later correction says were recorded in error."""
+    return set(
+        ConsentEvent.objects.filter(voids__in=events, kind=ConsentEvent.Kind.RECORDED_IN_ERROR).values_list(
+            "voids_id", flat=True
+        )
+    )

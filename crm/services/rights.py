@@ -13,7 +13,7 @@ from django.utils import timezone
 from crm import events
 from crm.errors import DomainError, TransitionNotAllowed, check
 from crm.models import Campaign, ConsentEvent, Content, PermissionRequest, UsageChannel, normalize_hashtag
-from crm.services.ledger import Evidence, record_consent_event, verify_ledger
+from crm.services.ledger import Evidence, record_consent_event, verify_ledger, voided_ids
 
 Kind = ConsentEvent.Kind
 Status = PermissionRequest.Status
@@ -133,11 +133,40 @@ def mark_permission_requested(
 
 
 def derive_permission_status(request: PermissionRequest) -> str:
-    """The request's status as the ledger says it is: its latest decision, else its send state."""
-    last = request.consent_events.order_by("-id").values_list("kind", flat=True).first()
-    if last in STATUS_AFTER:
-        return STATUS_AFTER[last]
-    return Status.REQUESTED if request.requested_at else Status.DRAFT
+    """The request's status as the ledger says it is: its latest decision that no correction voided,
+    else its send state."""
+    return _standing_decision(request)[0]
+
+
+def _standing_decision(request: PermissionRequest) -> tuple[str, ConsentEvent | None]:
+    """(status, the entry it rests on): the latest decision not recorded in error."""
+    decisions = request.consent_events.filter(kind__in=list(STATUS_AFTER)).order_by("-id")
+    voided = voided_ids(decisions)
+    for event in decisions.only("id", "kind", "occurred_at"):
+        if event.pk not in voided:
+            return STATUS_AFTER[event.kind], event
+    return (Status.REQUESTED if request.requested_at else Status.DRAFT), None
+
+
+def rederive(request: PermissionRequest) -> PermissionRequest:
+    """Set the request's cached status, decision time and end of rights from the ledger again, replaying
+    its decisions that no correction voided with the same effects `_decide` gives them."""
+    decisions = list(request.consent_events.filter(kind__in=list(STATUS_AFTER)).order_by("id"))
+    voided = voided_ids(decisions)
+    request.status = Status.REQUESTED if request.requested_at else Status.DRAFT
+    request.decided_at = request.rights_expire_at = None
+    for event in decisions:
+        if event.pk in voided:
+            continue
+        request.status = STATUS_AFTER[event.kind]
+        if event.kind == Kind.RIGHTS_GRANTED:
+            request.decided_at = event.occurred_at
+            days = request.duration_days
+            request.rights_expire_at = event.occurred_at + datetime.timedelta(days=days) if days else None
+        elif event.kind == Kind.RIGHTS_DECLINED:
+            request.decided_at = event.occurred_at
+    request.save(update_fields=["status", "decided_at", "rights_expire_at", "updated_at"])
+    return request
 
 
 def _decide(request: PermissionRequest, kind: str, *, actor, evidence: Evidence) -> ConsentEvent:
@@ -212,7 +241,11 @@ def permission_proof(request: PermissionRequest) -> dict:
     for event in request.consent_events.select_related("recorded_by").order_by("id"):
         events.append(
             {
+                "id": event.pk,
                 "kind": event.kind,
+                "kind_label": event.get_kind_display(),
+                "voids": event.voids_id,
+                "note": event.note,
                 "occurred_at": event.occurred_at.isoformat(),
                 "recorded_at": event.recorded_at.isoformat(),
                 "recorded_by": event.recorded_by_label,

@@ -472,3 +472,25 @@ class CreatorViewSet(mixins.DestroyModelMixin, crm_views.CreatorViewSet):
             raise NotFound("This creator's data was already erased.")
         services.erase_creator(creator, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConsentEventViewSet(crm_views.ConsentEventViewSet):
+    """The consent ledger, read only: every decision with its evidence hashes. Creators' contact
+    choices (opt-outs) are everyone's to see; rights decisions follow their request's campaign.
+    `void/` records that an entry was recorded in error (a misclick, the wrong request): a new entry of
+    its own kind, with who and why; the voided entry stays, and statuses are derived again."""
+
+    @extend_schema(
+        request=crm_serializers.VoidEntrySerializer,
+        responses={201: crm_serializers.ConsentEventSerializer},
+        examples=[
+            OpenApiExample("A misclick", value={"reason": "Clicked granted on the wrong reply."}, request_only=True)
+        ],
+    )
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def void(self, request, pk=None):
+        """Say this entry was recorded in error; answers with the correction entry."""
+        data = valid(crm_serializers.VoidEntrySerializer, request.data)
+        correction = inbound.correct_decision(self.get_object(), actor=request.user, reason=data["reason"])
+        correction = self.get_queryset().get(pk=correction.pk)
+        return Response(self.get_serializer(correction).data, status=status.HTTP_201_CREATED)

@@ -10,7 +10,7 @@ its creator and read for what it means.
 | `echoes` | our own messages reported back, and read receipts |
 """
 
-from outreach.inbound.consent import cancel_outreach, classify_by_person
+from outreach.inbound.consent import cancel_outreach, classify_by_person, correct_decision
 from outreach.inbound.deliveries import handle, parse_event, process_event, store_delivery
 from outreach.inbound.identity import creator_of
 from outreach.inbound.replies import acknowledge_automatically, creator_replied, log_reply_by_hand
@@ -19,6 +19,7 @@ __all__ = [
     "acknowledge_automatically",
     "cancel_outreach",
     "classify_by_person",
+    "correct_decision",
     "creator_of",
     "creator_replied",
     "handle",

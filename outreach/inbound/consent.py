@@ -28,7 +28,16 @@ def apply_rules(recorded: ConversationMessage, creator: Creator) -> None:
         occurred_at=recorded.at,
     )
     outcome = verdict.outcome
-    if outcome == classify.OPTED_OUT:
+    if outcome == classify.OPTED_IN:
+        if creator.opted_out_at is None:
+            outcome = ConversationMessage.Classification.REPLY  # nothing to undo: just a reply
+        else:
+            try:
+                crm_services.opt_in(creator, actor=None, evidence=evidence)
+            except crm_services.DomainError as error:
+                outcome = classify.NEEDS_REVIEW
+                verdict = classify.Verdict(outcome, f"an opt-in the rules could not record ({error.messages[0]})")
+    elif outcome == classify.OPTED_OUT:
         if creator.opted_out_at is None:
             crm_services.opt_out(creator, actor=None, evidence=evidence)
         cancel_outreach(creator, "The creator opted out.")
@@ -113,3 +122,21 @@ def request_answered(creator: Creator, actor, decision: str, request: Permission
             {"permission_request": f"The creator has several {wanted_status} requests; choose the one this answers."}
         )
     return candidates[0]
+
+
+def correct_decision(event, *, actor, reason: str):
+    """A person says a ledger entry was recorded in error (crm.services.corrections.void_entry); the
+    reply it was read from goes back to review, so someone says again what it meant."""
+    with transaction.atomic():
+        correction = crm_services.void_entry(event, actor=actor, reason=reason)
+        if event.inbound_message_id:
+            ConversationMessage.objects.filter(
+                platform_message_id=event.inbound_message_id, direction=ConversationMessage.Direction.IN
+            ).update(
+                classification=ConversationMessage.Classification.NEEDS_REVIEW,
+                classification_rule=f"its reading was recorded in error by {actor.get_username()}: {reason.strip()}"[
+                    :200
+                ],
+                classified_by=None,
+            )
+    return correction

@@ -192,6 +192,14 @@ def classify(request, pk: int, message_id: int):
             if permission_request is None:
                 messages.error(request, f"permission request: No {wanted} request of this creator's has this id.")
                 return redirect(back)
+        elif len(candidates) > 1:
+            # Never one click for several: the person says which request (post and scope) it answers.
+            messages.error(
+                request,
+                f"permission request: {recorded.conversation.creator.name} has {len(candidates)} {wanted} "
+                "requests; choose the one this reply answers.",
+            )
+            return redirect(back)
         elif candidates:
             permission_request = candidates[0]
         else:

@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm import access, services
-from crm.models import PermissionRequest
+from crm.models import ConsentEvent, PermissionRequest
+from outreach import inbound
 from web.access import get_visible, page, require_change
-from web.forms import show_errors
+from web.forms import error_text, show_errors
 
 PAGE_SIZE = 50
 EXPIRING_DAYS = 14
@@ -90,12 +91,16 @@ def request_detail(request, pk: int):
 
 def _render_detail(request, permission, form, status=200):
     can_act = access.can_change(permission, request.user)
+    decisions = permission.consent_events.exclude(kind=ConsentEvent.Kind.RECORDED_IN_ERROR)
+    correctable = list(decisions.filter(voided_by__isnull=True).order_by("-id"))
     context = {
         "section": "permission-requests",
         "permission": permission,
         "proof": services.permission_proof(permission),
         "form": form,
         "can_revoke": can_act and permission.status == Status.GRANTED,
+        "can_act": can_act,
+        "correctable": correctable,
     }
     return render(request, "web/rights/detail.html", context, status=status)
 
@@ -123,3 +128,22 @@ def revoke(request, pk: int):
             messages.success(request, f"Rights on request #{permission.pk} withdrawn; stop using the post.")
             return redirect("web:permission_request", pk=permission.pk)
     return _render_detail(request, permission, form)
+
+
+@require_POST
+@page
+def void_entry(request, pk: int):
+    """A decision on this request was recorded in error: a correction entry voids it (with who and why)."""
+    permission = _visible(request, pk)
+    require_change(permission, request.user)
+    entry = permission.consent_events.filter(pk=request.POST.get("entry") or 0).first()
+    if entry is None:
+        messages.error(request, "entry: Choose an entry of this request's ledger.")
+        return redirect("web:permission_request", pk=permission.pk)
+    try:
+        inbound.correct_decision(entry, actor=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"Entry {entry.pk} is recorded as an error; the request is worked out again.")
+    return redirect("web:permission_request", pk=permission.pk)
