@@ -156,8 +156,6 @@ class CampaignFilter(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search names and brands.")
 
     def search(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(name__icontains=value) | Q(brand__icontains=value))
 
     class Meta:

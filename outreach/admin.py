@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from crm.admin import ModelAdmin, ReadOnlyModelAdmin
@@ -138,8 +139,6 @@ class OutreachMessageAdmin(ModelAdmin):
         self._apply(request, queryset, services.cancel_message)
 
     def _apply(self, request, queryset, verb):
-        from django.core.exceptions import ValidationError
-
         done = 0
         for message in queryset:
             try:

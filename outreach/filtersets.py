@@ -1,6 +1,7 @@
 """Filters shared by outreach's API and pages: one definition per list."""
 
 import django_filters
+from django.db.models import Q
 
 from crm.filtersets import FilterSet
 from crm.models import Creator
@@ -26,8 +27,6 @@ class OutreachMessageFilter(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search the creator's name and the text.")
 
     def search(self, queryset, name, value):
-        from django.db.models import Q
-
         return queryset.filter(Q(creator__name__icontains=value) | Q(rendered_text__icontains=value))
 
     due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
@@ -42,8 +41,6 @@ class ConversationFilter(FilterSet):
     q = django_filters.CharFilter(method="search", label="Search the creator's name, email and handles.")
 
     def search(self, queryset, name, value):
-        from django.db.models import Q
-
         value = value.strip().lstrip("@")
         matching = Creator.objects.filter(
             Q(name__icontains=value) | Q(email__icontains=value) | Q(accounts__handle__icontains=value)

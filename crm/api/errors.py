@@ -11,6 +11,8 @@ import logging
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import JsonResponse
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as html_server_error
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -39,8 +41,6 @@ def server_error(request, *args, **kwargs):
     """The 500 page: JSON under /api/, a short plain page elsewhere; never a traceback."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Something went wrong on our side; it has been logged."}, status=500)
-    from django.views.defaults import server_error as html_server_error
-
     return html_server_error(request, *args, **kwargs)
 
 
@@ -48,6 +48,4 @@ def not_found(request, exception=None):
     """The 404 page: JSON under /api/ (a path no route matches, e.g. `/api/v1/creators/1.5/`)."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
-    from django.views.defaults import page_not_found
-
     return page_not_found(request, exception)

@@ -9,7 +9,9 @@ import json
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
+from rest_framework.exceptions import AuthenticationFailed
 
+from crm.api.authentication import TokenAuthentication
 from crm.api.models import IdempotencyRecord
 
 LIFETIME = datetime.timedelta(hours=24)
@@ -91,10 +93,6 @@ def _kept_body(response) -> bytes:
 
 def _api_user(request):
     """The user of a token or session, resolved here because DRF authenticates later, in the view."""
-    from rest_framework.exceptions import AuthenticationFailed
-
-    from crm.api.authentication import TokenAuthentication
-
     try:
         found = TokenAuthentication().authenticate(request)
     except AuthenticationFailed:
