@@ -52,6 +52,7 @@ THEIR_CAMPAIGN = "BOREALIS-CAMPAIGN"
 THEIR_TEXT = "BOREALIS-TEXT they sent for their campaign"
 CREATOR_WORDS = "SAM-OWN-WORDS love the brand, tell me more"
 CREATOR_NAME = "Sam Shared"
+CONFIRMED_NAME = "Cora Confirmed"
 HASHTAG_BODY = "Hi {{ creator.first_name }}! Reply #YesAcme to let {{ campaign.brand }} share your post."
 
 
@@ -76,6 +77,8 @@ def build_world():
     SocialAccountFactory(creator=w.other_creator, handle="olive.other")
     w.member = CampaignMemberFactory(campaign=w.campaign, creator=w.creator, stage=CampaignMember.Stage.PROSPECT)
     w.their_member = CampaignMemberFactory(campaign=w.their_campaign, creator=w.creator)
+    w.confirmed = CreatorFactory(name=CONFIRMED_NAME)  # in our campaign only, at a stage nobody else has
+    CampaignMemberFactory(campaign=w.campaign, creator=w.confirmed, stage=CampaignMember.Stage.CONFIRMED)
 
     w.sender = SenderAccountFactory(owner=w.owner, api_base_url="https://127.0.0.1:9")
     w.spare_sender = SenderAccountFactory(owner=w.owner, api_base_url="https://127.0.0.1:9")  # no messages: deletable

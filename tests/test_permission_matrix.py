@@ -96,6 +96,11 @@ def listed(pick, key="id"):
     return probe
 
 
+def shows(words):
+    """The page shows these words."""
+    return lambda response, w: words in response.content.decode()
+
+
 def happened(check):
     """The write took effect (read inside the request's savepoint, before it is rolled back)."""
     return lambda response, w: bool(check(w))
@@ -149,6 +154,28 @@ API_ROWS = [
     ),
     api("DELETE creator.destroy", "/api/v1/creators/{w.other_creator.pk}/", expect(401, 403, 403, 403, 403, 204)),
     *absent("creator", "/api/v1/creators/{w.creator.pk}/", "update"),
+    # filtering creators by membership or rights must not reveal another team's campaign
+    Case(
+        "api creator list by another team's campaign",
+        "GET",
+        "/api/v1/creators/?campaign={w.campaign.pk}",
+        CAMPAIGN_LIST,
+        probe=listed(lambda w: w.confirmed.pk),
+    ),
+    Case(
+        "api creator list by a stage only another team's campaign has",
+        "GET",
+        "/api/v1/creators/?stage=confirmed",
+        CAMPAIGN_LIST,
+        probe=listed(lambda w: w.confirmed.pk),
+    ),
+    Case(
+        "api creator list by rights granted to another team",
+        "GET",
+        "/api/v1/creators/?consent=rights_granted",
+        CAMPAIGN_LIST,
+        probe=listed(lambda w: w.creator.pk),
+    ),
     # social accounts and tags: shared
     api("GET social-account.list", "/api/v1/social-accounts/", READ_ALL, probe=listed(lambda w: w.account.pk)),
     api("GET social-account.retrieve", "/api/v1/social-accounts/{w.account.pk}/", READ_ALL),
@@ -197,7 +224,7 @@ API_ROWS = [
         "/api/v1/campaigns/{w.campaign.pk}/launch/",
         write_campaign(200),
         body=lambda w: {"template": w.template.pk, "sender_account": w.sender.pk},
-        probe=lambda r, w: r.json()["members"] == 1,
+        probe=lambda r, w: r.json()["members"] == 2,
     ),
     api("GET content.list", "/api/v1/content/", CAMPAIGN_LIST, probe=listed(lambda w: w.post.pk)),
     api("GET content.retrieve", "/api/v1/content/{w.post.pk}/", CAMPAIGN_READ),
@@ -459,6 +486,22 @@ PAGE_ROWS = [
     page("GET favicon", lambda w: r("favicon"), public(302)),
     # the dashboard and creators
     page("GET dashboard", lambda w: r("dashboard"), PAGE),
+    Case(
+        "page creators by a stage only another team's campaign has",
+        "GET",
+        "/creators/?stage=confirmed",
+        expect(SIGN_IN, 200, 200, 200, W200, 200),
+        probe=shows(pw.CONFIRMED_NAME),
+        api=False,
+    ),
+    Case(
+        "page creators by rights granted to another team",
+        "GET",
+        "/creators/?consent=rights_granted",
+        expect(SIGN_IN, 200, 200, 200, W200, 200),
+        probe=shows(pw.CREATOR_NAME),
+        api=False,
+    ),
     page("GET creators", lambda w: r("creators"), PAGE),
     page("GET creator", lambda w: r("creator", w.creator.pk), PAGE),
     page("GET creator_bulk", lambda w: r("creator_bulk"), expect(SIGN_IN, 302, 302, 302, 302, 302)),
