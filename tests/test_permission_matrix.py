@@ -106,6 +106,11 @@ def happened(check):
     return lambda response, w: bool(check(w))
 
 
+def status_of(model, pick, status):
+    """The picked row is now in this status."""
+    return happened(lambda w: model.objects.filter(pk=pick(w).pk, status=status).exists())
+
+
 # --- Rows -----------------------------------------------------------------------------------------
 V1 = "/api/v1"
 
@@ -268,6 +273,22 @@ API_ROWS = [
         },
         notes="400 by field `content`: another team's post reads as an unknown id",
     ),
+    Case(
+        "api permission-request create in another team's campaign",
+        "POST",
+        "/api/v1/permission-requests/",
+        expect(401, 403, 201, 201, 400, 201),
+        body=lambda w: {
+            "content": w.free_post.pk,
+            "campaign": w.campaign.pk,
+            "channels": ["organic_social"],
+            "terms_url": "https://acme.example/ugc-terms",
+            "terms_text": "You grant Acme a licence.",
+            "sender_account": w.sender.pk,
+            "template": w.template.pk,
+        },
+        notes="400 by field `campaign`: another team's campaign reads as an unknown id",
+    ),
     api(
         "POST permission-request.revoke",
         "/api/v1/permission-requests/{w.granted.pk}/revoke/",
@@ -393,6 +414,15 @@ API_ROWS = [
         write_shared(200),
         body=lambda w: {"decision": "reply"},
     ),
+    Case(
+        "api conversation classify as granted, about another team's request",
+        "POST",
+        "/api/v1/conversations/{w.conversation.pk}/messages/{w.inbound.pk}/classify/",
+        expect(401, 403, 200, 200, 400, 200),
+        body=lambda w: {"decision": "granted", "permission_request": w.request.pk},
+        probe=status_of(PermissionRequest, lambda w: w.request, "granted"),
+        notes="400 by field `permission_request`: another team's request reads as an unknown id",
+    ),
     api(
         "POST conversation.reply",
         "/api/v1/conversations/{w.conversation.pk}/reply/",
@@ -465,10 +495,6 @@ def r(name, *args):
 
 def member_of_ours(w):
     return CampaignMember.objects.filter(campaign=w.campaign, creator=w.other_creator).exists()
-
-
-def status_of(model, pick, status):
-    return happened(lambda w: model.objects.filter(pk=pick(w).pk, status=status).exists())
 
 
 LAUNCH = {"confirm": "launch"}
