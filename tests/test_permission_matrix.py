@@ -911,3 +911,23 @@ def test_the_world_is_fresh_for_every_row(quiet_world):
     assert OutreachMessage.objects.get(pk=w.manual.pk).status == OutreachMessage.Status.MANUAL
     assert not SocialAccount.objects.filter(handle="olive.tt").exists()
     assert not ConsentEvent.objects.filter(permission_request=w.request, kind=ConsentEvent.Kind.RIGHTS_GRANTED)
+
+
+# Every list page, and the conversation's page, with what the owner sees of our campaign there (the
+# outsider must see none of it, nor anything else of ours).
+OWNER_SEES = {"dashboard": pw.OUR_CAMPAIGN, "creators": pw.OUR_CAMPAIGN, "campaigns": pw.OUR_CAMPAIGN,
+              "manual_queue": pw.OUR_CAMPAIGN, "permission_requests": pw.OUR_CAMPAIGN, "conversation": pw.OUR_TEXT,
+              "inbox": None, "senders": None, "templates": None, "api_tokens": None}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", OWNER_SEES)
+def test_no_page_shows_the_outsider_another_teams_work(quiet_world, name):
+    w = quiet_world
+    url = r(name, w.conversation.pk) if name == "conversation" else r(name)
+    seen = {
+        persona: pw.client_for(w, persona, api=False).get(url).content.decode() for persona in ("owner", "outsider")
+    }
+    leaked = [words for words in OURS if words in seen["outsider"]]
+    assert not leaked, f"{url} shows the outsider another team's work: {leaked}"
+    if OWNER_SEES[name]:
+        assert OWNER_SEES[name] in seen["owner"], f"{url} should show the owner {OWNER_SEES[name]!r}"
