@@ -187,11 +187,11 @@ class Without:
 class Case:
     """One row of the matrix: a request and what each persona gets.
 
-    `url` and `body` are functions of the world. `expected` maps every persona to a status, or to
-    `Without(status)`. `probe(response, world)`, when given, says whether the answer holds the thing
-    (the id in a list, the change made); it must be True for a plain 2xx/3xx and False for Without.
-    `key` names what the row covers, for the completeness checks: ("api", basename, action, method)
-    or ("page", url name, method)."""
+    `url` is a format string over the world (`"/api/v1/campaigns/{w.campaign.pk}/"`) or a function of
+    it; `body` a function of it. `expected` maps every persona to a status, or to `Without(status)`.
+    `probe(response, world)`, when given, says whether the answer holds the thing (the id in a list,
+    the change made); it must be True for a plain 2xx/3xx and False for Without. `key` names what the
+    row covers, for the completeness checks: ("api", basename, action, method) or ("page", name, method)."""
 
     name: str
     method: str
@@ -204,7 +204,7 @@ class Case:
     notes: str = ""
 
     def url_for(self, world) -> str:
-        """`url` is a format string over the world (`"/api/v1/campaigns/{w.campaign.pk}/"`) or a function of it."""
+        """The row's URL in this world."""
         return self.url.format(w=world) if isinstance(self.url, str) else self.url(world)
 
     def __post_init__(self):

@@ -725,7 +725,7 @@ def world(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def quiet_world(world, db, settings, tmp_path):
+def each_world(world, db, settings, tmp_path):
     """The world for one test, with private webhook URLs allowed (the loopback) and uploads in tmp."""
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
     settings.VAR_DIR = tmp_path
@@ -733,15 +733,15 @@ def quiet_world(world, db, settings, tmp_path):
 
 
 @pytest.mark.parametrize("case", ROWS, ids=[case.name for case in ROWS])
-def test_permission_matrix(case, quiet_world):
+def test_permission_matrix(case, each_world):
     """Every persona gets the row's expected answer; a failure lists every persona of the row at once."""
     wrong = []
     for persona in PERSONAS:
-        outcome, detail = perform(case, quiet_world, persona)
+        outcome, detail = perform(case, each_world, persona)
         if outcome != case.expected[persona]:
             wrong.append(f"  {persona:<9} expected {case.expected[persona]!r:<18} got {outcome!r} {detail}")
     note = f" ({case.notes})" if case.notes else ""
-    assert not wrong, f"{case.method} {case.url_for(quiet_world)}{note}\n" + "\n".join(wrong)
+    assert not wrong, f"{case.method} {case.url_for(each_world)}{note}\n" + "\n".join(wrong)
 
 
 # --- Completeness: a new action or page without a row fails here --------------------------------------
@@ -830,8 +830,8 @@ def _shown(world, persona):
     return text, requests
 
 
-def test_outsider_sees_the_person_not_the_other_teams_work(quiet_world):
-    w = quiet_world
+def test_outsider_sees_the_person_not_the_other_teams_work(each_world):
+    w = each_world
     text, requests = _shown(w, "outsider")
     assert pw.CREATOR_NAME in text and "sam.shared" in text, "the person and their handles are everyone's"
     assert pw.CREATOR_WORDS in text, "the creator's own words to the brand are everyone's"
@@ -842,8 +842,8 @@ def test_outsider_sees_the_person_not_the_other_teams_work(quiet_world):
     assert pw.THEIR_CAMPAIGN in text and pw.THEIR_TEXT in text, "the outsider sees their own campaign's work"
 
 
-def test_owner_sees_their_teams_work_and_not_the_outsiders(quiet_world):
-    w = quiet_world
+def test_owner_sees_their_teams_work_and_not_the_outsiders(each_world):
+    w = each_world
     text, requests = _shown(w, "owner")
     for ours in OURS:
         assert ours in text, f"the owner should see {ours!r}"
@@ -853,15 +853,15 @@ def test_owner_sees_their_teams_work_and_not_the_outsiders(quiet_world):
         assert theirs not in text, f"the outsider's work leaked to the owner: {theirs!r}"
 
 
-def test_admin_sees_everything(quiet_world):
-    text, _requests = _shown(quiet_world, "admin")
+def test_admin_sees_everything(each_world):
+    text, _requests = _shown(each_world, "admin")
     for words in OURS + THEIRS:
         assert words in text
 
 
-def test_the_world_is_fresh_for_every_row(quiet_world):
+def test_the_world_is_fresh_for_every_row(each_world):
     """A write in one row is rolled back before the next: the matrix's rows do not depend on order."""
-    w = quiet_world
+    w = each_world
     assert OutreachMessage.objects.get(pk=w.manual.pk).status == OutreachMessage.Status.MANUAL
     assert not SocialAccount.objects.filter(handle="olive.tt").exists()
     assert not ConsentEvent.objects.filter(permission_request=w.request, kind=ConsentEvent.Kind.RIGHTS_GRANTED)
@@ -875,8 +875,8 @@ OWNER_SEES = {"dashboard": pw.OUR_CAMPAIGN, "creators": pw.OUR_CAMPAIGN, "campai
 
 
 @pytest.mark.parametrize("name", OWNER_SEES)
-def test_no_page_shows_the_outsider_another_teams_work(quiet_world, name):
-    w = quiet_world
+def test_no_page_shows_the_outsider_another_teams_work(each_world, name):
+    w = each_world
     url = r(name, w.conversation.pk) if name == "conversation" else r(name)
     seen = {
         persona: pw.client_for(w, persona, api=False).get(url).content.decode() for persona in ("owner", "outsider")
