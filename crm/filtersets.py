@@ -8,6 +8,7 @@ from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from crm import access
 from crm.handles import InvalidHandle, normalize_content_url, normalize_handle
 from crm.models import (
     Campaign,
@@ -113,11 +114,16 @@ class CreatorFilter(FilterSet):
             accounts = accounts.filter(platform=self.form.cleaned_data["platform"])
         return queryset.filter(Exists(accounts))
 
+    def _visible(self, queryset):
+        """Conditions on campaign-scoped rows look only at those the caller may see (crm/access.py):
+        filtering by another team's campaign, stage or rights must not reveal them."""
+        return access.visible(queryset, getattr(self.request, "user", None))
+
     def by_membership(self, queryset, name, value):
-        """`campaign` and `stage` together mean: at that stage in that campaign."""
+        """`campaign` and `stage` together mean: at that stage in that campaign (one the caller sees)."""
         if name == "stage" and self.form.cleaned_data.get("campaign") is not None:
             return queryset  # already applied with the campaign
-        members = CampaignMember.objects.filter(creator_id=OuterRef("pk"))
+        members = self._visible(CampaignMember.objects.filter(creator_id=OuterRef("pk")))
         if self.form.cleaned_data.get("campaign") is not None:
             members = members.filter(campaign_id=self.form.cleaned_data["campaign"])
         if self.form.cleaned_data.get("stage"):
@@ -131,7 +137,9 @@ class CreatorFilter(FilterSet):
             return queryset.filter(opted_out_at__isnull=False)
         if value == self.Consent.CONTACT_ALLOWED:
             return queryset.filter(contact_allowed_at__isnull=False)
-        granted = PermissionRequest.objects.filter(creator_id=OuterRef("pk"), status=PermissionRequest.Status.GRANTED)
+        granted = self._visible(
+            PermissionRequest.objects.filter(creator_id=OuterRef("pk"), status=PermissionRequest.Status.GRANTED)
+        )
         return queryset.filter(Exists(granted))
 
 

@@ -48,7 +48,7 @@ def _work_campaigns(user):
 @page
 def creator_list(request):
     """Search, filter and sort creators; keyset pages of 50, fast at 100,000 creators."""
-    filterset = CreatorFilter(request.GET or None, queryset=Creator.objects.all())
+    filterset = CreatorFilter(request.GET or None, queryset=Creator.objects.all(), request=request)
     fields = filterset.form.fields
     for name in list(fields):
         if name not in FILTER_LABELS:
