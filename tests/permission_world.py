@@ -26,7 +26,7 @@ from django.utils import timezone
 from crm import services
 from crm.models import AccessRole, CampaignMember, ConsentEvent, Role
 from integrations import services as integrations
-from outreach.models import Conversation, ConversationMessage, OutreachMessage
+from outreach.models import Conversation, ConversationMessage, FollowUpTask, OutreachMessage
 from tests.factories import (
     CampaignFactory,
     CampaignMemberFactory,
@@ -101,6 +101,9 @@ def build_world():
     evidence = services.Evidence(channel="instagram", text="#YesAcme", rule=OUR_RULE,
                                  occurred_at=timezone.now() - datetime.timedelta(hours=1))  # fmt: skip
     w.grant_event = services.grant_rights(w.granted, actor=w.owner, evidence=evidence)
+    w.follow_up = FollowUpTask.objects.create(
+        creator=w.creator, reason="Answer them personally.", due_at=timezone.now() + datetime.timedelta(hours=4)
+    )
     w.their_request = PermissionRequestFactory(content=w.their_post, campaign=w.their_campaign, requested=True)
     w.contact_event = services.record_consent_event(
         kind=ConsentEvent.Kind.CONTACT_ALLOWED, creator=w.creator, actor=w.owner,

@@ -306,6 +306,19 @@ API_ROWS = [
     *absent(
         "consent-event", "/api/v1/consent-events/{w.grant_event.pk}/", "create", "update", "partial_update", "destroy"
     ),
+    api(
+        "POST consent-event.void",
+        "/api/v1/consent-events/{w.grant_event.pk}/void/",
+        write_campaign(201),
+        body=lambda w: {"reason": "Clicked granted by mistake."},
+    ),
+    # follow-up tasks: shared by the team
+    api("GET follow-up-task.list", "/api/v1/follow-up-tasks/", READ_ALL, probe=listed(lambda w: w.follow_up.pk)),
+    api("GET follow-up-task.retrieve", "/api/v1/follow-up-tasks/{w.follow_up.pk}/", READ_ALL),
+    api("POST follow-up-task.done", "/api/v1/follow-up-tasks/{w.follow_up.pk}/done/", write_shared(200)),
+    *absent(
+        "follow-up-task", "/api/v1/follow-up-tasks/{w.follow_up.pk}/", "create", "update", "partial_update", "destroy"
+    ),
     # templates and sequences: shared
     api("GET template.list", "/api/v1/templates/", READ_ALL, probe=listed(lambda w: w.template.pk)),
     api("GET template.retrieve", "/api/v1/templates/{w.template.pk}/", READ_ALL),
@@ -635,6 +648,13 @@ PAGE_ROWS = [
         body=lambda w: {"text": "Please stop using my post"},
         probe=status_of(PermissionRequest, lambda w: w.granted, "revoked"),
     ),
+    page(
+        "POST consent_entry_void granted",
+        page_write_campaign(302),
+        body=lambda w: {"entry": w.grant_event.pk, "reason": "Clicked granted by mistake."},
+        probe=status_of(PermissionRequest, lambda w: w.granted, "requested"),
+    ),
+    page("POST follow_up_done follow_up", page_write(302)),
     page("GET permission-proof granted", CAMPAIGN_PAGE),
     page("GET permission-proof-json granted", CAMPAIGN_PAGE),
     # sender accounts and API tokens
