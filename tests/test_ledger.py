@@ -200,7 +200,7 @@ def test_two_processes_appending_at_once_keep_one_linear_chain():
         from crm.models import Creator
         creator = Creator.objects.get(pk={creator.pk})
         for n in range(40):
-            verb = services.opt_out if n % 2 else services.opt_in
+            verb = services.opt_out if n % 2 else services.allow_contact
             verb(creator, actor=None, evidence=services.Evidence(rule="race " + sys.argv[1], text=str(n)))
         """
     )
