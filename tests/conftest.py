@@ -24,6 +24,9 @@ pytest_plugins = ["tests.fakes.meta", "tests.fakes.smtp", "tests.fakes.x", "test
 def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.API_RATE_LIMIT = ""  # throttling has its own test; elsewhere it would only make tests flaky
+    if os.environ.get("PYTEST_XDIST_WORKER") and "KEY_PREFIX" not in settings.CACHES["default"]:
+        # With REDIS_URL set the cache is shared: each test process keeps its own keys (throttle counts).
+        settings.CACHES["default"]["KEY_PREFIX"] = f"test-{os.environ['PYTEST_XDIST_WORKER']}"
 
 
 def pytest_report_header(config):
