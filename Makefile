@@ -37,8 +37,10 @@ run: install
 	trap 'kill $$sandbox $$worker 2>/dev/null; wait' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
+# One test process per CPU core (pytest-xdist `-n auto`); `make test PYTEST_WORKERS=0` runs all in one.
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

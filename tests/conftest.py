@@ -31,6 +31,9 @@ pytest_plugins = [
 def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.API_RATE_LIMIT = ""  # throttling has its own test; elsewhere it would only make tests flaky
+    if os.environ.get("PYTEST_XDIST_WORKER") and "KEY_PREFIX" not in settings.CACHES["default"]:
+        # With REDIS_URL set the cache is shared: each test process keeps its own keys (throttle counts).
+        settings.CACHES["default"]["KEY_PREFIX"] = f"test-{os.environ['PYTEST_XDIST_WORKER']}"
 
 
 def pytest_report_header(config):
@@ -100,3 +103,15 @@ def test_database_url() -> str:
 
 
 test_database_url.__test__ = False  # a helper, not a test
+
+
+def xdist_worker_number() -> int:
+    """0 without xdist or on its first worker (gw0), 1 on gw1, and so on: for resources that every test
+    process must have its own of (the test database is already one per worker: test_<name>_gw<n>)."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+def redis_test_url() -> str:
+    """A Redis database of this test process's own (a test flushes it): 15 on the first worker, 14 on the
+    next, down to 8, so that up to eight workers never share one and databases 0-7 stay the developer's."""
+    return f"redis://127.0.0.1:6379/{15 - xdist_worker_number() % 8}"

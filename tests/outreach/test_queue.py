@@ -16,7 +16,7 @@ from django_q.models import Schedule
 
 from outreach import services
 from outreach.models import Conversation, OutreachMessage
-from tests.conftest import ROOT, run_manage, test_database_url
+from tests.conftest import ROOT, redis_test_url, run_manage, test_database_url
 from tests.factories import CampaignFactory, CampaignMemberFactory, SocialAccountFactory
 from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
@@ -84,7 +84,7 @@ def test_a_real_qcluster_sends_what_is_enqueued(fake_meta, broker):
     if broker == "redis":
         redis = pytest.importorskip("redis")
         try:
-            redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=2).flushdb()
+            redis.Redis.from_url(redis_test_url(), socket_connect_timeout=2).flushdb()
         except redis.ConnectionError:
             pytest.skip("no Redis on 127.0.0.1:6379")
     sender, campaign = ready_campaign(fake_meta, size=5)
@@ -99,7 +99,7 @@ def test_a_real_qcluster_sends_what_is_enqueued(fake_meta, broker):
     env = {
         **os.environ,
         "DATABASE_URL": test_database_url(),
-        "REDIS_URL": "redis://127.0.0.1:6379/15" if broker == "redis" else "",
+        "REDIS_URL": redis_test_url() if broker == "redis" else "",
         "Q_WORKERS": "1",
     }
     cluster = subprocess.Popen(

@@ -5,6 +5,7 @@ Browser tests use pytest-django's `live_server` and Playwright's sync API drivin
 or uncaught page error fails the test.
 """
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
@@ -48,13 +49,12 @@ def viewer_client(client, viewer):
     return client
 
 
-@pytest.fixture
-def chromium(monkeypatch):
-    """A Chromium for one test; skipped (with the reason) where it is not installed.
-
-    Started per test, so Django's async-safety switch is off only while a browser runs: Playwright's
-    sync API keeps an event loop in this thread, and the flag must not leak into other tests (nor
-    into the processes they start, e.g. `check --deploy`, which refuses it)."""
+@contextlib.contextmanager
+def launched_chromium():
+    """Playwright's Chromium, with Django's async-safety switch off only while it runs: Playwright's sync
+    API keeps an event loop in this thread, and the flag must not leak into other tests (nor into the
+    processes they start, e.g. `check --deploy`, which refuses it). Skips (with the reason) where
+    Chromium or Playwright is not installed."""
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         pytest.skip(
             f"Chromium not found at {CHROMIUM}: `.ci/run` installs Debian's chromium (apt-get install chromium)"
@@ -63,11 +63,29 @@ def chromium(monkeypatch):
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.skip("the playwright package is not installed: pip install -r requirements/dev.txt")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+
+
+@pytest.fixture
+def chromium():
+    """A Chromium for one test, in a module with tests that are not browser tests."""
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
+
+
+@pytest.fixture(scope="module")
+def module_chromium():
+    """One Chromium for a whole module (and test process) of browser tests: starting one costs about half
+    a second. A module whose every test drives a browser uses it as its `chromium`; each test still has
+    a fresh browser context (own cookies, storage and pages), and the flag is off again once the module
+    is done."""
+    with launched_chromium() as browser:
+        yield browser
 
 
 class BrowserErrors(list):

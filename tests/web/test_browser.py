@@ -31,6 +31,12 @@ CSV = (
 )
 
 
+@pytest.fixture(scope="module")
+def chromium(module_chromium):
+    """Every test here drives a browser: they share one Chromium (tests/web/conftest.py)."""
+    return module_chromium
+
+
 @pytest.fixture
 def day(settings, monkeypatch, tmp_path, fake_meta, alice):
     """Alice's world before she signs in: a sender on the fake Instagram, a template, rights about to end."""

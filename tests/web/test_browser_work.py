@@ -29,6 +29,12 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 PHONE = {"width": 390, "height": 844}
 
 
+@pytest.fixture(scope="module")
+def chromium(module_chromium):
+    """Every test here drives a browser: they share one Chromium (tests/web/conftest.py)."""
+    return module_chromium
+
+
 @pytest.fixture
 def work(alice):
     """Alice's waiting work: a message to send by hand, a reply to read, rights granted, a broken sender."""
