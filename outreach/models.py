@@ -606,7 +606,6 @@ class DiscoveredMedia(models.Model):
         COMMENT_MENTION = "comment_mention", "Mentioned us in a comment"
         TAGGED = "tagged", "Tagged us"
         HASHTAG = "hashtag", "Hashtag search"
-        OWN_MEDIA_COMMENT = "own_media_comment", "Commented on our post"
 
     platform = models.CharField(max_length=20, choices=SenderPlatform.choices, default=SenderPlatform.INSTAGRAM)
     sender_account = models.ForeignKey(SenderAccount, on_delete=models.CASCADE, related_name="discovered_media")
@@ -644,12 +643,13 @@ class DiscoveredMedia(models.Model):
 
     @property
     def may_comment_by_api(self) -> bool:
-        return self.source in {self.Source.CAPTION_MENTION, self.Source.COMMENT_MENTION, self.Source.OWN_MEDIA_COMMENT}
+        return self.source in {self.Source.CAPTION_MENTION, self.Source.COMMENT_MENTION}
 
 
 class CommentRightsRequest(models.Model):
-    """A permission request asked in a public comment: through the API for mentions (`/mentions`) and
-    comments on our posts (`/replies`), by a person for tags and hashtag finds (the API forbids it).
+    """A permission request asked in a public comment: through the API on a post that mentions us
+    (`/mentions`), or under the author's own comment on one of our posts (`/replies`); by a person for
+    tags and hashtag finds otherwise (the API forbids commenting there).
 
     A small outbox of its own with the worker's claim-then-act: claimed (status `sending`, a token)
     and committed before the platform is called, so a request comment goes out at most once."""
@@ -673,6 +673,10 @@ class CommentRightsRequest(models.Model):
         PermissionRequest, on_delete=models.PROTECT, related_name="comment_request"
     )
     discovered = models.ForeignKey(DiscoveredMedia, on_delete=models.PROTECT, related_name="rights_requests")
+    via_comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.SET_NULL, related_name="rights_requests",
+        help_text="The author's comment on our post that the request answers (a reply through /replies).",
+    )  # fmt: skip
     sender_account = models.ForeignKey(SenderAccount, on_delete=models.PROTECT, related_name="comment_requests")
     method = models.CharField(max_length=20, choices=Method.choices)
     author_username = models.CharField(max_length=100, help_text="Only this account's reply may grant.")

@@ -6,7 +6,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 
-from outreach.models import BrandPost, Comment, CommentRightsRequest, DiscoveredMedia, SenderAccount
+from outreach.models import BrandPost, Comment, CommentRightsRequest, SenderAccount
 from outreach.queue import enqueue
 from outreach.services import comments as comment_services
 from outreach.services import ugc
@@ -73,9 +73,7 @@ def handle_comment(incoming: InboundComment) -> Comment | None:
         return comment
     if incoming.parent_id:
         asked = CommentRightsRequest.objects.filter(
-            discovered__source=DiscoveredMedia.Source.OWN_MEDIA_COMMENT,
-            discovered__comment__comment_id=incoming.parent_id,
-            status__in=ugc.OPEN,
+            via_comment__comment_id=incoming.parent_id, status__in=ugc.OPEN
         ).select_related("permission_request")
         for request in asked:
             ugc.comment_answers(comment, request)

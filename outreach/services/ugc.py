@@ -282,11 +282,11 @@ def poll_hashtag(search: HashtagSearch) -> int:
 # --- rights requests in the comments -------------------------------------------------------------
 
 
-def _method_for(found: DiscoveredMedia) -> str:
+def _method_for(found: DiscoveredMedia, via_comment: Comment | None) -> str:
+    if via_comment is not None:
+        return Method.COMMENT_REPLY
     if found.source in {Source.CAPTION_MENTION, Source.COMMENT_MENTION}:
         return Method.MENTION_REPLY
-    if found.source == Source.OWN_MEDIA_COMMENT:
-        return Method.COMMENT_REPLY
     return Method.MANUAL  # "You cannot comment on photos you were tagged in", nor on hashtag media
 
 
@@ -305,8 +305,12 @@ def request_rights_by_comment(
     campaign=None,
     brand: str = "",
     author_username: str = "",
+    via_comment: Comment | None = None,
 ) -> CommentRightsRequest:
-    """Ask the post's author for rights in a comment: a permission request and its comment, both or neither."""
+    """Ask the post's author for rights in a comment: a permission request and its comment, both or neither.
+
+    `via_comment`: the author's comment on one of our posts, to answer there (the way to reach the
+    author of a tagged post or a hashtag find by API)."""
     if author_username and not found.username:
         found.username = author_username.lower().lstrip("@")
         found.save(update_fields=["username"])
@@ -317,8 +321,14 @@ def request_rights_by_comment(
         )
     if CommentRightsRequest.objects.filter(discovered=found, status__in=[*OPEN, RStatus.PENDING]).exists():
         raise DomainError({"discovered": "A rights request for this post is already open."})
+    if via_comment is not None and (
+        via_comment.ours
+        or via_comment.source != Comment.Source.OWN_MEDIA
+        or via_comment.from_username.lower() != found.username.lower()
+    ):
+        raise DomainError({"via_comment": f"Choose a comment by @{found.username} on one of our posts."})
     sender = found.sender_account
-    method = _method_for(found)
+    method = _method_for(found, via_comment)
     with transaction.atomic():
         SenderAccount.objects.select_for_update().filter(pk=sender.pk).first()  # pacing and rotation, one at a time
         request = crm_rights.request_permission(
@@ -351,6 +361,7 @@ def request_rights_by_comment(
             discovered=found,
             sender_account=sender,
             method=method,
+            via_comment=via_comment,
             author_username=found.username,
             text=text,
             variant=variant,
@@ -381,15 +392,17 @@ def deliver_comment_request(pk: int) -> bool:
     )
     if not claimed:
         return False
-    asked = CommentRightsRequest.objects.select_related("discovered", "sender_account", "permission_request").get(pk=pk)
+    asked = CommentRightsRequest.objects.select_related(
+        "discovered", "sender_account", "permission_request", "via_comment"
+    ).get(pk=pk)
     found, sender = asked.discovered, asked.sender_account
     with new_session(sender.base_url) as session:
         config = sender_config(sender)
         if asked.method == Method.MENTION_REPLY:
             result = api.comment_on_mention(session, config, found.media_id, asked.text, found.mention_comment_id)
         else:
-            target = found.comment.comment_id if found.comment else found.mention_comment_id
-            result = api.reply_publicly(session, config, target, asked.text)
+            via = asked.via_comment
+            result = api.reply_publicly(session, config, via.parent_id or via.comment_id, asked.text)
     mine = CommentRightsRequest.objects.filter(pk=pk, claim_token=token, status=RStatus.SENDING)
     if result.sent:
         sent_at = timezone.now()
@@ -399,11 +412,11 @@ def deliver_comment_request(pk: int) -> bool:
             platform=sender.platform,
             comment_id=result.provider_message_id,
             defaults={
-                "source": Comment.Source.MENTION if asked.method == Method.MENTION_REPLY else Comment.Source.OWN_MEDIA,
-                "post": found.comment.post if found.comment else None,
+                "source": Comment.Source.OWN_MEDIA if asked.via_comment else Comment.Source.MENTION,
+                "post": asked.via_comment.post if asked.via_comment else None,
                 "sender_account": sender,
-                "media_id": found.media_id,
-                "parent_id": found.mention_comment_id or (found.comment.comment_id if found.comment else ""),
+                "media_id": asked.via_comment.media_id if asked.via_comment else found.media_id,
+                "parent_id": asked.via_comment.comment_id if asked.via_comment else found.mention_comment_id,
                 "from_id": sender.account_id,
                 "text": asked.text,
                 "created_time": sent_at,
