@@ -14,6 +14,7 @@ from django_q.conf import Conf
 from crm import services as crm_services
 from crm.models import ConsentEvent, Content, PermissionRequest
 from outreach.models import Comment, CommentRightsRequest, DiscoveredMedia, PrivateReply
+from outreach.services import ugc
 from tests.factories import CreatorFactory, SocialAccountFactory
 from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 from tests.fakes.meta_comments import fake_meta_comments  # noqa: F401
@@ -46,7 +47,7 @@ def call(api, method, url, expect=200, **body):
 
 
 def test_a_comment_gets_one_private_reply_and_no_more(world):
-    fake, sender, api, base = world
+    fake, _, api, base = world
     maya = CreatorFactory(name="Maya Hart")
     SocialAccountFactory(creator=maya, platform="instagram", handle="mayahart")
     fake.add_media("18000000000000001", owner=IG_ACCOUNT, caption="Our new serum")
@@ -74,13 +75,14 @@ def test_a_comment_gets_one_private_reply_and_no_more(world):
     )
     fake.emit(fake.comment_webhook(IG_ACCOUNT, late))
     old = Comment.objects.get(comment_id=late.comment_id)
-    assert "within 7 days" in call(api, "POST", f"{base}/comments/{old.pk}/private-reply/", 400, text="Hi")["comment"][0]
+    refused = call(api, "POST", f"{base}/comments/{old.pk}/private-reply/", 400, text="Hi")
+    assert "within 7 days" in refused["comment"][0]
     assert len(fake.requests_to(r"/messages$")) == calls_before  # refused without calling the platform
     assert PrivateReply.objects.count() == 1 and len(fake.private_replies()) == 1
 
 
 def test_a_mention_becomes_content_and_the_authors_hashtag_reply_grants(world, client, alice):
-    fake, sender, api, base = world
+    fake, _, api, base = world
     maya = CreatorFactory(name="Maya Hart")
     SocialAccountFactory(creator=maya, platform="instagram", handle="mayahart")
     fake.add_media("18100000000000001", owner="mayahart", caption="Glowing with @acme serum #glow", media_type="VIDEO")
@@ -144,8 +146,6 @@ def test_a_tagged_post_is_asked_by_a_person(world):
     fake, sender, api, base = world
     media = fake.add_media("18200000000000001", owner="lena.k", caption="Weekend vibes")
     media.tagged.add(IG_ACCOUNT)
-    from outreach.services import ugc
-
     assert ugc.poll_tagged(sender) == 1 and ugc.poll_tagged(sender) == 0
     found = DiscoveredMedia.objects.get(source="tagged")
     asked = call(api, "POST", f"{base}/discovered-media/{found.pk}/request-rights/", 201, channels=["website"],
