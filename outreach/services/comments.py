@@ -42,14 +42,14 @@ def private_reply_problem(comment: Comment, now: datetime.datetime | None = None
     now = now or timezone.now()
     if comment.ours:
         return "This comment is the brand's own."
+    if comment.removed:
+        return "The comment was removed."
     if comment.reply_used_at or PrivateReply.objects.filter(comment=comment).exists():
         return "This comment already had its one private reply."
     if now - comment.created_time > datetime.timedelta(days=PRIVATE_REPLY_DAYS):
         return f"Private replies are allowed within {PRIVATE_REPLY_DAYS} days of the comment; this one is older."
     if comment.live and (comment.post is None or comment.post.live_ended_at is not None or not comment.post.live):
         return "The Live this comment was made on has ended: private replies are allowed only while it is live."
-    if comment.removed:
-        return "The comment was removed."
     return ""
 
 
