@@ -102,8 +102,9 @@ def test_the_parser_reads_every_comment_shape_beside_the_dms():
 
 def test_page_comments_are_threaded_edited_and_removed(client, fake):
     def feed(verb, message):
-        value = {"item": "comment", "verb": verb, "comment_id": "104_1", "post_id": "104_p", "parent_id": "104_p",
-                 "from": {"id": "77", "name": "Ann Lee"}, "message": message, "created_time": 1_764_000_100}  # fmt: skip
+        value = {"item": "comment", "verb": verb, "comment_id": "104_1", "post_id": "104_p",
+                 "parent_id": "104_p", "from": {"id": "77", "name": "Ann Lee"}, "message": message,
+                 "created_time": 1_764_000_100}  # fmt: skip
         return {"object": "page", "entry": [{"id": "104", "time": 1, "changes": [{"field": "feed", "value": value}]}]}
 
     deliver(client, feed("add", "Lovely"))
