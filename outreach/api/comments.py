@@ -3,7 +3,8 @@ privately, hide, ask for rights), the discovered content, rights requests asked 
 keyword rules and the hashtag budget. Thin: every rule is in outreach/services/comments.py and ugc.py."""
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -282,10 +283,15 @@ class HashtagSearchViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets
         search = ugc.search_hashtag(data["sender_account"], data["hashtag"], actor=request.user)
         return Response(self.get_serializer(search).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=None, responses={200: BudgetSerializer})
-    @action(detail=False, methods=["get"], pagination_class=None)
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("sender_account", OpenApiTypes.INT, required=True)],
+        responses={200: BudgetSerializer, 400: OpenApiTypes.OBJECT},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def budget(self, request):
-        sender = SenderAccount.objects.filter(pk=request.query_params.get("sender_account") or 0).first()
+        wanted = request.query_params.get("sender_account", "")
+        sender = SenderAccount.objects.filter(pk=int(wanted)).first() if wanted.isdigit() else None
         if sender is None:
             return Response({"sender_account": ["Give ?sender_account=<id>."]}, status=status.HTTP_400_BAD_REQUEST)
         return Response(BudgetSerializer(ugc.hashtag_budget(sender)).data)
