@@ -107,11 +107,19 @@ class FakeMetaComments(FakeMeta):
             self.media[media_id].live_ended = True
 
     def user_comments(
-        self, media_id: str, *, from_id: str, username: str, text: str, parent_id: str = "", at: float | None = None
+        self,
+        media_id: str,
+        *,
+        from_id: str,
+        username: str,
+        text: str,
+        parent_id: str = "",
+        at: float | None = None,
+        comment_id: str = "",
     ) -> FakeComment:
         with self.lock:
             comment = FakeComment(
-                str(next(self._comment_ids)), media_id, from_id, username.lower(), text,
+                comment_id or str(next(self._comment_ids)), media_id, from_id, username.lower(), text,
                 self.now() if at is None else at, parent_id,
             )  # fmt: skip
             self.comments[comment.comment_id] = comment
@@ -149,6 +157,16 @@ class FakeMetaComments(FakeMeta):
     def comments_by_business(self, account_id: str | None = None) -> list[FakeComment]:
         with self.lock:
             return [c for c in self.posted_comments if account_id is None or c.by_business == account_id]
+
+    def load(self, account_id: str, state: dict) -> None:
+        """Know the posts and comments of a CRM's demo (`outreach.demo_comments.sandbox_state`)."""
+        for media in state["media"]:
+            self.add_media(media["media_id"], owner=media["owner"] or account_id, caption=media["caption"])
+        for comment in state["comments"]:
+            self.user_comments(
+                comment["media_id"], from_id=comment["from_id"], username=comment["username"], text=comment["text"],
+                at=comment["at"], comment_id=comment["comment_id"],
+            )  # fmt: skip
 
     def private_replies(self, account_id: str | None = None) -> list[dict]:
         return [m for m in self.sent(account_id) if m.get("type") == "private_reply"]
