@@ -78,7 +78,7 @@ def send_private_reply(
     sender = _sender_of(comment)
     with transaction.atomic():
         SenderAccount.objects.select_for_update().filter(pk=sender.pk).first()  # one counter at a time
-        comment = Comment.objects.select_for_update().select_related("post").get(pk=comment.pk)
+        comment = Comment.objects.select_for_update(of=("self",)).select_related("post").get(pk=comment.pk)
         problem = private_reply_problem(comment)
         if problem:
             raise DomainError({"comment": problem})
