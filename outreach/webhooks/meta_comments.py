@@ -97,7 +97,7 @@ def _page_comment(business_id: str, value: dict, at) -> InboundComment:
         business_id,
         str(value.get("comment_id") or ""),
         post_id,
-        _entry_time(created) if created else at,
+        _entry_time(created) if created and kind == "comment" else at,  # an edit's time is the entry's
         text=str(value.get("message") or ""),
         from_id=str(sender.get("id") or ""),
         from_name=str(sender.get("name") or ""),
