@@ -20,6 +20,7 @@ from outreach import templating
 from outreach.channels import meta_comments as api
 from outreach.channels.base import Outcome, new_session
 from outreach.models import (
+    BrandPost,
     Comment,
     FollowUpTask,
     KeywordRule,
@@ -127,6 +128,8 @@ def deliver_private_reply(reply_id: int) -> str:
         refusal = api.classify_refusal(result)
         fields.update(status=Status.FAILED, error_code=f"{refusal.reason}:{result.error_code}")
     PrivateReply.objects.filter(pk=reply_id, claim_token=token).update(**fields)
+    if fields["status"] == Status.FAILED and comment.live and fields["error_code"].startswith("too_late"):
+        BrandPost.objects.filter(pk=comment.post_id, live_ended_at__isnull=True).update(live_ended_at=timezone.now())
     if fields["status"] in {Status.SENT, Status.FAILED}:
         # Sent, or refused for good: the comment's one reply is used either way.
         Comment.objects.filter(pk=comment.pk, reply_used_at__isnull=True).update(reply_used_at=timezone.now())

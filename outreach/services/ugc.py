@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from crm import handles
-from crm.errors import DomainError
+from crm.errors import DomainError, TransitionNotAllowed
 from crm.models import Content, Creator, SocialAccount, UsageChannel
 from crm.services import rights as crm_rights
 from crm.services.ledger import Evidence
@@ -475,7 +475,15 @@ def comment_answers(comment: Comment, asked: CommentRightsRequest) -> str:
     )
     if verdict.outcome in {classify.GRANTED, classify.DECLINED}:
         verb = crm_rights.grant_rights if verdict.outcome == classify.GRANTED else crm_rights.decline_rights
-        verb(request, actor=None, evidence=evidence)
+        try:
+            verb(request, actor=None, evidence=evidence)
+        except TransitionNotAllowed as error:  # e.g. posted by hand but never marked posted: a person decides
+            FollowUpTask.objects.create(
+                creator=request.creator,
+                reason=f"@{author} answered a rights request in a comment, but {error.messages[0]}"[:300],
+                due_at=timezone.now(),
+            )
+            return "needs_review"
         CommentRightsRequest.objects.filter(pk=asked.pk).update(status=RStatus.ANSWERED)
         return verdict.outcome
     CommentRightsRequest.objects.filter(pk=asked.pk).update(status=RStatus.AUTHOR_REPLIED)

@@ -138,7 +138,7 @@ def test_a_live_comment_gets_a_private_reply_only_while_live(client, fake, sende
     assert after.reply_used_at is not None
     calls = len(fake.requests_to(r"/messages$"))
     late = commented(client, fake, "One more", media="live1", from_id="9003", username="kim")
-    BrandPost.objects.filter(media_id="live1").update(live_ended_at="2026-01-01T00:00:00Z")
+    assert BrandPost.objects.get(media_id="live1").live_ended_at is not None  # learnt from the refusal
     with pytest.raises(DomainError, match="Live this comment was made on has ended"):
         comments.send_private_reply(late, text="Hi")
     assert len(fake.requests_to(r"/messages$")) == calls
@@ -265,3 +265,22 @@ def test_wordings_rotate_and_sends_are_paced(client, fake, sender, alice, settin
     assert first.variant != second.variant and first.text.split()[1:] != second.text.split()[1:]
     assert ugc.send_due_comment_requests() == 0  # not due yet
     assert len(fake.comments_by_business()) == 1
+
+
+def test_an_answer_to_a_request_nobody_marked_posted_goes_to_a_person(client, fake, sender, alice):
+    media = fake.add_media("18500000000000001", owner="lena.k", caption="Weekend")
+    media.tagged.add(IG_ACCOUNT)
+    ugc.poll_tagged(sender)
+    found = DiscoveredMedia.objects.get()
+    asked = ugc.request_rights_by_comment(
+        found, actor=alice, scope=crm_services.Scope(channels=["website"]), terms_url="https://acme.example/t",
+        terms_text="T.", approval_hashtag="YesAcme",
+    )  # fmt: skip
+    assert asked.status == "manual"
+    # A person posted it from the app (as @acme) but did not mark it; the author answers.
+    ours = fake._post_comment(IG_ACCOUNT, "18500000000000001", asked.text, "")
+    yes = fake.user_comments("18500000000000001", from_id="9500", username="lena.k", text="@acme #YesAcme",
+                             parent_id=ours.comment_id)  # fmt: skip
+    deliver(client, fake.mention_webhook(IG_ACCOUNT, "18500000000000001", yes.comment_id))
+    assert PermissionRequest.objects.get().status == "draft" and not ConsentEvent.objects.exists()
+    assert FollowUpTask.objects.filter(reason__contains="answered a rights request").exists()
