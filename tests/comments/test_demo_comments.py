@@ -27,3 +27,15 @@ def test_the_demo_post_has_comments_the_sandbox_can_answer(fake_meta_comments, m
     first = Comment.objects.filter(creator__isnull=False).first()
     comments.send_private_reply(first, text="Yes, it works on oily skin!")
     assert [m["comment_id"] for m in fake_meta_comments.private_replies()] == [first.comment_id]
+
+
+@pytest.mark.parametrize(
+    "model", ["brandpost", "comment", "privatereply", "discoveredmedia", "commentrightsrequest", "keywordrule",
+              "hashtagsearch"],
+)  # fmt: skip
+def test_the_admin_lists_comment_records(client, admin_user_persona, model):
+    seed_demo()
+    sender = demo.setup_demo({"meta": "http://127.0.0.1:1", "x": "", "tiktok": "", "smtp": ""})[0]
+    demo_comments.seed_comment_demo(sender)
+    client.force_login(admin_user_persona)
+    assert client.get(f"/admin/outreach/{model}/?q=a").status_code == 200
