@@ -12,6 +12,7 @@ import datetime
 import re
 import uuid
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -218,12 +219,16 @@ def apply_keyword_rules(comment: Comment) -> PrivateReply | None:
     reply = None
     try:
         _, text = render_for(rule.template, comment.creator, platform=comment.platform, sender=rule.sender_account)
+        text = f"{settings.AUTO_REPLY_PREFIX} {text}".strip()  # automatic replies say so (Messenger policy, bot laws)
         reply = send_private_reply(comment, text=text, automatic=True, keyword_rule=rule)
         reason = f"Automatic private reply for keyword {rule.keyword!r}: follow up by hand"
     except (DomainError, templating.RenderError) as error:
         reason = f"Keyword {rule.keyword!r} matched but no automatic reply went out ({error}): answer by hand"
     FollowUpTask.objects.create(
-        creator=comment.creator, reason=reason[:300], due_at=timezone.now() + datetime.timedelta(hours=4)
+        creator=comment.creator,
+        assignee=comment.creator.owner or rule.sender_account.owner,
+        reason=reason[:300],
+        due_at=timezone.now() + datetime.timedelta(hours=settings.AUTO_REPLY_FOLLOW_UP_HOURS),
     )
     return reply
 

@@ -64,7 +64,7 @@ WORDINGS = (
 
 
 def interval() -> datetime.timedelta:
-    return datetime.timedelta(seconds=getattr(settings, "COMMENT_REQUEST_INTERVAL_SECONDS", 300))
+    return datetime.timedelta(seconds=settings.COMMENT_REQUEST_INTERVAL_SECONDS)
 
 
 # --- who posted it -------------------------------------------------------------------------------
@@ -436,7 +436,7 @@ def deliver_comment_request(pk: int) -> bool:
 
 def reap_stale_comment_requests(now: datetime.datetime) -> int:
     """A request left `sending` by a stopped worker may have been posted: a person looks, it is never resent."""
-    lease = datetime.timedelta(seconds=getattr(settings, "OUTREACH_LEASE_SECONDS", 360))
+    lease = datetime.timedelta(seconds=settings.OUTREACH_LEASE_SECONDS)
     return CommentRightsRequest.objects.filter(status=RStatus.SENDING, send_started_at__lt=now - lease).update(
         status=RStatus.NEEDS_REVIEW, error_message="Left mid-send: check on Instagram whether it was posted."
     )

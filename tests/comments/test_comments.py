@@ -180,7 +180,7 @@ def test_a_keyword_gets_one_automatic_private_reply_per_commenter_and_a_task(cli
     [reply] = PrivateReply.objects.all()
     assert (reply.automatic, reply.status, reply.creator) == (True, "sent", maya)
     [dm] = fake.private_replies()
-    assert dm["text"] == "Hi Maya! The guide: acme.example/g"
+    assert dm["text"] == "[Automatic reply] Hi Maya! The guide: acme.example/g"
     [task] = FollowUpTask.objects.all()
     assert task.creator == maya and "GUIDE" in task.reason
     with pytest.raises(DomainError, match="one word"):
