@@ -10,7 +10,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from crm.api.base import ScopedViewSetMixin, valid
-from crm.models import Campaign, UsageChannel
+from crm.api.serializers import WorkableCampaignField
+from crm.models import UsageChannel
 from crm.services.rights import MAX_DURATION_DAYS, Scope
 from outreach.models import (
     BrandPost,
@@ -117,7 +118,7 @@ class CommentRightsSerializer(serializers.Serializer):
     terms_url = serializers.URLField(max_length=500)
     terms_text = serializers.CharField()
     approval_hashtag = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.all(), required=False, allow_null=True)
+    campaign = WorkableCampaignField(required=False, allow_null=True)
     brand = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     author_username = serializers.CharField(
         max_length=100, required=False, allow_blank=True, default="", help_text="For hashtag finds (no username)."

@@ -76,3 +76,11 @@ def test_viewers_read_but_cannot_answer(client, setup):
     comment = client.get(f"/comments/posts/{home.context['posts'][0].pk}/").context["rows"][0]["comment"]
     assert client.post(f"/comments/{comment.pk}/private-reply/", {"text": "x"}).status_code == 403
     assert not PrivateReply.objects.exists()
+
+
+def test_bad_ids_and_empty_fields_are_refused_by_name(client, setup):
+    assert client.post("/comments/keyword-rules/", {"sender_account": "abc", "template": "x"}).status_code == 404
+    assert client.post("/comments/hashtags/", {"sender_account": "1; drop"}).status_code == 404
+    found = DiscoveredMedia.objects.get()
+    answer = client.post(f"/comments/found/{found.pk}/request-rights/", {"terms_url": ""}, follow=True)
+    assert b"channels" in answer.content and not CommentRightsRequest.objects.exists()

@@ -31,6 +31,11 @@ from web.work import safe_back
 LIST_SIZE = 50
 
 
+def _number(value) -> int:
+    """A posted id; anything else finds nothing (a 404, not a 500)."""
+    return int(value) if (value or "").isdigit() else 0
+
+
 def _done(request, action, success: str, default: str):
     """Run a service call; flash its success or its errors by field; go back."""
     try:
@@ -185,8 +190,8 @@ def mark_posted(request, pk: int):
 @require_POST
 @page
 def keyword_rule(request):
-    sender = get_visible(SenderAccount.objects.all(), request.user, pk=request.POST.get("sender_account") or 0)
-    template = get_visible(MessageTemplate.objects.all(), request.user, pk=request.POST.get("template") or 0)
+    sender = get_visible(SenderAccount.objects.all(), request.user, pk=_number(request.POST.get("sender_account")))
+    template = get_visible(MessageTemplate.objects.all(), request.user, pk=_number(request.POST.get("template")))
     keyword = request.POST.get("keyword", "")
     return _done(
         request,
@@ -201,7 +206,7 @@ def keyword_rule(request):
 @require_POST
 @page
 def follow_hashtag(request):
-    sender = get_visible(SenderAccount.objects.all(), request.user, pk=request.POST.get("sender_account") or 0)
+    sender = get_visible(SenderAccount.objects.all(), request.user, pk=_number(request.POST.get("sender_account")))
     hashtag = request.POST.get("hashtag", "")
     return _done(
         request,
