@@ -68,6 +68,7 @@ class FakeMetaComments(FakeMeta):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        inherited, self._routes = self._routes, []
         self.route("GET", r"/(?P<version>v\d+\.\d+)/ig_hashtag_search", self._hashtag_search)
         self.route("GET", r"/(?P<version>v\d+\.\d+)/(?P<node>[^/]+)/tags", self._tags)
         self.route("GET", r"/(?P<version>v\d+\.\d+)/(?P<node>[^/]+)/recent_media", self._recent_media)
@@ -75,6 +76,10 @@ class FakeMetaComments(FakeMeta):
         self.route("POST", r"/(?P<version>v\d+\.\d+)/(?P<node>[^/]+)/mentions", self._comment_on_mention)
         self.route("POST", r"/(?P<version>v\d+\.\d+)/(?P<node>[^/]+)/replies", self._reply)
         self.route("POST", r"/(?P<version>v\d+\.\d+)/(?P<node>[^/]+)", self._hide)
+        # FakeMeta's own routes are tried after these, and the two catch-all node routes hand a request
+        # that is not about comments on to them (e.g. a user-profile read of an IGSID).
+        self._own_routes = list(self._routes)
+        self._routes += inherited
         self.webhook_url = ""
         self.app_secret = ""
 
@@ -188,7 +193,19 @@ class FakeMetaComments(FakeMeta):
                 return Reply(error.status, error_body(error.code, error.message, subcode=error.subcode))
 
     def _read_node(self, received: Received, match) -> Reply:
+        fields = (received.query.get("fields") or [""])[0]
+        if not READER.search(fields) and match["node"] not in self._accounts:
+            return self._fallback(received)
         return self._answer(self._read, received, match)
+
+    def _fallback(self, received: Received) -> Reply:
+        """The first inherited route that matches: FakeMeta's answer to what is not about comments."""
+        for method, pattern, handler in self._routes[len(self._own_routes) :]:
+            if method == received.method:
+                found = pattern.fullmatch(received.path)
+                if found:
+                    return handler(received, found)
+        return Reply(404, {"error": {"message": f"no route for {received.method} {received.path}"}})
 
     def _read(self, received: Received, match) -> dict:
         account_id, _ = self._account(match["node"], received)
@@ -320,6 +337,9 @@ class FakeMetaComments(FakeMeta):
         return self._answer(post, received, match)
 
     def _hide(self, received: Received, match) -> Reply:
+        if match["node"] not in self.comments:
+            return self._fallback(received)
+
         def hide(received, match):
             comment = self.comments.get(match["node"])
             if comment is None:
