@@ -108,7 +108,7 @@ class HideSerializer(serializers.Serializer):
     hide = serializers.BooleanField(default=True)
 
 
-class CommentRightsSerializer(serializers.Serializer):
+class RightsByCommentSerializer(serializers.Serializer):
     """Ask the post's author for rights in a comment (by API for mentions and our posts, by a person otherwise)."""
 
     channels = serializers.ListField(child=serializers.ChoiceField(choices=UsageChannel.choices), allow_empty=False)
@@ -125,7 +125,7 @@ class CommentRightsSerializer(serializers.Serializer):
     )
 
 
-class CommentRightsByReplySerializer(CommentRightsSerializer):
+class RightsUnderCommentSerializer(RightsByCommentSerializer):
     discovered = serializers.PrimaryKeyRelatedField(
         queryset=DiscoveredMedia.objects.all(), help_text="The commenter's post we found and want to use."
     )
@@ -199,13 +199,13 @@ class CommentViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         comment = comment_services.hide_comment(self.get_object(), hide=data["hide"], actor=request.user)
         return Response(CommentSerializer(comment).data)
 
-    @extend_schema(request=CommentRightsByReplySerializer, responses={201: CommentRightsRequestSerializer})
+    @extend_schema(request=RightsUnderCommentSerializer, responses={201: CommentRightsRequestSerializer})
     @action(detail=True, methods=["post"], url_path="request-rights")
     def request_rights(self, request, pk=None):
         """Ask the commenter, in a public reply under their comment on our post, for the rights to a
         post of theirs we found (`discovered`): how to reach the author of a tag or hashtag find by API."""
         comment = self.get_object()
-        data = valid(CommentRightsByReplySerializer, request.data)
+        data = valid(RightsUnderCommentSerializer, request.data)
         return _ask(data.pop("discovered"), data, request.user, via_comment=comment)
 
 
@@ -230,10 +230,10 @@ class DiscoveredMediaViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["source", "sender_account", "creator", "hashtag"]
     ordering_fields = ["id", "discovered_at", "posted_at"]
 
-    @extend_schema(request=CommentRightsSerializer, responses={201: CommentRightsRequestSerializer})
+    @extend_schema(request=RightsByCommentSerializer, responses={201: CommentRightsRequestSerializer})
     @action(detail=True, methods=["post"], url_path="request-rights")
     def request_rights(self, request, pk=None):
-        return _ask(self.get_object(), valid(CommentRightsSerializer, request.data), request.user)
+        return _ask(self.get_object(), valid(RightsByCommentSerializer, request.data), request.user)
 
 
 class CommentRightsRequestViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
