@@ -76,12 +76,28 @@ class FakeMetaComments(FakeMeta):
         self.route("POST", r"/(?P<version>v\d+\.\d+)/(?P<node>[^/]+)/mentions", self._comment_on_mention)
         self.route("POST", r"/(?P<version>v\d+\.\d+)/(?P<node>[^/]+)/replies", self._reply)
         self.route("POST", r"/(?P<version>v\d+\.\d+)/(?P<node>[^/]+)", self._hide)
+        # The demo's remote control: a user comments on a post (or mentions us), and the webhook is sent.
+        self.route("POST", r"/_sandbox/(?P<account>[^/]+)/media/(?P<media>[^/]+)/comments", self._handle_user_comments)
         # FakeMeta's own routes are tried after these, and the two catch-all node routes hand a request
         # that is not about comments on to them (e.g. a user-profile read of an IGSID).
         self._own_routes = list(self._routes)
         self._routes += inherited
         self.webhook_url = ""
         self.app_secret = ""
+
+    def _handle_user_comments(self, received: Received, match) -> Reply:
+        body = received.json if isinstance(received.json, dict) else {}
+        if not (body.get("text") and body.get("username") and body.get("from_id")):
+            return Reply(400, {"error": {"message": "Give from_id, username and text."}})
+        with self.lock:
+            if match["media"] not in self.media:
+                self.add_media(match["media"], owner=match["account"])
+        comment = self.user_comments(
+            match["media"], from_id=str(body["from_id"]), username=body["username"], text=body["text"],
+            parent_id=str(body.get("parent_id") or ""),
+        )  # fmt: skip
+        delivered = self.emit(self.comment_webhook(match["account"], comment)) if self.webhook_url else None
+        return Reply(200, {"id": comment.comment_id, "delivered": delivered.status_code if delivered else None})
 
     def _forget_state(self) -> None:
         super()._forget_state()

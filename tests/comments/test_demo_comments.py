@@ -2,6 +2,7 @@
 private reply from the demo goes through."""
 
 import pytest
+from django.core.management import call_command
 from django_q.conf import Conf
 
 from crm.demo import seed_demo
@@ -39,3 +40,16 @@ def test_the_admin_lists_comment_records(client, admin_user_persona, model):
     demo_comments.seed_comment_demo(sender)
     client.force_login(admin_user_persona)
     assert client.get(f"/admin/outreach/{model}/?q=a").status_code == 200
+
+
+def test_the_sandbox_remote_control_comments_and_delivers(live_server, fake_meta_comments, settings, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(Conf, "SYNC", True)
+    settings.META_APP_SECRET = "demo-secret"
+    seed_demo()
+    sender = demo.setup_demo({"meta": fake_meta_comments.url, "x": "", "tiktok": "", "smtp": ""})[0]
+    fake_meta_comments.add_instagram_account(sender.account_id, demo.SANDBOX_TOKEN)
+    fake_meta_comments.webhook_url = f"{live_server.url}/webhooks/meta/"
+    fake_meta_comments.app_secret = "demo-secret"
+    call_command("creator_comments", "GUIDE please", handle="new.fan", sandbox_url=fake_meta_comments.url)
+    [comment] = Comment.objects.filter(from_username="new.fan")
+    assert comment.media_id == demo_comments.DEMO_POST and comment.creator is not None

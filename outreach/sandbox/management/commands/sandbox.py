@@ -52,6 +52,7 @@ class Command(BaseCommand):
             demo_comments.seed_comment_demo(senders[0])  # a post with comments to answer
         meta.set_username(DEMO_SENDERS[0][3], demo_comments.BRAND_USERNAME)
         meta.load(DEMO_SENDERS[0][3], demo_comments.sandbox_state())
+        meta.webhook_url, meta.app_secret = f"{settings.PUBLIC_URL}/webhooks/meta/", settings.META_APP_SECRET
         opened = 0
         for platform, recipient, at in demo.windows_to_open():
             if platform == "instagram":
