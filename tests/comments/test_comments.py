@@ -18,6 +18,7 @@ from outreach.models import (
     HashtagSearch,
     PrivateReply,
 )
+from outreach import tasks
 from outreach.services import comments, ugc
 from outreach.webhooks import meta
 from tests.factories import CreatorFactory, SocialAccountFactory
@@ -284,3 +285,29 @@ def test_an_answer_to_a_request_nobody_marked_posted_goes_to_a_person(client, fa
     deliver(client, fake.mention_webhook(IG_ACCOUNT, "18500000000000001", yes.comment_id))
     assert PermissionRequest.objects.get().status == "draft" and not ConsentEvent.objects.exists()
     assert FollowUpTask.objects.filter(reason__contains="answered a rights request").exists()
+
+
+def test_the_hourly_poll_finds_tags_and_hashtag_media_and_the_paced_request_goes_out_later(
+    client, fake, sender, alice, settings
+):
+    tagged = fake.add_media("18600000000000001", owner="ivy.r", caption="Beach day")
+    tagged.tagged.add(IG_ACCOUNT)
+    fake.add_media("18600000000000002", owner="zed", caption="#acmesun at noon")
+    ugc.search_hashtag(sender, "acmesun")
+    assert tasks.poll_tags_and_hashtags() == 2 and tasks.poll_tags_and_hashtags() == 0
+    assert set(DiscoveredMedia.objects.values_list("source", flat=True)) == {"tagged", "hashtag"}
+
+    settings.COMMENT_REQUEST_INTERVAL_SECONDS = 3600
+    for n in (3, 4):
+        fake.add_media(f"1860000000000000{n}", owner=f"maker{n}", caption="@acme yes")
+        deliver(client, fake.mention_webhook(IG_ACCOUNT, f"1860000000000000{n}"))
+    for found in DiscoveredMedia.objects.filter(source="caption_mention").order_by("id"):
+        ugc.request_rights_by_comment(
+            found, actor=alice, scope=crm_services.Scope(channels=["website"]), terms_url="https://acme.example/t",
+            terms_text="T.", approval_hashtag="YesAcme",
+        )  # fmt: skip
+    later = CommentRightsRequest.objects.get(status="pending")
+    assert tasks.send_due_comment_requests() == 0
+    CommentRightsRequest.objects.filter(pk=later.pk).update(due_at=later.due_at.replace(year=2020))
+    assert tasks.send_due_comment_requests() == 1 and tasks.send_due_comment_requests() == 0
+    assert len(fake.comments_by_business()) == 2
