@@ -9,6 +9,7 @@ from django_q.conf import Conf
 from crm import services as crm_services
 from crm.errors import DomainError
 from crm.models import ConsentEvent, PermissionRequest
+from outreach import tasks
 from outreach.models import (
     BrandPost,
     Comment,
@@ -18,7 +19,6 @@ from outreach.models import (
     HashtagSearch,
     PrivateReply,
 )
-from outreach import tasks
 from outreach.services import comments, ugc
 from outreach.webhooks import meta
 from tests.factories import CreatorFactory, SocialAccountFactory
