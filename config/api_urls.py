@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from crm.api import views as crm_views
 from integrations.api import views as integrations_views
+from outreach.api import comments as comment_views
 from outreach.api import views as outreach_views
 
 router = DefaultRouter()
@@ -23,5 +24,12 @@ router.register("outreach-messages", outreach_views.OutreachMessageViewSet, base
 router.register("follow-up-tasks", outreach_views.FollowUpTaskViewSet, basename="follow-up-task")
 router.register("conversations", outreach_views.ConversationViewSet, basename="conversation")
 router.register("webhook-subscriptions", integrations_views.WebhookSubscriptionViewSet, basename="webhook-subscription")
+
+router.register("brand-posts", comment_views.BrandPostViewSet, basename="brand-post")
+router.register("comments", comment_views.CommentViewSet, basename="comment")
+router.register("discovered-media", comment_views.DiscoveredMediaViewSet, basename="discovered-media")
+router.register("comment-rights-requests", comment_views.CommentRightsRequestViewSet, basename="comment-rights-request")
+router.register("keyword-rules", comment_views.KeywordRuleViewSet, basename="keyword-rule")
+router.register("hashtag-searches", comment_views.HashtagSearchViewSet, basename="hashtag-search")
 
 urlpatterns = router.urls

@@ -258,6 +258,8 @@ OUTREACH_CLAIM_BATCH = env_int("OUTREACH_CLAIM_BATCH", 100)
 OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
 OUTREACH_TASK_BUDGET_SECONDS = env_int("OUTREACH_TASK_BUDGET_SECONDS", 200)
 PERMISSION_REQUEST_EXPIRY_DAYS = env_int("PERMISSION_REQUEST_EXPIRY_DAYS", 14)
+# Seconds between two rights-request comments of one account (platforms flag bursts of comments as spam).
+COMMENT_REQUEST_INTERVAL_SECONDS = env_int("COMMENT_REQUEST_INTERVAL_SECONDS", 300)
 # Automatic replies say they are automatic (Messenger policy; California and German bot laws).
 AUTO_REPLY_PREFIX = env_str("AUTO_REPLY_PREFIX", "[Automatic reply]")
 AUTO_REPLY_FOLLOW_UP_HOURS = env_int("AUTO_REPLY_FOLLOW_UP_HOURS", 4)

@@ -30,6 +30,7 @@ CAMPAIGN_SCOPED = {
     "crm.ConsentEvent": "permission_request__campaign",
     "outreach.OutreachMessage": "campaign",
     "outreach.ConversationMessage": "outreach_message__campaign",
+    "outreach.CommentRightsRequest": "permission_request__campaign",
 }
 
 # Models that belong to one person: they see and change their own; admins everyone's.
@@ -51,6 +52,13 @@ SHARED = {
     "outreach.FollowUpTask": None,
     "outreach.InboundEvent": None,
     "outreach.SenderAccount": "owner",
+    # Comments, mentions and UGC found on the platforms: the brand's, so the whole team's.
+    "outreach.BrandPost": None,
+    "outreach.Comment": None,
+    "outreach.KeywordRule": None,
+    "outreach.PrivateReply": None,
+    "outreach.DiscoveredMedia": None,
+    "outreach.HashtagSearch": None,
 }
 
 

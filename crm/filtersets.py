@@ -30,6 +30,11 @@ class IdFilter(django_filters.NumberFilter):
 
     field_class = forms.IntegerField
 
+    def filter(self, qs, value):
+        if value is not None and not -(2**63) <= value < 2**63:  # no row has it; SQLite cannot even take it
+            return qs.none()
+        return super().filter(qs, value)
+
 
 class FilterSet(django_filters.FilterSet):
     """Foreign keys in `Meta.fields` filter by id with IdFilter. (The API's strictness about empty and

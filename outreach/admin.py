@@ -8,12 +8,19 @@ from django.db import models
 from crm.admin import ModelAdmin, ReadOnlyModelAdmin
 from outreach import services
 from outreach.models import (
+    BrandPost,
+    Comment,
+    CommentRightsRequest,
     Conversation,
     ConversationMessage,
+    DiscoveredMedia,
     FollowUpTask,
+    HashtagSearch,
     InboundEvent,
+    KeywordRule,
     MessageTemplate,
     OutreachMessage,
+    PrivateReply,
     SenderAccount,
     Sequence,
     SequenceStep,
@@ -180,3 +187,49 @@ class FollowUpTaskAdmin(ModelAdmin):
     autocomplete_fields = ["creator", "assignee"]
     raw_id_fields = ["conversation"]
     list_select_related = ["creator", "assignee"]
+
+
+# --- Comments, mentions and UGC: records of what the platforms said and what we sent (read only) ---
+
+
+@admin.register(BrandPost)
+class BrandPostAdmin(ReadOnlyModelAdmin):
+    list_display = ["media_id", "platform", "media_product_type", "live", "live_ended_at", "created_at"]
+    search_fields = ["media_id", "caption"]
+
+
+@admin.register(Comment)
+class CommentAdmin(ReadOnlyModelAdmin):
+    list_display = ["comment_id", "platform", "source", "from_username", "created_time", "live", "reply_used_at"]
+    list_filter = ["platform", "source", "live", "hidden", "ours"]
+    search_fields = ["comment_id", "media_id", "from_username", "text"]
+
+
+@admin.register(PrivateReply)
+class PrivateReplyAdmin(ReadOnlyModelAdmin):
+    list_display = ["comment", "status", "automatic", "sent_at", "error_code"]
+    list_filter = ["status", "automatic"]
+
+
+@admin.register(DiscoveredMedia)
+class DiscoveredMediaAdmin(ReadOnlyModelAdmin):
+    list_display = ["media_id", "source", "username", "hashtag", "discovered_at"]
+    list_filter = ["source"]
+    search_fields = ["media_id", "username", "caption", "permalink"]
+
+
+@admin.register(CommentRightsRequest)
+class CommentRightsRequestAdmin(ReadOnlyModelAdmin):
+    list_display = ["permission_request", "method", "author_username", "status", "due_at", "sent_at"]
+    list_filter = ["status", "method"]
+
+
+@admin.register(KeywordRule)
+class KeywordRuleAdmin(ModelAdmin):
+    list_display = ["keyword", "sender_account", "post", "template", "active"]
+    list_filter = ["active"]
+
+
+@admin.register(HashtagSearch)
+class HashtagSearchAdmin(ReadOnlyModelAdmin):
+    list_display = ["hashtag", "sender_account", "first_queried_at", "last_polled_at", "active"]

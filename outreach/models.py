@@ -450,3 +450,282 @@ class FollowUpTask(models.Model):
 
     def __str__(self):
         return f"{self.reason} ({self.creator})"
+
+
+# --- Comments, mentions, UGC discovery and private replies (PLATFORMS-UGC.md) ---------------------
+
+
+class BrandPost(models.Model):
+    """One of the brand's own posts (or Lives): the thread its comments hang on.
+
+    A Live's comments may get a private reply only while it is live, so its end is recorded."""
+
+    platform = models.CharField(max_length=20, choices=SenderPlatform.choices)
+    sender_account = models.ForeignKey(
+        SenderAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="brand_posts"
+    )
+    media_id = models.CharField(max_length=100)
+    media_product_type = models.CharField(max_length=20, blank=True, help_text="FEED, REELS, STORY, AD, LIVE.")
+    live = models.BooleanField(default=False)
+    live_ended_at = models.DateTimeField(null=True, blank=True)
+    permalink = models.URLField(max_length=500, blank=True)
+    caption = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["platform", "media_id"], name="outreach_brand_post_once")]
+
+    def __str__(self):
+        return f"{self.platform} post {self.media_id}"
+
+
+class Comment(models.Model):
+    """A comment on the brand's media, or one that mentions the brand, stored once per comment id.
+
+    Meta keeps no webhook data, so this row is the record. `private_reply` (one per comment, 7 days)
+    hangs off it; `live` comments are kept apart from the others."""
+
+    class Source(models.TextChoices):
+        OWN_MEDIA = "own_media", "On our post"
+        MENTION = "mention", "Mentions us"
+
+    platform = models.CharField(max_length=20, choices=SenderPlatform.choices)
+    comment_id = models.CharField(max_length=100)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.OWN_MEDIA)
+    post = models.ForeignKey(BrandPost, null=True, blank=True, on_delete=models.CASCADE, related_name="comments")
+    sender_account = models.ForeignKey(
+        SenderAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="comments"
+    )
+    media_id = models.CharField(max_length=100, blank=True)
+    parent_id = models.CharField(max_length=100, blank=True, help_text="Set when it is a reply to a comment.")
+    from_id = models.CharField(max_length=100, blank=True)
+    from_username = models.CharField(max_length=100, blank=True)
+    creator = models.ForeignKey(Creator, null=True, blank=True, on_delete=models.SET_NULL, related_name="comments")
+    text = models.TextField(blank=True)
+    created_time = models.DateTimeField(help_text="When the comment was made: the 7-day private-reply clock.")
+    live = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False)
+    removed = models.BooleanField(default=False)
+    ours = models.BooleanField(default=False, help_text="Written by the brand (a public reply or request).")
+    public_reply_id = models.CharField(max_length=100, blank=True, help_text="Our public reply's comment id.")
+    reply_used_at = models.DateTimeField(
+        null=True, blank=True, help_text="The private reply was used (sent, or refused by the platform)."
+    )
+    inbound_event = models.ForeignKey(
+        InboundEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="comments"
+    )
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_time", "-id"]
+        constraints = [models.UniqueConstraint(fields=["platform", "comment_id"], name="outreach_comment_once")]
+        indexes = [models.Index(fields=["post", "created_time"], name="outreach_comment_post_idx")]
+
+    def __str__(self):
+        return f"@{self.from_username or self.from_id}: {self.text[:40]}"
+
+
+class KeywordRule(models.Model):
+    """Lead generation: a comment containing the keyword gets one automatic private reply (per
+    commenter and rule), on one post or any of the account's posts; a person always follows up."""
+
+    sender_account = models.ForeignKey(SenderAccount, on_delete=models.CASCADE, related_name="keyword_rules")
+    post = models.ForeignKey(
+        BrandPost, null=True, blank=True, on_delete=models.CASCADE, related_name="keyword_rules",
+        help_text="Empty: every post of the account.",
+    )  # fmt: skip
+    keyword = models.CharField(max_length=100)
+    template = models.ForeignKey(MessageTemplate, on_delete=models.PROTECT, related_name="+")
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["keyword", "id"]
+
+    def __str__(self):
+        return f"{self.keyword} -> {self.template}"
+
+
+class PrivateReply(models.Model):
+    """The one DM a comment may get (Meta: one per comment, within 7 days of it, a Live only while
+    live). The unique comment is the claim: the row exists before the platform is called, so a
+    second reply is refused without calling it; the send itself is claimed like the outbox's."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Refused by the platform"
+        NEEDS_REVIEW = "needs_review", "Needs review (no answer came)"
+
+    comment = models.OneToOneField(Comment, on_delete=models.CASCADE, related_name="private_reply")
+    sender_account = models.ForeignKey(SenderAccount, on_delete=models.PROTECT, related_name="private_replies")
+    creator = models.ForeignKey(
+        Creator, null=True, blank=True, on_delete=models.SET_NULL, related_name="private_replies"
+    )
+    text = models.TextField()
+    automatic = models.BooleanField(default=False)
+    keyword_rule = models.ForeignKey(
+        KeywordRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="private_replies"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    claim_token = models.CharField(max_length=32, blank=True)
+    send_started_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["keyword_rule", "creator"],
+                condition=Q(keyword_rule__isnull=False, creator__isnull=False),
+                name="outreach_keyword_reply_once_per_commenter",
+            )
+        ]
+        indexes = [models.Index(fields=["sender_account", "created_at"], name="outreach_private_rate_idx")]
+
+    def __str__(self):
+        return f"Private reply to comment {self.comment_id}: {self.get_status_display()}"
+
+
+class DiscoveredMedia(models.Model):
+    """UGC found where creators post it: a caption or comment mention, a tag, a hashtag search.
+
+    What the platform lets us do with it depends on how it was found (only mentions may be commented
+    on through the API); `content` is the crm post once its creator is known."""
+
+    class Source(models.TextChoices):
+        CAPTION_MENTION = "caption_mention", "Mentioned us in the caption"
+        COMMENT_MENTION = "comment_mention", "Mentioned us in a comment"
+        TAGGED = "tagged", "Tagged us"
+        HASHTAG = "hashtag", "Hashtag search"
+
+    platform = models.CharField(max_length=20, choices=SenderPlatform.choices, default=SenderPlatform.INSTAGRAM)
+    sender_account = models.ForeignKey(SenderAccount, on_delete=models.CASCADE, related_name="discovered_media")
+    media_id = models.CharField(max_length=100)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    mention_comment_id = models.CharField(max_length=100, blank=True)
+    hashtag = models.CharField(max_length=100, blank=True)
+    username = models.CharField(max_length=100, blank=True, help_text="The post's author (not given for hashtags).")
+    permalink = models.URLField(max_length=500, blank=True)
+    caption = models.TextField(blank=True)
+    media_type = models.CharField(max_length=30, blank=True)
+    media_url = models.URLField(max_length=1000, blank=True)
+    thumbnail_url = models.URLField(max_length=1000, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    fetch_error = models.TextField(blank=True)
+    creator = models.ForeignKey(Creator, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    content = models.ForeignKey(
+        "crm.Content", null=True, blank=True, on_delete=models.SET_NULL, related_name="discoveries"
+    )
+    comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    discovered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-discovered_at", "-id"]
+        verbose_name_plural = "discovered media"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sender_account", "media_id", "source"], name="outreach_discovered_once_per_source"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_source_display()}: {self.permalink or self.media_id}"
+
+    @property
+    def may_comment_by_api(self) -> bool:
+        return self.source in {self.Source.CAPTION_MENTION, self.Source.COMMENT_MENTION}
+
+
+class CommentRightsRequest(models.Model):
+    """A permission request asked in a public comment: through the API on a post that mentions us
+    (`/mentions`), or under the author's own comment on one of our posts (`/replies`); by a person for
+    tags and hashtag finds otherwise (the API forbids commenting there).
+
+    A small outbox of its own with the worker's claim-then-act: claimed (status `sending`, a token)
+    and committed before the platform is called, so a request comment goes out at most once."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Posted: waiting for the author"
+        MANUAL = "manual", "For a person to post"
+        AUTHOR_REPLIED = "author_replied", "The author replied without the hashtag"
+        ANSWERED = "answered", "Answered (granted or declined)"
+        FAILED = "failed", "Failed"
+        NEEDS_REVIEW = "needs_review", "Needs review (no answer came)"
+
+    class Method(models.TextChoices):
+        MENTION_REPLY = "mention_reply", "Comment through /mentions"
+        COMMENT_REPLY = "comment_reply", "Reply through /replies"
+        MANUAL = "manual", "Posted by a person"
+
+    permission_request = models.OneToOneField(
+        PermissionRequest, on_delete=models.PROTECT, related_name="comment_request"
+    )
+    discovered = models.ForeignKey(DiscoveredMedia, on_delete=models.PROTECT, related_name="rights_requests")
+    via_comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.SET_NULL, related_name="rights_requests",
+        help_text="The author's comment on our post that the request answers (a reply through /replies).",
+    )  # fmt: skip
+    sender_account = models.ForeignKey(SenderAccount, on_delete=models.PROTECT, related_name="comment_requests")
+    method = models.CharField(max_length=20, choices=Method.choices)
+    author_username = models.CharField(max_length=100, help_text="Only this account's reply may grant.")
+    text = models.TextField()
+    variant = models.PositiveSmallIntegerField(default=0, help_text="Which wording (rotated).")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    due_at = models.DateTimeField(default=timezone.now)
+    claim_token = models.CharField(max_length=32, blank=True)
+    send_started_at = models.DateTimeField(null=True, blank=True)
+    provider_comment_id = models.CharField(max_length=100, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "due_at"], name="outreach_comment_req_due")]
+
+    def __str__(self):
+        return f"Comment request for {self.discovered}: {self.get_status_display()}"
+
+
+class HashtagSearch(models.Model):
+    """A hashtag this account has queried: Instagram allows 30 unique ones per rolling 7 days, each
+    counting from its first query (re-querying is free and does not restart the clock)."""
+
+    sender_account = models.ForeignKey(SenderAccount, on_delete=models.CASCADE, related_name="hashtag_searches")
+    hashtag = models.CharField(max_length=100)
+    hashtag_id = models.CharField(max_length=100, blank=True)
+    first_queried_at = models.DateTimeField()
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["hashtag", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["sender_account", "hashtag"], name="outreach_hashtag_search_once")
+        ]
+
+    def __str__(self):
+        return f"#{self.hashtag}"

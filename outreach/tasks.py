@@ -13,7 +13,7 @@ from crm.services import rights
 from outreach import worker
 from outreach.inbound import deliveries
 from outreach.models import OutreachMessage, SenderAccount
-from outreach.services import sequences
+from outreach.services import comments, sequences, ugc
 
 logger = logging.getLogger(__name__)
 
@@ -53,3 +53,36 @@ def expire_permission_requests() -> int:
 def process_inbound_event(event_id: int) -> int:
     """Thread a stored webhook delivery onto its creators (idempotent: once per event)."""
     return deliveries.process_event(event_id)
+
+
+# Comments, mentions and UGC (outreach/services/comments.py, ugc.py).
+
+
+def deliver_private_reply(reply_id: int) -> str:
+    return comments.deliver_private_reply(reply_id)
+
+
+def fetch_mentioned_media(discovered_id: int) -> bool:
+    return ugc.fetch_mentioned_media(discovered_id)
+
+
+def read_comment_mention(comment_id: int) -> bool:
+    return ugc.comment_mentioned(comment_id) is not None
+
+
+def send_due_comment_requests() -> int:
+    """Every minute (and when a request is due at once): post the paced rights-request comments."""
+    return ugc.send_due_comment_requests()
+
+
+def poll_tags_and_hashtags() -> int:
+    """Hourly: media we were tagged in (no webhook) and recent media of followed hashtags (24 h window)."""
+    found = 0
+    for sender in SenderAccount.objects.filter(platform="instagram", paused=False):
+        try:
+            found += ugc.poll_tagged(sender)
+            for search in sender.hashtag_searches.filter(active=True).exclude(hashtag_id=""):
+                found += ugc.poll_hashtag(search)
+        except Exception:  # one account's failure must not stop the others
+            logger.exception("polling tags and hashtags failed for sender %s", sender.pk)
+    return found

@@ -1,9 +1,9 @@
 """The work pages' routes, appended to `web.urls` (so they are in the `web` namespace): the manual
-queue, the inbox, permission requests, sender accounts and API tokens, templates and sequences."""
+queue, the inbox, permission requests, sender accounts and API tokens, templates and sequences, comments."""
 
 from django.urls import path
 
-from web.views import editor, inbox, queue, rights, senders
+from web.views import comments, editor, inbox, queue, rights, senders
 
 urlpatterns = [
     path("manual-queue/", queue.manual_queue, name="manual_queue"),
@@ -45,4 +45,16 @@ urlpatterns += [
     path("templates/preview/", editor.template_preview, name="template_preview"),
     path("sequences/new/", editor.sequence_edit, name="sequence_new"),
     path("sequences/<int:pk>/", editor.sequence_edit, name="sequence"),
+]
+
+urlpatterns += [
+    path("comments/", comments.comments_home, name="comments"),
+    path("comments/posts/<int:pk>/", comments.post_comments, name="brand_post"),
+    path("comments/<int:pk>/private-reply/", comments.private_reply, name="comment_private_reply"),
+    path("comments/<int:pk>/reply/", comments.public_reply, name="comment_reply"),
+    path("comments/<int:pk>/hide/", comments.hide, name="comment_hide"),
+    path("comments/found/<int:pk>/request-rights/", comments.request_rights, name="found_request_rights"),
+    path("comments/requests/<int:pk>/posted/", comments.mark_posted, name="comment_request_posted"),
+    path("comments/keyword-rules/", comments.keyword_rule, name="keyword_rule_add"),
+    path("comments/hashtags/", comments.follow_hashtag, name="hashtag_follow"),
 ]

@@ -8,11 +8,13 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from outreach.inbound.comments import handle_comment
 from outreach.inbound.echoes import echo, read_receipt
 from outreach.inbound.replies import reply
 from outreach.models import ConversationMessage, InboundEvent
 from outreach.webhooks import InboundMessage, meta, tiktok, x
 from outreach.webhooks import email as email_hook
+from outreach.webhooks.meta_comments import InboundComment
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,10 @@ def process_event(event_id: int) -> int:
         return len(recorded)
 
 
-def handle(message: InboundMessage) -> ConversationMessage | None:
+def handle(message: InboundMessage | InboundComment) -> ConversationMessage | None:
+    if isinstance(message, InboundComment):
+        handle_comment(message)  # comments and mentions (outreach/inbound/comments.py)
+        return None
     if message.kind == "echo":
         return echo(message)
     if message.kind == "read":

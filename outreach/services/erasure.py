@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from crm.models import Creator
 from crm.services import creators as crm_creators
-from outreach.models import Conversation, ConversationMessage, InboundEvent, OutreachMessage
+from outreach.models import Comment, Conversation, ConversationMessage, InboundEvent, OutreachMessage, PrivateReply
 
 Status = OutreachMessage.Status
 
@@ -26,4 +26,8 @@ def erase_creator(creator: Creator, *, actor) -> Creator:
         InboundEvent.objects.filter(messages__conversation__creator=creator).update(body=b"", headers={})
         ConversationMessage.objects.filter(conversation__creator=creator).update(text="")
         Conversation.objects.filter(creator=creator).update(social_account=None, platform_conversation_id="")
+        # Their comments and our private replies to them (the ids stay: they prove what was answered).
+        InboundEvent.objects.filter(comments__creator=creator).update(body=b"", headers={})
+        Comment.objects.filter(creator=creator).update(text="", from_username="")
+        PrivateReply.objects.filter(creator=creator).update(text="[erased]")
     return creator

@@ -3,7 +3,7 @@
 import hashlib
 import hmac
 
-from outreach.webhooks import InboundMessage, PayloadError, SignatureError, from_millis, from_seconds
+from outreach.webhooks import InboundMessage, PayloadError, SignatureError, from_millis, from_seconds, meta_comments
 
 PLATFORM_OF_OBJECT = {"instagram": "instagram", "page": "messenger"}
 
@@ -30,7 +30,7 @@ def verify(body: bytes, signature: str, app_secret: str) -> None:
         raise SignatureError("X-Hub-Signature-256 does not match the body.")
 
 
-def parse(payload: dict) -> list[InboundMessage]:
+def parse(payload: dict) -> list[InboundMessage | meta_comments.InboundComment]:
     kind = payload.get("object")
     if kind == "whatsapp_business_account":
         return _whatsapp(payload)
@@ -46,6 +46,7 @@ def parse(payload: dict) -> list[InboundMessage]:
             message = _messaging_event(platform, entry.get("id", ""), event)
             if message:
                 messages.append(message)
+        messages += meta_comments.parse_entry(platform, entry)  # comments and mentions (InboundComment)
     return messages
 
 

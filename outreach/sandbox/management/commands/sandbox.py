@@ -7,10 +7,10 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from outreach import demo
+from outreach import demo, demo_comments
 from outreach.demo import DEMO_SENDERS, SANDBOX_TOKEN
 from outreach.sandbox import dovecot
-from outreach.sandbox.meta import FakeMeta
+from outreach.sandbox.meta_comments import FakeMetaComments
 from outreach.sandbox.smtp import SmtpSink
 from outreach.sandbox.tiktok import FakeTikTok
 from outreach.sandbox.x import FakeX
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         # With Debian's Dovecot installed, the demo's email sender gets a real mailbox: mail the sink
         # accepts for it lands there, readable over IMAP (login: its address, password: the sandbox token).
         mailbox = dovecot.Dovecot(port=imap_port) if dovecot.installed() else None
-        meta, x, tiktok = FakeMeta(port=port), FakeX(port=port + 1), FakeTikTok(port=port + 2)
+        meta, x, tiktok = FakeMetaComments(port=port), FakeX(port=port + 1), FakeTikTok(port=port + 2)
         smtp = SmtpSink(port=port + 3, mailbox=mailbox)
         try:
             for service in (meta, x, tiktok, smtp):
@@ -70,6 +70,10 @@ class Command(BaseCommand):
         if setup_demo:
             senders = demo.setup_demo(urls)
             self.stdout.write(f"Demo sender accounts point at the sandbox: {', '.join(s.name for s in senders)}.")
+            demo_comments.seed_comment_demo(senders[0])  # a post with comments to answer
+        meta.set_username(DEMO_SENDERS[0][3], demo_comments.BRAND_USERNAME)
+        meta.load(DEMO_SENDERS[0][3], demo_comments.sandbox_state())
+        meta.webhook_url, meta.app_secret = f"{settings.PUBLIC_URL}/webhooks/meta/", settings.META_APP_SECRET
         opened = 0
         for platform, recipient, at in demo.windows_to_open():
             if platform == "instagram":
