@@ -4,7 +4,7 @@ import base64
 import hashlib
 import hmac
 
-from outreach.webhooks import InboundMessage, PayloadError, SignatureError, from_millis
+from outreach.webhooks import InboundMessage, PayloadError, SignatureError, from_millis, shape_checked
 
 
 def _digest(secret: str, data: bytes) -> str:
@@ -26,6 +26,7 @@ def verify(body: bytes, signature: str, consumer_secret: str) -> None:
         raise SignatureError("x-twitter-webhooks-signature does not match the body.")
 
 
+@shape_checked
 def parse(payload: dict) -> list[InboundMessage]:
     if "data" in payload and isinstance(payload["data"], dict):  # X Activity API
         data = payload["data"]
