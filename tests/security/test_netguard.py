@@ -5,6 +5,7 @@ No test resolves a real name: literal addresses, `localhost`, or a resolver pass
 
 import pytest
 import requests
+from django.utils import timezone
 
 from core import netguard
 from crm import events
@@ -12,7 +13,8 @@ from crm.errors import DomainError
 from integrations import services as hooks
 from outreach import services, worker
 from outreach.channels.base import new_session
-from outreach.models import OutreachMessage
+from outreach.models import Conversation, OutreachMessage
+from tests.api.conftest import api_for
 from tests.factories import CampaignFactory, CampaignMemberFactory, SocialAccountFactory
 from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
@@ -149,8 +151,6 @@ def test_the_sandbox_setting_opens_loopback_only(settings, alice):
 
 @pytest.mark.django_db
 def test_the_api_and_the_pages_refuse_an_inside_address(strict, alice, client):
-    from tests.api.conftest import api_for
-
     answer = api_for(alice).post(
         "/api/v1/sender-accounts/",
         {"name": "x", "platform": "x", "account_id": "1", "api_base_url": "https://[64:ff9b::7f00:1]/"},
@@ -186,10 +186,6 @@ def test_the_worker_fails_a_message_to_a_refused_address_without_sending(setting
     campaign = CampaignFactory(owner=alice, brand="Acme")
     member = CampaignMemberFactory(campaign=campaign)
     account = SocialAccountFactory(creator=member.creator, platform="instagram", platform_user_id="9001")
-    from django.utils import timezone
-
-    from outreach.models import Conversation
-
     Conversation.objects.create(
         creator=member.creator, platform="instagram", social_account=account, last_inbound_at=timezone.now()
     )
