@@ -6,6 +6,7 @@ about the domain; the API authenticates by token and never reaches them.
 """
 
 import base64
+from urllib.parse import urlsplit
 
 from axes.backends import AxesStandaloneBackend
 from django import forms
@@ -119,6 +120,13 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
 
     def get_success_url(self):
         return reverse("web:password_reset_done")
+
+    def dispatch(self, request, *args, **kwargs):
+        # The link in the mail points at PUBLIC_URL, never at the Host header a client sent
+        # (password-reset poisoning: a link to the attacker's host that leaks the token).
+        public = urlsplit(settings.PUBLIC_URL)
+        self.extra_email_context = {"domain": public.netloc, "protocol": public.scheme or "https"}
+        return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
         address = form.cleaned_data["email"].strip().lower()

@@ -279,3 +279,13 @@ def test_the_campaign_decisions_csv_neutralises_creator_names(client, alice):
     client.force_login(alice)
     body = b"".join(client.get(f"/campaigns/{campaign.pk}/decisions.csv").streaming_content).decode()
     assert "'=1+2" in body and "\n=1+2" not in body and ",=1+2" not in body
+
+
+def test_a_body_over_the_upload_limit_is_a_400_not_a_500(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    body = b'{"object": "page", "entry": [' + b'{"id": "1"},' * 2000 + b'{"id": "2"}]}'
+    answer = client.post(
+        "/webhooks/meta/", body, content_type="application/json", HTTP_X_HUB_SIGNATURE_256=meta.sign(body, META_SECRET)
+    )
+    assert answer.status_code == 400
+    assert not InboundEvent.objects.exists()

@@ -87,6 +87,19 @@ def test_password_reset_requests_are_limited_per_client(client, settings):
     assert (unknown.status_code, unknown["Location"]) == (302, "/password-reset/sent/")
 
 
+def test_the_reset_link_points_at_public_url_whatever_the_host_header(client, alice, settings):
+    settings.PUBLIC_URL = "https://crm.example"
+    client.post("/password-reset/", {"email": "alice@example.com"}, HTTP_HOST="localhost:8000")
+    assert "https://crm.example/password-reset/" in mail.outbox[0].body
+    assert "localhost" not in mail.outbox[0].body
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
+def test_sign_in_never_redirects_off_site(client, alice, target):
+    answer = sign_in(client, "alice", "password", next=target)
+    assert answer.status_code == 302 and answer["Location"] == "/"
+
+
 # --- two-factor sign-in ---------------------------------------------------------------------------
 
 
