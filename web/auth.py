@@ -31,14 +31,14 @@ LOCKED_OUT = (
 )
 
 
-def client_ip(request) -> str:
+def client_ip(request) -> str | None:
     """The client's address for throttling: REMOTE_ADDR, or the last X-Forwarded-For hop when a
     trusted proxy sets it (TRUST_X_FORWARDED_FOR); never a header a client could choose."""
     if settings.TRUST_X_FORWARDED_FOR:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
             return forwarded.split(",")[-1].strip()[:64]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    return request.META.get("REMOTE_ADDR") or None  # none for a request made in code (force_login)
 
 
 class SignInBackend(AxesStandaloneBackend):
@@ -132,7 +132,7 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
         address = form.cleaned_data["email"].strip().lower()
         over = [
             _count(f"pwreset:address:{address}") > settings.PASSWORD_RESET_PER_ADDRESS,
-            _count(f"pwreset:client:{client_ip(self.request)}") > settings.PASSWORD_RESET_PER_CLIENT,
+            _count(f"pwreset:client:{client_ip(self.request) or 'unknown'}") > settings.PASSWORD_RESET_PER_CLIENT,
         ]
         if any(over):
             return HttpResponseRedirect(self.get_success_url())
