@@ -289,3 +289,14 @@ def test_a_body_over_the_upload_limit_is_a_400_not_a_500(client, settings):
     )
     assert answer.status_code == 400
     assert not InboundEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("/api/v1/creators/", "owner"), ("/api/v1/creators/", "campaign"), ("/api/v1/outreach-messages/", "creator"),
+     ("/api/v1/consent-events/", "creator")],
+)  # fmt: skip
+def test_an_id_past_64_bits_in_a_filter_is_a_400(api, path, name):
+    answer = api.get(path, **{name: "9" * 40})
+    assert answer.status_code == 400 and name in answer.json()
+    assert api.get(path, **{name: "-" + "9" * 25}).status_code == 400
