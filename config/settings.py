@@ -5,12 +5,14 @@ Development needs nothing set: SQLite under var/, debug off unless DJANGO_DEBUG=
 """
 
 import base64
+import datetime
 import hashlib
 import os
 from pathlib import Path
 
 import dj_database_url
 from cryptography.fernet import Fernet
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
@@ -85,6 +87,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_q",
+    "axes",  # sign-in throttling and lockout (web/auth.py)
+    "django_otp",
+    "django_otp.plugins.otp_totp",  # optional TOTP second factor at sign-in
+    "csp",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -105,9 +111,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "crm.api.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = env_str("DJANGO_ROOT_URLCONF", "config.urls")  # the webhook benchmark adds a bare view
@@ -150,6 +159,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# --- Sign-in security (web/auth.py; SECURITY.md) -------------------------------------------------------
+# django-axes: the SignInBackend refuses a locked-out account + client before the password is checked.
+AUTHENTICATION_BACKENDS = ["web.auth.SignInBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)  # failed sign-ins of one account from one client
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # per account and client: a stranger cannot lock you out
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "web.auth.lockout"  # the login page with the reason, status 429
+AXES_CLIENT_IP_CALLABLE = "web.auth.client_ip"
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_VERBOSE = False
+# Behind a proxy that sets X-Forwarded-For (and strips a client's own), take the client from it.
+TRUST_X_FORWARDED_FOR = env_bool("TRUST_X_FORWARDED_FOR", False)
+# Password-reset mails per hour: to one address, and requests from one client (counted in the cache).
+PASSWORD_RESET_PER_ADDRESS = env_int("PASSWORD_RESET_PER_ADDRESS", 3)
+PASSWORD_RESET_PER_CLIENT = env_int("PASSWORD_RESET_PER_CLIENT", 10)
+OTP_TOTP_ISSUER = "Outreach CRM"
+# Content-Security-Policy (django-csp): our own scripts and styles only; nothing inline, no eval, no
+# framing. htmx runs under it with its indicator style and eval off (the htmx-config meta tag).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", NONCE],  # NONCE: only the standalone proof and unsubscribe pages' own <style>
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -196,7 +239,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "crm.api.pagination.StablePagination",
     "DEFAULT_SCHEMA_CLASS": "crm.api.schema.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],  # JSON in, as out: no form semantics
+    # JSON in, as out: no form semantics; nesting deeper than core.jsonbounds.MAX_DEPTH is a 400.
+    "DEFAULT_PARSER_CLASSES": ["crm.api.parsers.BoundedJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["crm.api.throttling.TokenRateThrottle"],
     "EXCEPTION_HANDLER": "crm.api.errors.api_exception_handler",
 }
@@ -310,5 +354,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"mail.log": {"level": "WARNING"}},  # the sandbox's SMTP sink talks a lot
+    "loggers": {"mail.log": {"level": "WARNING"}, "axes": {"level": "WARNING"}},  # the SMTP sink and axes talk a lot
 }

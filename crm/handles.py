@@ -57,13 +57,34 @@ RESERVED_SEGMENTS = {
 }
 
 
+MAX_INPUT_LENGTH = 2048  # longer than any profile URL; a longer cell is refused unread
+
+
 class InvalidHandle(ValueError):
     """The value cannot be read as an account on the platform; the message says why."""
 
 
+def _shown(raw: str) -> str:
+    """The value as quoted in an error: printable and short, whatever was given."""
+    return repr(raw if len(raw) <= 80 else raw[:77] + "...")
+
+
+def _split(url: str):
+    """urlsplit that never raises: a malformed address (`[` opens an IPv6 host) is an invalid handle."""
+    try:
+        parts = urlsplit(_with_scheme(url))
+        parts.hostname  # noqa: B018 (parsing the host is what raises)
+        return parts
+    except ValueError:
+        raise InvalidHandle(f"{_shown(url)} is not a valid address") from None
+
+
 def platform_of_url(url: str) -> str | None:
     """The platform a profile URL belongs to, or None when the host is not a known platform."""
-    host = (urlsplit(_with_scheme(url)).hostname or "").lower()
+    try:
+        host = (_split(url).hostname or "").lower()
+    except InvalidHandle:
+        return None
     for suffix, platform in PLATFORM_HOSTS.items():
         if host == suffix or host.endswith("." + suffix):
             return platform
@@ -77,12 +98,14 @@ def normalize_handle(platform: str, value: str) -> str:
     raw = (value or "").strip()
     if not raw:
         raise InvalidHandle("is empty")
+    if len(raw) > MAX_INPUT_LENGTH:
+        raise InvalidHandle(f"is longer than {MAX_INPUT_LENGTH} characters")
     if _looks_like_url(raw):
         url_platform = platform_of_url(raw)
         if url_platform is None:
-            raise InvalidHandle(f"{raw!r} is not a profile URL on {platform}")
+            raise InvalidHandle(f"{_shown(raw)} is not a profile URL on {platform}")
         if url_platform != platform:
-            raise InvalidHandle(f"{raw!r} is a {url_platform} URL, expected one on {platform}")
+            raise InvalidHandle(f"{_shown(raw)} is a {url_platform} URL, expected one on {platform}")
         handle = _handle_from_url(platform, raw)
     elif platform == WHATSAPP:
         handle = re.sub(r"[\s().+-]", "", raw)
@@ -91,7 +114,7 @@ def normalize_handle(platform: str, value: str) -> str:
     if not (platform == YOUTUBE and handle.startswith("UC") and len(handle) == 24):
         handle = handle.lower()
     if not HANDLE_PATTERNS[platform].fullmatch(handle):
-        raise InvalidHandle(f"{raw!r} is not a valid {platform} handle ({HANDLE_RULES[platform]})")
+        raise InvalidHandle(f"{_shown(raw)} is not a valid {platform} handle ({HANDLE_RULES[platform]})")
     return handle
 
 
@@ -127,7 +150,7 @@ def _with_scheme(url: str) -> str:
 
 
 def _handle_from_url(platform: str, url: str) -> str:
-    parts = urlsplit(_with_scheme(url))
+    parts = _split(url)
     segments = [segment for segment in parts.path.split("/") if segment]
     query = parse_qs(parts.query)
     if platform == FACEBOOK and segments[:1] == ["profile.php"]:
@@ -139,21 +162,21 @@ def _handle_from_url(platform: str, url: str) -> str:
     if platform == LINKEDIN:
         if len(segments) >= 2 and segments[0] == "in":
             return segments[1]
-        raise InvalidHandle(f"{url!r} is not a LinkedIn member profile (expected /in/<name>)")
+        raise InvalidHandle(f"{_shown(url)} is not a LinkedIn member profile (expected /in/<name>)")
     if platform == YOUTUBE:
         if segments and segments[0].startswith("@"):
             return segments[0][1:]
         if len(segments) >= 2 and segments[0] in {"channel", "c", "user"}:
             return segments[1]
-        raise InvalidHandle(f"{url!r} is not a YouTube channel URL")
+        raise InvalidHandle(f"{_shown(url)} is not a YouTube channel URL")
     if platform == TIKTOK:
         if segments and segments[0].startswith("@"):
             return segments[0][1:]
-        raise InvalidHandle(f"{url!r} is not a TikTok profile URL (expected tiktok.com/@name)")
+        raise InvalidHandle(f"{_shown(url)} is not a TikTok profile URL (expected tiktok.com/@name)")
     if platform == INSTAGRAM and segments[:1] == ["stories"] and len(segments) >= 2:
         return segments[1]
     if not segments or segments[0].lower() in RESERVED_SEGMENTS.get(platform, set()):
-        raise InvalidHandle(f"{url!r} is not a profile URL on {platform}")
+        raise InvalidHandle(f"{_shown(url)} is not a profile URL on {platform}")
     return segments[0].lstrip("@")
 
 
@@ -173,7 +196,7 @@ def normalize_content_url(url: str) -> str:
     parts = urlsplit(_with_scheme(raw))
     host = (parts.hostname or "").lower()
     if not host or "." not in host:
-        raise ValueError(f"{raw!r} is not a web address")
+        raise ValueError(f"{_shown(raw)} is not a web address")
     for prefix in ("www.", "m.", "mobile."):
         if host.startswith(prefix):
             host = host[len(prefix) :]

@@ -33,6 +33,12 @@ LANGUAGE_PATTERN = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 FOLLOWERS_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*([kKmM]?)")
 TAG_SEPARATORS = re.compile(r"[;|,]")
 MAX_FOLLOWERS = 2**63 - 1
+# Bounds that keep memory flat whatever the file: a physical line is read at most this many bytes at
+# a time (a longer one refuses the file), a cell (even quoted across lines) at most MAX_CELL
+# characters, a header at most MAX_COLUMNS cells.
+MAX_LINE_BYTES = 1_000_000
+MAX_CELL = 100_000
+MAX_COLUMNS = 100
 
 
 class ImportFileError(Exception):
@@ -77,7 +83,11 @@ class CsvLayout:
 
 
 def inspect_file(source: BinaryIO, *, encoding: str = "utf-8") -> CsvLayout:
-    """Check the whole file before anything is written: readable, CSV, known columns; count rows."""
+    """Check the whole file before anything is written: readable, CSV, known columns; count rows.
+
+    It reads the file once, line by line, to its end: a NUL byte, an undecodable byte, an over-long
+    line or cell anywhere (not only in the first kilobytes) refuses it whole, before the import
+    writes its first batch."""
     source.seek(0)
     head = source.read(8192)
     if not head.strip():
@@ -91,7 +101,10 @@ def inspect_file(source: BinaryIO, *, encoding: str = "utf-8") -> CsvLayout:
     reader = _reader(source, encoding, delimiter=None)
     rows = 0
     try:
-        columns = _check_header(next(reader, None))
+        header = next(reader, None)
+        if header is not None and len(header) > MAX_COLUMNS:
+            raise ImportFileError(f"The header has {len(header)} columns; a creator file has at most {MAX_COLUMNS}.")
+        columns = _check_header(header)
         for _ in reader:
             rows += 1
     except csv.Error as error:
@@ -161,25 +174,64 @@ def import_creators(
 
 
 def _decoded_lines(source: BinaryIO, encoding: str) -> Iterator[str]:
-    """The file's lines as text, one at a time; a byte that is not in the encoding names its line."""
+    """The file's lines as text, one at a time, never more than MAX_LINE_BYTES in memory; a byte
+    that is not in the encoding, a NUL or an over-long line names its line."""
     source.seek(0)
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    for number, raw in enumerate(source, start=1):
+    number = 0
+    while raw := source.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise ImportFileError(f"Line {number} is longer than {MAX_LINE_BYTES:,} bytes; this is not a creator list.")
         try:
-            yield decoder.decode(raw)
+            text = decoder.decode(raw)
         except UnicodeDecodeError as error:
             name = encoding.removesuffix("-sig").upper()
             raise ImportFileError(
                 f"Line {number} is not valid {name} (byte 0x{error.object[error.start]:02x}). "
                 "Save the file as UTF-8, or give its encoding (e.g. --encoding latin-1)."
             ) from None
+        if "\x00" in text:
+            raise ImportFileError(
+                f"Line {number} contains a NUL byte: this is not a text CSV file. Export the sheet as CSV."
+            )
+        yield text
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise ImportFileError(f"Line {number} ends in the middle of a character.") from None
 
 
 def _reader(source: BinaryIO, encoding: str, delimiter: str | None):
     if delimiter is None:
         first_line = next(_decoded_lines(source, encoding), "")
         delimiter = max(DELIMITERS, key=lambda d: sum(c.strip().lower() in KNOWN_COLUMNS for c in first_line.split(d)))
-    return csv.reader(_decoded_lines(source, encoding), delimiter=delimiter, strict=True)
+    return _BoundedReader(csv.reader(_decoded_lines(source, encoding), delimiter=delimiter, strict=True))
+
+
+class _BoundedReader:
+    """csv.reader whose cells are at most MAX_CELL characters (csv.field_size_limit is process-wide,
+    so the bound is checked here); a longer one refuses the file as csv.Error does."""
+
+    def __init__(self, reader):
+        self._reader = reader
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> list[str]:
+        cells = next(self._reader)
+        if any(len(cell) > MAX_CELL for cell in cells):
+            raise ImportFileError(f"Line {self.line_num} has a cell longer than {MAX_CELL:,} characters.")
+        return cells
+
+    @property
+    def line_num(self) -> int:
+        return self._reader.line_num
+
+    @property
+    def dialect(self):
+        return self._reader.dialect
 
 
 def _check_header(header: list[str] | None) -> list[str]:

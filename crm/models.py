@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.headersafe import validate_one_line
 from crm import handles
 
 
@@ -68,7 +69,7 @@ class Creator(models.Model):
         PARTNER = "partner", "Partner"
         DO_NOT_CONTACT = "do_not_contact", "Do not contact"
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_one_line])  # reaches mail headers
     email = models.EmailField(max_length=254, blank=True, db_index=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2 code, e.g. GB.")
     language = models.CharField(max_length=16, blank=True, help_text="Language tag, e.g. en or pt-BR.")

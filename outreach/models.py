@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core import crypto
+from core.headersafe import validate_one_line
 from crm.models import Campaign, Creator, PermissionRequest, SocialAccount
 from outreach import templating
 from outreach.platforms import (  # noqa: F401  (the platform facts, used as outreach.models.X too)
@@ -34,7 +35,9 @@ class MessageTemplate(models.Model):
     platforms = models.JSONField(
         default=list, blank=True, help_text="Platforms it is written for; empty means any. Limits are checked for each."
     )
-    subject = models.CharField(max_length=EMAIL_SUBJECT_LIMIT, blank=True, help_text="Email only.")
+    subject = models.CharField(
+        max_length=EMAIL_SUBJECT_LIMIT, blank=True, validators=[validate_one_line], help_text="Email only."
+    )
     body = models.TextField()
     variables = models.JSONField(default=list, editable=False, help_text="Variables the body and subject use.")
     whatsapp_template_name = models.CharField(
@@ -134,7 +137,9 @@ class SenderAccount(models.Model):
         help_text="Overrides the platform's base URL (https://...); for email, smtp://[user:pass@]host:port.",
     )
     api_version = models.CharField(max_length=10, default="v25.0")
-    from_name = models.CharField(max_length=200, blank=True, help_text="Email display name.")
+    from_name = models.CharField(
+        max_length=200, blank=True, validators=[validate_one_line], help_text="Email display name."
+    )
     rate_per_second = models.FloatField(null=True, blank=True)
     rate_per_15min = models.PositiveIntegerField(null=True, blank=True)
     rate_per_day = models.PositiveIntegerField(null=True, blank=True)

@@ -4,7 +4,6 @@ A delivery that fails verification gets 401 (no signature) or 403 (wrong or stal
 trace in the database.
 """
 
-import json
 import logging
 import time
 
@@ -14,6 +13,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core import jsonbounds
 from outreach.inbound import deliveries
 from outreach.queue import enqueue_inbound
 from outreach.webhooks import PayloadError, SignatureError, meta, tiktok, x
@@ -32,7 +32,12 @@ def _refuse(error: SignatureError, missing: bool) -> JsonResponse:
     return JsonResponse({"error": str(error)}, status=401 if missing else 403)
 
 
+MAX_EVENT_ID = 255  # InboundEvent.event_id's column
+
+
 def _accept(provider: str, event_id: str, request) -> JsonResponse:
+    if len(event_id) > MAX_EVENT_ID:  # e.g. a 400-character Message-ID: refused, not a database error
+        return JsonResponse({"error": f"The delivery's id is longer than {MAX_EVENT_ID} characters."}, status=400)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in SECRET_HEADERS}
     event, created = deliveries.store_delivery(provider, event_id, request.body, headers)
     if created:
@@ -41,13 +46,20 @@ def _accept(provider: str, event_id: str, request) -> JsonResponse:
 
 
 def _json(request):
-    """The body as a JSON object, or None: every provider's delivery is one (a bare string or number
-    would be a body the X CRC could have been tricked into signing)."""
+    """The body as a JSON object, or None: not JSON, not an object (a bare string or number
+    would be a body the X CRC could have been tricked into signing), or nested deeper than
+    core.jsonbounds allows (checked before parsing, so no body can recurse the parser to a 500)."""
     try:
-        payload = json.loads(request.body)
+        payload = jsonbounds.loads(request.body)
     except ValueError:
         return None
     return payload if isinstance(payload, dict) else None
+
+
+def _not_json() -> JsonResponse:
+    return JsonResponse(
+        {"error": f"The body is not a JSON object (nested at most {jsonbounds.MAX_DEPTH} deep)."}, status=400
+    )
 
 
 CRC_PER_MINUTE = 30  # X checks on registration and about hourly; more is someone probing
@@ -85,7 +97,7 @@ def meta_webhook(request):
     except SignatureError as error:
         return _refuse(error, missing=not signature)
     if _json(request) is None:
-        return JsonResponse({"error": "The body is not JSON."}, status=400)
+        return _not_json()
     return _accept("meta", "", request)
 
 
@@ -100,7 +112,7 @@ def x_webhook(request):
     except SignatureError as error:
         return _refuse(error, missing=not signature)
     if _json(request) is None:
-        return JsonResponse({"error": "The body is not JSON."}, status=400)
+        return _not_json()
     return _accept("x", "", request)
 
 
@@ -114,8 +126,12 @@ def tiktok_webhook(request):
         return _refuse(error, missing=not signature)
     payload = _json(request)
     if payload is None:
-        return JsonResponse({"error": "The body is not JSON."}, status=400)
-    return _accept("tiktok", tiktok.event_id(payload), request)
+        return _not_json()
+    try:
+        event_id = tiktok.event_id(payload)
+    except PayloadError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return _accept("tiktok", event_id, request)
 
 
 @csrf_exempt

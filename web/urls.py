@@ -3,26 +3,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from web import auth as web_auth
 from web import urls_work  # the work pages: queue, inbox, permission requests, senders, templates
 from web.views import campaigns, common, creators, dashboard
 
 app_name = "web"
 
 auth = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="web/auth/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", web_auth.SignInView.as_view(), name="login"),  # throttled (django-axes), TOTP when set up
     path("logout/", auth_views.LogoutView.as_view(template_name="web/auth/logged_out.html"), name="logout"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name="web/auth/password_reset_form.html",
-            email_template_name="web/auth/password_reset_email.txt",
-            subject_template_name="web/auth/password_reset_subject.txt",
-            success_url=reverse_lazy("web:password_reset_done"),
-        ),
+        web_auth.ThrottledPasswordResetView.as_view(),  # at most a few mails per address and client an hour
         name="password_reset",
     ),
     path(
@@ -43,6 +35,7 @@ auth = [
         auth_views.PasswordResetCompleteView.as_view(template_name="web/auth/password_reset_complete.html"),
         name="password_reset_complete",
     ),
+    path("account/two-factor/", web_auth.two_factor, name="two_factor"),
 ]
 
 urlpatterns = [

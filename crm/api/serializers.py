@@ -7,9 +7,29 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.headersafe import validate_one_line
 from crm import access
 from crm.models import Campaign, CampaignMember, ConsentEvent, Content, Creator, PermissionRequest, SocialAccount, Tag
 from crm.services.creators import MAX_FOLLOWERS
+
+# Bounds on every input (SECURITY.md): no list or text a client sends is unbounded.
+MAX_TEXT = 20_000  # notes, captions, goals
+MAX_TAGS = 100  # tags on one creator
+MAX_ACCOUNTS = 50  # accounts given with a new creator
+MAX_TEAM = 100  # users on a campaign's team
+
+
+class BoundedManyRelatedField(serializers.ManyRelatedField):
+    """A list of related ids with a length limit, checked before any id is looked up."""
+
+    def __init__(self, *, max_length: int, **kwargs):
+        self.max_length = max_length
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > self.max_length:
+            raise serializers.ValidationError(f"Ensure this field has no more than {self.max_length} elements.")
+        return super().to_internal_value(data)
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -175,25 +195,30 @@ class NewAccountSerializer(serializers.Serializer):
 class CreatorCreateSerializer(serializers.Serializer):
     """What a tool may set when adding a creator; consent status, owner and ids are not among it."""
 
-    name = serializers.CharField(max_length=200)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=200, validators=[validate_one_line])
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
     country = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
     language = serializers.CharField(max_length=16, required=False, allow_blank=True, default="")
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
-    tags = serializers.ListField(child=serializers.CharField(max_length=64), required=False, default=list)
-    accounts = NewAccountSerializer(many=True, required=False, default=list)
+    notes = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, default=list, max_length=MAX_TAGS
+    )
+    accounts = NewAccountSerializer(many=True, required=False, default=list, max_length=MAX_ACCOUNTS)
 
 
 class CreatorUpdateSerializer(serializers.Serializer):
     """What a tool may change on a creator; status, consent, owner and accounts change elsewhere."""
 
-    name = serializers.CharField(max_length=200, required=False)
-    email = serializers.EmailField(required=False, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False, validators=[validate_one_line])
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
     country = serializers.CharField(max_length=2, required=False, allow_blank=True)
     language = serializers.CharField(max_length=16, required=False, allow_blank=True)
-    notes = serializers.CharField(required=False, allow_blank=True)
+    notes = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=64), required=False, help_text="Replaces the creator's tags."
+        child=serializers.CharField(max_length=64),
+        required=False,
+        max_length=MAX_TAGS,
+        help_text="Replaces the creator's tags.",
     )
 
 
@@ -218,7 +243,7 @@ class ContentCreateSerializer(serializers.Serializer):
     creator = serializers.PrimaryKeyRelatedField(queryset=Creator.objects.filter(erased_at__isnull=True))
     url = serializers.CharField(max_length=1000)
     campaign = WorkableCampaignField(required=False, allow_null=True)
-    caption = serializers.CharField(required=False, allow_blank=True, default="")
+    caption = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True, default="")
     media_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
     posted_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
@@ -228,15 +253,18 @@ class CampaignWriteSerializer(serializers.Serializer):
 
     name = serializers.CharField(max_length=200)
     brand = serializers.CharField(max_length=200)
-    goal = serializers.CharField(required=False, allow_blank=True)
+    goal = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     status = serializers.ChoiceField(choices=Campaign.Status.choices, required=False)
     starts_on = serializers.DateField(required=False, allow_null=True)
     ends_on = serializers.DateField(required=False, allow_null=True)
     approval_hashtag = serializers.CharField(max_length=64, required=False, allow_blank=True)
     terms_url = serializers.URLField(max_length=500, required=False, allow_blank=True)
     terms_version = serializers.CharField(max_length=32, required=False, allow_blank=True)
-    team = serializers.PrimaryKeyRelatedField(
-        many=True, required=False, queryset=get_user_model().objects.filter(is_active=True), help_text="User ids."
+    team = BoundedManyRelatedField(
+        child_relation=serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True)),
+        max_length=MAX_TEAM,
+        required=False,
+        help_text="User ids.",
     )
 
 

@@ -51,6 +51,7 @@ class WebhookSubscriptionWriteSerializer(serializers.Serializer):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_CHOICES),
         allow_empty=False,
+        max_length=100,
         help_text="The event types to receive.",
     )
     description = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

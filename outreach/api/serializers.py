@@ -19,6 +19,14 @@ from outreach.models import (
     SequenceStep,
 )
 
+# Bounds on every input (SECURITY.md): no list or text a client sends is unbounded.
+MAX_TEMPLATE = 100_000  # a template's body (an email can be long; DMs have their own platform limits)
+MAX_TERMS = 100_000  # the terms a creator agrees to
+MAX_WORDS = 20_000  # a creator's words, a note
+MAX_STEPS = 50  # steps in a sequence
+MAX_IDS = 10_000  # ids in one bulk request
+MAX_CHOICES = 50  # a list of choices (duplicates included)
+
 
 class TemplateSerializer(serializers.ModelSerializer):
     """Saved only when every variable is known and the text fits each platform's limit."""
@@ -28,10 +36,12 @@ class TemplateSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "platforms", "subject", "body", "variables", "whatsapp_template_name",
                   "whatsapp_template_language", "created_by", "created_at", "updated_at"]  # fmt: skip
         read_only_fields = ["id", "variables", "created_by", "created_at", "updated_at"]
+        extra_kwargs = {"body": {"max_length": MAX_TEMPLATE}}
 
     platforms = serializers.ListField(
         child=serializers.ChoiceField(choices=SenderPlatform.choices),
         required=False,
+        max_length=len(SenderPlatform.choices),
         help_text="Platforms it is written for; empty means any. Length limits are checked for each.",
     )
 
@@ -75,7 +85,7 @@ class SequenceSerializer(serializers.ModelSerializer):
     if the creator has not replied. Writing `steps` replaces them all; the rules are
     `outreach.services.sequences.check_sequence`'s."""
 
-    steps = SequenceStepSerializer(many=True)
+    steps = SequenceStepSerializer(many=True, max_length=MAX_STEPS)
 
     class Meta:
         model = Sequence
@@ -198,6 +208,7 @@ class LaunchSerializer(serializers.Serializer):
         child=serializers.IntegerField(min_value=1),
         required=False,
         allow_null=True,
+        max_length=MAX_IDS,
         help_text="Member ids to launch for; all members when left out.",
     )
     dry_run = serializers.BooleanField(default=False, help_text="Count only: nothing is queued.")
@@ -231,14 +242,18 @@ class PermissionRequestCreateSerializer(serializers.Serializer):
 
     content = VisibleContentField()
     campaign = WorkableCampaignField(required=False, allow_null=True, help_text="The post's own when left out.")
-    channels = serializers.ListField(child=serializers.ChoiceField(choices=UsageChannel.choices), allow_empty=False)
+    channels = serializers.ListField(
+        child=serializers.ChoiceField(choices=UsageChannel.choices), allow_empty=False, max_length=MAX_CHOICES
+    )
     territory = serializers.CharField(max_length=200, default="worldwide")
     exclusive = serializers.BooleanField(default=False)
     duration_days = serializers.IntegerField(
         min_value=1, max_value=MAX_DURATION_DAYS, required=False, allow_null=True, help_text="Empty: no end date."
     )
     terms_url = serializers.URLField(max_length=500)
-    terms_text = serializers.CharField(help_text="The exact terms the creator agrees to; frozen by its hash.")
+    terms_text = serializers.CharField(
+        max_length=MAX_TERMS, help_text="The exact terms the creator agrees to; frozen by its hash."
+    )
     terms_version = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     approval_hashtag = serializers.CharField(
         max_length=64, required=False, allow_blank=True, default="", help_text="The campaign's when left out."
@@ -254,14 +269,16 @@ class DecisionSerializer(serializers.Serializer):
     as yours, with the words they used."""
 
     decision = serializers.ChoiceField(choices=RIGHTS_DECISIONS)
-    text = serializers.CharField(help_text="The creator's exact words.")
+    text = serializers.CharField(max_length=MAX_WORDS, help_text="The creator's exact words.")
     channel = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     message_id = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
     occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=MAX_WORDS, required=False, allow_blank=True, default="")
 
 
 class RevokeSerializer(serializers.Serializer):
-    text = serializers.CharField(help_text="The creator's words withdrawing the rights (or your note of them).")
+    text = serializers.CharField(
+        max_length=MAX_WORDS, help_text="The creator's words withdrawing the rights (or your note of them)."
+    )
     channel = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     occurred_at = serializers.DateTimeField(required=False, allow_null=True, default=None)

@@ -25,6 +25,8 @@ from typing import Protocol
 
 import requests
 
+from core import netguard
+
 # (connect, read) seconds for every platform call; a hung platform must not hold a worker.
 DEFAULT_TIMEOUT = (3.05, 15)
 
@@ -97,8 +99,10 @@ def new_session(base_url: str = "") -> requests.Session:
 
     Given the account's base URL, the proxy and CA-bundle environment variables are read once here
     instead of on every request (requests re-reads them per call, a measurable cost in the send loop).
+    Every connection it opens is checked by core.netguard (no private, loopback or metadata address,
+    however the host is spelt or what it resolves to; loopback only with ALLOW_INSECURE_PLATFORM_URLS).
     """
-    session = requests.Session()
+    session = netguard.guard_session(requests.Session())
     session.headers["User-Agent"] = "outreach-crm/1.0"
     if base_url:
         session.proxies.update(requests.utils.get_environ_proxies(base_url))
@@ -133,7 +137,10 @@ def retry_after_seconds(response: requests.Response) -> float | None:
 
 def transport_failure(error: requests.RequestException) -> SendResult:
     """Map a requests exception: RETRY when the request surely never reached the platform
-    (connect timeout, connection refused), UNCERTAIN when it may have (read timeout, reset)."""
+    (connect timeout, connection refused), UNCERTAIN when it may have (read timeout, reset);
+    REJECTED when core.netguard refused the address (nothing was sent, and resending will not help)."""
+    if isinstance(error, netguard.RefusedAddress):
+        return SendResult(Outcome.REJECTED, error_code="refused_address", error_message=str(error)[:500])
     reason = getattr(error.args[0], "reason", None) if error.args else None
     never_sent = isinstance(error, requests.ConnectTimeout) or (
         isinstance(error, requests.ConnectionError) and type(reason).__name__ == "NewConnectionError"

@@ -25,6 +25,7 @@ from django.core.mail.utils import DNS_NAME
 from django.core.validators import validate_email
 from django.utils.html import linebreaks
 
+from core.headersafe import one_line
 from outreach.channels.base import Outbound, Outcome, SenderConfig, SendResult
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -114,8 +115,7 @@ class EmailChannel:
         }
         if message.reply_to_message_id:
             # We know the parent only; it stands for the whole chain in References.
-            headers["In-Reply-To"] = message.reply_to_message_id
-            headers["References"] = message.reply_to_message_id
+            headers["In-Reply-To"] = headers["References"] = one_line(message.reply_to_message_id)
         text = f"{message.text}\n\n-- \nTo stop receiving these emails, unsubscribe: {message.unsubscribe_url}\n"
         html_body = (
             f"{linebreaks(message.text, autoescape=True)}\n"
@@ -123,9 +123,9 @@ class EmailChannel:
             f'<a href="{html.escape(message.unsubscribe_url)}">unsubscribe</a>.</p>\n'
         )
         email = EmailMultiAlternatives(
-            subject=message.subject,
+            subject=one_line(message.subject),
             body=text,
-            from_email=formataddr((message.from_name, self.config.account_id)),
+            from_email=formataddr((one_line(message.from_name), self.config.account_id)),
             to=[message.recipient_id],
             headers=headers,
             connection=self.connection,

@@ -3,6 +3,7 @@ resume it; the checks of its platform, variant and address, by field, for the AP
 
 from django.conf import settings
 
+from core import netguard
 from crm.errors import DomainError
 from outreach.models import SenderAccount, SenderPlatform
 from outreach.queue import enqueue_sending
@@ -26,19 +27,33 @@ def pause_sender(sender: SenderAccount, *, actor) -> None:
     SenderAccount.objects.filter(pk=sender.pk).update(paused=True)
 
 
-def sender_settings_problems(platform: str, variant: str, base_url: str) -> dict[str, str]:
+def sender_settings_problems(platform: str, variant: str, base_url: str, *, resolve=None) -> dict[str, str]:
     """What is wrong with a sender account's platform, variant and address, by field (API and pages).
 
     A platform is reached over https (plain http only with ALLOW_INSECURE_PLATFORM_URLS, for the
-    sandbox), an email sender through smtp(s)://."""
+    sandbox), an email sender through smtp(s)://. The address must lead to the public internet
+    (core.netguard: no private, loopback or metadata address in any spelling, no name resolving to
+    one; loopback only with ALLOW_INSECURE_PLATFORM_URLS); it is checked again at connect time."""
     problems = {}
     if variant and platform != SenderPlatform.INSTAGRAM:
         problems["variant"] = "Only Instagram accounts have a variant."
-    if base_url and platform == SenderPlatform.EMAIL and not base_url.startswith(("smtp://", "smtps://")):
-        problems["api_base_url"] = "An email sender needs smtp://host:port."
-    schemes = ("https://", "http://") if settings.ALLOW_INSECURE_PLATFORM_URLS else ("https://",)
-    if base_url and platform and platform != SenderPlatform.EMAIL and not base_url.startswith(schemes):
-        problems["api_base_url"] = "Use an https:// address."
+    if not base_url or not platform:
+        return problems
+    insecure = settings.ALLOW_INSECURE_PLATFORM_URLS
+    if platform == SenderPlatform.EMAIL:
+        schemes = ("smtp", "smtps")
+        if not base_url.startswith(("smtp://", "smtps://")):
+            problems["api_base_url"] = "An email sender needs smtp://host:port."
+            return problems
+    else:
+        schemes = ("https", "http") if insecure else ("https",)
+        if not base_url.startswith(tuple(f"{scheme}://" for scheme in schemes)):
+            problems["api_base_url"] = "Use an https:// address."
+            return problems
+    try:
+        netguard.check_url(base_url, schemes=schemes, allow_loopback=insecure, resolve=resolve)
+    except netguard.UnsafeAddress as error:
+        problems["api_base_url"] = str(error)
     return problems
 
 

@@ -2,6 +2,7 @@
 `InboundMessage`s. No models here, so each can be tested on fixture payloads alone."""
 
 import datetime
+import functools
 from dataclasses import dataclass
 
 
@@ -11,6 +12,24 @@ class SignatureError(Exception):
 
 class PayloadError(ValueError):
     """The delivery is signed but not a payload we can read."""
+
+
+def shape_checked(parse):
+    """A signed delivery is still outside input: whatever its shape (a list where an object was
+    expected, a string for a number, a year 10^20), the parser says PayloadError, never crashes."""
+
+    @functools.wraps(parse)
+    def checked(*args, **kwargs):
+        try:
+            return parse(*args, **kwargs)
+        except PayloadError:
+            raise
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError, OverflowError, RecursionError) as error:
+            raise PayloadError(
+                f"The payload does not have the expected shape ({type(error).__name__}: {error})."
+            ) from None
+
+    return checked
 
 
 @dataclass(frozen=True)

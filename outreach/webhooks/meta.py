@@ -3,7 +3,15 @@
 import hashlib
 import hmac
 
-from outreach.webhooks import InboundMessage, PayloadError, SignatureError, from_millis, from_seconds, meta_comments
+from outreach.webhooks import (
+    InboundMessage,
+    PayloadError,
+    SignatureError,
+    from_millis,
+    from_seconds,
+    meta_comments,
+    shape_checked,
+)
 
 PLATFORM_OF_OBJECT = {"instagram": "instagram", "page": "messenger"}
 
@@ -30,6 +38,7 @@ def verify(body: bytes, signature: str, app_secret: str) -> None:
         raise SignatureError("X-Hub-Signature-256 does not match the body.")
 
 
+@shape_checked
 def parse(payload: dict) -> list[InboundMessage | meta_comments.InboundComment]:
     kind = payload.get("object")
     if kind == "whatsapp_business_account":

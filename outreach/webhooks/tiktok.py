@@ -5,7 +5,7 @@ import hmac
 import json
 import time
 
-from outreach.webhooks import InboundMessage, PayloadError, SignatureError, from_millis
+from outreach.webhooks import InboundMessage, PayloadError, SignatureError, from_millis, shape_checked
 
 TOLERANCE_SECONDS = 300
 KINDS = {"im_receive_msg": "message", "im_send_msg": "echo", "im_mark_read_msg": "read"}
@@ -30,6 +30,7 @@ def verify(body: bytes, header: str, app_secret: str, now: float | None = None) 
         raise SignatureError("Tiktok-Signature does not match the body.")
 
 
+@shape_checked
 def parse(payload: dict) -> list[InboundMessage]:
     kind = KINDS.get(payload.get("event", ""))
     if kind is None:
@@ -57,6 +58,7 @@ def parse(payload: dict) -> list[InboundMessage]:
     ]
 
 
+@shape_checked
 def event_id(payload: dict) -> str:
     try:
         content = json.loads(payload.get("content") or "{}")

@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import re
 
-from outreach.webhooks import InboundMessage, PayloadError, SignatureError, from_millis
+from outreach.webhooks import InboundMessage, PayloadError, SignatureError, from_millis, shape_checked
 
 
 def _digest(secret: str, data: bytes) -> str:
@@ -43,6 +43,7 @@ def verify(body: bytes, signature: str, consumer_secret: str) -> None:
         raise SignatureError("x-twitter-webhooks-signature does not match the body.")
 
 
+@shape_checked
 def parse(payload: dict) -> list[InboundMessage]:
     if "data" in payload and isinstance(payload["data"], dict):  # X Activity API
         data = payload["data"]

@@ -558,11 +558,14 @@ def test_members_are_added_in_a_constant_number_of_queries_and_assigned_only_to_
 
 
 def test_a_platform_address_must_be_https(as_alice, settings):
-    body = {"name": "x", "platform": "x", "account_id": "1", "api_base_url": "http://10.0.0.5:8080"}
+    settings.ALLOW_INSECURE_PLATFORM_URLS = False
+    body = {"name": "x", "platform": "x", "account_id": "1", "api_base_url": "http://127.0.0.1:8080"}
     refused = as_alice.post("/api/v1/sender-accounts/", body)
     assert refused.status_code == 400 and list(refused.json()) == ["api_base_url"]
-    settings.ALLOW_INSECURE_PLATFORM_URLS = True
+    settings.ALLOW_INSECURE_PLATFORM_URLS = True  # the sandbox: plain http to loopback, never to a private network
     assert as_alice.post("/api/v1/sender-accounts/", body).status_code == 201
+    inside = as_alice.post("/api/v1/sender-accounts/", {**body, "api_base_url": "http://10.0.0.5:8080"})
+    assert inside.status_code == 400 and list(inside.json()) == ["api_base_url"]
 
 
 def test_a_patched_sequence_step_without_a_template_is_a_field_error(as_alice):

@@ -1,7 +1,5 @@
 """Creators: the searchable list with bulk actions, one creator's page, and the CSV import."""
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
@@ -10,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from core import csvsafe
 from crm import access, services
 from crm.filtersets import CreatorFilter
 from crm.models import CampaignMember, Creator
@@ -159,7 +158,7 @@ def import_rejections(request, pk: int):
     job = _own_job(request, pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
-    writer = csv.writer(response)
+    writer = csvsafe.writer(response)
     writer.writerow(["line", "column", "value", "reason"])
     writer.writerows(job.rejections)
     return response

@@ -1,12 +1,11 @@
 """Proof of consent for people and lawyers: a permission's proof as JSON and as a printable page,
 and every decision of a campaign as CSV."""
 
-import csv
-
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from core import csvsafe
 from crm import access, services
 from crm.models import Campaign, ConsentEvent, PermissionRequest
 
@@ -44,7 +43,7 @@ def campaign_decisions_csv(request, pk: int):
         .select_related("creator", "permission_request__content")
         .order_by("id")
     )
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
     header = [
         "permission_request", "content_url", "creator", "decision", "occurred_at", "recorded_by", "rule",
         "channel", "platform_message_id", "terms_sha256", "entry_hash",

@@ -1,12 +1,12 @@
 """manage.py import_creators FILE.csv: upsert creators from a spreadsheet export."""
 
-import csv
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from core import csvsafe
 from crm.importer import KNOWN_COLUMNS, ImportFileError, Rejection, import_creators, inspect_file
 
 
@@ -88,7 +88,7 @@ class _ReportWriter:
                 self.file = self.path.open("w", newline="", encoding="utf-8")
             except OSError as error:
                 raise CommandError(f"Cannot write the report {self.path}: {error.strerror}.") from None
-            self.writer = csv.writer(self.file)
+            self.writer = csvsafe.writer(self.file)
             self.writer.writerow(["line", "column", "value", "reason"])
         self.writer.writerow([rejection.line, rejection.column, rejection.value, rejection.reason])
 
