@@ -23,14 +23,14 @@ class StrictFilterBackend(DjangoFilterBackend):
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset
-        too_big = {
-            name: ["This number is out of range."]
-            for name, declared in filterset.filters.items()
-            if isinstance(declared, NUMERIC_FILTERS)
+        # An id past 64 bits would reach the database (SQLite: OverflowError, a 500): no row has it, so
+        # it matches nothing, as an unknown id does.
+        if any(
+            isinstance(declared, NUMERIC_FILTERS)
             and any(_beyond_int64(part) for value in filterset.data.getlist(name) for part in value.split(","))
-        }  # an id past 64 bits would reach the database (SQLite: OverflowError, a 500) before is_valid says no
-        if too_big:
-            raise ValidationError(too_big)
+            for name, declared in filterset.filters.items()
+        ):
+            return queryset.none()
         if not filterset.is_valid():
             raise utils.translate_validation(filterset.errors)
         errors, cleaned = {}, filterset.form.cleaned_data
