@@ -223,7 +223,8 @@ def build_comments(w):
         terms_url="https://acme.example/ugc-terms",
         terms_text="You grant Acme a licence.",
         approval_hashtag="YesAcme",
-    )  # fmt: skip  (tagged media cannot be commented on by API: it waits for a person, `manual`)
+        brand=OUR_CAMPAIGN,  # its text, for a person to post, names our campaign: the outsider must not see it
+    )  # tagged media cannot be commented on by API: the request waits for a person (`manual`)
     w.keyword_rule = KeywordRule.objects.create(sender_account=w.ig, keyword="GUIDE", template=w.template,
                                                 created_by=w.owner)  # fmt: skip
     w.hashtag = HashtagSearch.objects.create(sender_account=w.ig, hashtag="summerglow", hashtag_id="17843000000000001",

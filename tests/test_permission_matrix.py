@@ -1117,7 +1117,8 @@ def test_the_world_is_fresh_for_every_row(each_world):
 # outsider must see none of it, nor anything else of ours).
 OWNER_SEES = {"dashboard": pw.OUR_CAMPAIGN, "creators": pw.OUR_CAMPAIGN, "campaigns": pw.OUR_CAMPAIGN,
               "manual_queue": pw.OUR_CAMPAIGN, "permission_requests": pw.OUR_CAMPAIGN, "conversation": pw.OUR_TEXT,
-              "inbox": None, "senders": None, "templates": None, "api_tokens": None}  # fmt: skip
+              "inbox": None, "senders": None, "templates": None, "api_tokens": None,
+              "comments": pw.OUR_CAMPAIGN}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", OWNER_SEES)
