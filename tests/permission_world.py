@@ -7,11 +7,14 @@ and an outbound message; a sender account, templates, sequences, a webhook subsc
 job and an API token of the owner. Every request of the matrix runs in a savepoint that is rolled
 back, so each persona meets the same fresh world and a write by one is not seen by the next.
 
-Nothing reaches a platform: sending is queued with `transaction.on_commit`, and nothing commits.
+Nothing reaches a platform: sending is queued with `transaction.on_commit`, and nothing commits. What
+answers comments at once (a public reply, hiding, following a hashtag) calls the loopback fake Graph
+API (outreach/sandbox/meta_comments.py), primed afresh for every row by `prime_fake`.
 """
 
 import datetime
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -25,8 +28,21 @@ from django.utils import timezone
 
 from crm import services
 from crm.models import AccessRole, CampaignMember, ConsentEvent, Role
+from crm.services.rights import Scope
 from integrations import services as integrations
-from outreach.models import Conversation, ConversationMessage, FollowUpTask, OutreachMessage
+from outreach.models import (
+    BrandPost,
+    Comment,
+    Conversation,
+    ConversationMessage,
+    DiscoveredMedia,
+    FollowUpTask,
+    HashtagSearch,
+    KeywordRule,
+    OutreachMessage,
+)
+from outreach.sandbox.meta_comments import FakeMetaComments
+from outreach.services import ugc
 from tests.factories import (
     CampaignFactory,
     CampaignMemberFactory,
@@ -37,6 +53,8 @@ from tests.factories import (
     TagFactory,
     UserFactory,
 )
+from tests.fakes import running
+from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory, SequenceFactory, SequenceStepFactory
 from web.models import ImportJob
 
@@ -53,6 +71,9 @@ THEIR_TEXT = "BOREALIS-TEXT they sent for their campaign"
 CREATOR_WORDS = "SAM-OWN-WORDS love the brand, tell me more"
 CREATOR_NAME = "Sam Shared"
 CONFIRMED_NAME = "Cora Confirmed"
+BRAND_MEDIA = "17920000000000001"  # the brand's post on the fake Graph API
+SAM_COMMENT = "17900000000000042"  # Sam's comment under it, known to the fake and to the CRM
+SAM_HANDLE = "sam.shared"
 HASHTAG_BODY = "Hi {{ creator.first_name }}! Reply #YesAcme to let {{ campaign.brand }} share your post."
 
 
@@ -72,7 +93,7 @@ def build_world():
 
     w.tag = TagFactory(name="beauty")
     w.creator = CreatorFactory(name=CREATOR_NAME)
-    w.account = SocialAccountFactory(creator=w.creator, handle="sam.shared")
+    w.account = SocialAccountFactory(creator=w.creator, handle=SAM_HANDLE)
     w.other_creator = CreatorFactory(name="Olive Other")
     SocialAccountFactory(creator=w.other_creator, handle="olive.other")
     w.member = CampaignMemberFactory(campaign=w.campaign, creator=w.creator, stage=CampaignMember.Stage.PROSPECT)
@@ -130,6 +151,8 @@ def build_world():
         sent_at=now - datetime.timedelta(hours=2),
     )
 
+    build_comments(w)
+
     w.conversation = Conversation.objects.create(creator=w.creator, platform=w.sender.platform, sender_account=w.sender)
 
     def said(direction, text, at, **extra):
@@ -162,6 +185,60 @@ def build_world():
         client.force_login(user)
         w.sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
     return w
+
+
+def build_comments(w):
+    """Comments and UGC: the brand's Instagram account (on the fake Graph API, primed for every row by
+    `prime_fake`), its post with Sam's comment, Sam's posts we found (one free, one in our campaign, one
+    already asked for in a comment a person must post: a request of our campaign), a keyword rule and
+    a followed hashtag."""
+    w.fake = running(FakeMetaComments)
+    w.ig = SenderAccountFactory(
+        owner=w.owner, name="Acme IG", account_id=IG_ACCOUNT, token=IG_TOKEN, api_base_url=w.fake.url
+    )
+    now = timezone.now()
+    w.brand_post = BrandPost.objects.create(
+        platform="instagram", sender_account=w.ig, media_id=BRAND_MEDIA, media_product_type="FEED",
+        permalink=f"https://www.instagram.com/p/{BRAND_MEDIA}/", caption="Our serum",
+    )  # fmt: skip
+    w.comment = Comment.objects.create(
+        platform="instagram", comment_id=SAM_COMMENT, source=Comment.Source.OWN_MEDIA, post=w.brand_post,
+        sender_account=w.ig, media_id=BRAND_MEDIA, from_id="9001", from_username=SAM_HANDLE, creator=w.creator,
+        text="So good! GUIDE please", created_time=now - datetime.timedelta(hours=1),
+    )  # fmt: skip
+
+    def found(media_id, content):
+        return DiscoveredMedia.objects.create(
+            sender_account=w.ig, media_id=media_id, source=DiscoveredMedia.Source.TAGGED, username=SAM_HANDLE,
+            permalink=content.url, creator=w.creator, content=content,
+        )  # fmt: skip
+
+    w.found = found("sam-free-1", ContentFactory(creator=w.creator, campaign=None, caption="Sam tagged us"))
+    w.found_ours = found("sam-ours-1", w.unasked_post)  # the post is our campaign's
+    w.asked_found = found("sam-asked-1", ContentFactory(creator=w.creator, campaign=w.campaign, caption=OUR_POST))
+    w.comment_request = ugc.request_rights_by_comment(
+        w.asked_found,
+        actor=w.owner,
+        scope=Scope(),
+        terms_url="https://acme.example/ugc-terms",
+        terms_text="You grant Acme a licence.",
+        approval_hashtag="YesAcme",
+        brand=OUR_CAMPAIGN,  # its text, for a person to post, names our campaign: the outsider must not see it
+    )  # tagged media cannot be commented on by API: the request waits for a person (`manual`)
+    w.keyword_rule = KeywordRule.objects.create(sender_account=w.ig, keyword="GUIDE", template=w.template,
+                                                created_by=w.owner)  # fmt: skip
+    w.hashtag = HashtagSearch.objects.create(sender_account=w.ig, hashtag="summerglow", hashtag_id="17843000000000001",
+                                             first_queried_at=now)  # fmt: skip
+
+
+def prime_fake(w):
+    """The fake Graph API as the world knows it: the brand's account (@acme), its post and Sam's comment.
+    Reset for every row, so a comment hidden or replied to by one row is fresh for the next."""
+    w.fake.reset(now=time.time)
+    w.fake.add_instagram_account(IG_ACCOUNT, IG_TOKEN)
+    w.fake.set_username(IG_ACCOUNT, "acme")
+    w.fake.add_media(BRAND_MEDIA, owner=IG_ACCOUNT, caption="Our serum")
+    w.fake.user_comments(BRAND_MEDIA, from_id="9001", username=SAM_HANDLE, text=w.comment.text, comment_id=SAM_COMMENT)
 
 
 def client_for(world, persona: str, *, api: bool) -> Client:

@@ -20,7 +20,17 @@ from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 
 from config.api_urls import router
 from crm.models import CampaignMember, ConsentEvent, PermissionRequest, SocialAccount
-from outreach.models import ConversationMessage, OutreachMessage, SenderAccount
+from outreach.models import (
+    BrandPost,
+    Comment,
+    CommentRightsRequest,
+    ConversationMessage,
+    HashtagSearch,
+    KeywordRule,
+    OutreachMessage,
+    PrivateReply,
+    SenderAccount,
+)
 from tests import permission_world as pw
 from tests.permission_world import PERSONAS, SIGN_IN, Case, Without, perform
 from web import urls as web_urls
@@ -140,6 +150,13 @@ def absent(basename, detail_url, *actions):
         for action in actions
     ]
 
+
+RIGHTS_BY_COMMENT = {
+    "channels": ["organic_social"],
+    "terms_url": "https://acme.example/ugc-terms",
+    "terms_text": "You grant Acme a licence.",
+    "approval_hashtag": "YesAcme",
+}
 
 API_ROWS = [
     Case("api root GET", "GET", "/api/v1/", READ_ALL, key=("api", "root", "list", "GET")),
@@ -479,6 +496,155 @@ API_ROWS = [
         write_owned(200),
     ),
     *absent("webhook-subscription", "/api/v1/webhook-subscriptions/{w.subscription.pk}/", "update"),
+    # comments, mentions and UGC found: the brand's, so the whole team's; rights asked in a comment
+    # follow the campaign of their request. Hiding, public replies and hashtags answer from the fake.
+    api("GET brand-post.list", f"{V1}/brand-posts/", READ_ALL, probe=listed(lambda w: w.brand_post.pk)),
+    api("GET brand-post.retrieve", f"{V1}/brand-posts/{{w.brand_post.pk}}/", READ_ALL),
+    api(
+        "GET brand-post.comments",
+        f"{V1}/brand-posts/{{w.brand_post.pk}}/comments/",
+        READ_ALL,
+        probe=lambda r, w: w.comment.pk in {row["id"] for row in r.json()},
+    ),
+    api(
+        "POST brand-post.live_ended",
+        f"{V1}/brand-posts/{{w.brand_post.pk}}/live-ended/",
+        write_shared(200),
+        probe=happened(lambda w: BrandPost.objects.filter(pk=w.brand_post.pk, live_ended_at__isnull=False)),
+    ),
+    *absent("brand-post", f"{V1}/brand-posts/{{w.brand_post.pk}}/", "create", "update", "partial_update", "destroy"),
+    api("GET comment.list", f"{V1}/comments/", READ_ALL, probe=listed(lambda w: w.comment.pk)),
+    api("GET comment.retrieve", f"{V1}/comments/{{w.comment.pk}}/", READ_ALL),
+    api(
+        "POST comment.hide",
+        f"{V1}/comments/{{w.comment.pk}}/hide/",
+        write_shared(200),
+        body=lambda w: {"hide": True},
+        probe=happened(lambda w: Comment.objects.filter(pk=w.comment.pk, hidden=True)),
+        notes="the fake Graph API hides it, then the CRM records it",
+    ),
+    api(
+        "POST comment.private_reply",
+        f"{V1}/comments/{{w.comment.pk}}/private-reply/",
+        write_shared(201),
+        body=lambda w: {"text": "Thanks Sam! Here is the guide."},
+        probe=happened(lambda w: PrivateReply.objects.filter(comment=w.comment)),
+        notes="the reply is queued after commit (nothing commits here): the row is the decision",
+    ),
+    api(
+        "POST comment.reply",
+        f"{V1}/comments/{{w.comment.pk}}/reply/",
+        write_shared(201),
+        body=lambda w: {"text": "Thank you, Sam!"},
+        probe=happened(lambda w: Comment.objects.filter(parent_id=pw.SAM_COMMENT, ours=True)),
+        notes="posted on the fake Graph API",
+    ),
+    api(
+        "POST comment.request_rights",
+        f"{V1}/comments/{{w.comment.pk}}/request-rights/",
+        write_shared(201),
+        body=lambda w: {**RIGHTS_BY_COMMENT, "discovered": w.found.pk},
+        probe=happened(lambda w: CommentRightsRequest.objects.filter(discovered=w.found, via_comment=w.comment)),
+    ),
+    Case(
+        "api comment request-rights for another team's post",
+        "POST",
+        f"{V1}/comments/{{w.comment.pk}}/request-rights/",
+        expect(401, 403, 201, 201, 400, 201),
+        body=lambda w: {**RIGHTS_BY_COMMENT, "discovered": w.found_ours.pk},
+        notes="400 by field `discovered`: a find whose post is another team's reads as an unknown id",
+    ),
+    *absent("comment", f"{V1}/comments/{{w.comment.pk}}/", "create", "update", "partial_update", "destroy"),
+    api(
+        "GET comment-rights-request.list",
+        f"{V1}/comment-rights-requests/",
+        CAMPAIGN_LIST,
+        probe=listed(lambda w: w.comment_request.pk),
+    ),
+    api(
+        "GET comment-rights-request.retrieve", f"{V1}/comment-rights-requests/{{w.comment_request.pk}}/", CAMPAIGN_READ
+    ),
+    api(
+        "POST comment-rights-request.mark_posted",
+        f"{V1}/comment-rights-requests/{{w.comment_request.pk}}/mark-posted/",
+        write_campaign(200),
+        probe=status_of(CommentRightsRequest, lambda w: w.comment_request, "sent"),
+    ),
+    *absent(
+        "comment-rights-request",
+        f"{V1}/comment-rights-requests/{{w.comment_request.pk}}/",
+        "create",
+        "update",
+        "partial_update",
+        "destroy",
+    ),
+    api("GET discovered-media.list", f"{V1}/discovered-media/", READ_ALL, probe=listed(lambda w: w.found.pk)),
+    api("GET discovered-media.retrieve", f"{V1}/discovered-media/{{w.found.pk}}/", READ_ALL),
+    api(
+        "POST discovered-media.request_rights",
+        f"{V1}/discovered-media/{{w.found.pk}}/request-rights/",
+        write_shared(201),
+        body=lambda w: RIGHTS_BY_COMMENT,
+        probe=happened(lambda w: CommentRightsRequest.objects.filter(discovered=w.found)),
+    ),
+    Case(
+        "api discovered-media request-rights for another team's post",
+        "POST",
+        f"{V1}/discovered-media/{{w.found_ours.pk}}/request-rights/",
+        expect(401, 403, 201, 201, 400, 201),
+        body=lambda w: RIGHTS_BY_COMMENT,
+        notes="400 by field `discovered`: a find whose post is another team's reads as an unknown id",
+    ),
+    Case(
+        "api discovered-media request-rights in another team's campaign",
+        "POST",
+        f"{V1}/discovered-media/{{w.found.pk}}/request-rights/",
+        expect(401, 403, 201, 201, 400, 201),
+        body=lambda w: {**RIGHTS_BY_COMMENT, "campaign": w.campaign.pk},
+        notes="400 by field `campaign`: another team's campaign reads as an unknown id",
+    ),
+    *absent(
+        "discovered-media", f"{V1}/discovered-media/{{w.found.pk}}/", "create", "update", "partial_update", "destroy"
+    ),
+    api("GET hashtag-search.list", f"{V1}/hashtag-searches/", READ_ALL, probe=listed(lambda w: w.hashtag.pk)),
+    api("GET hashtag-search.retrieve", f"{V1}/hashtag-searches/{{w.hashtag.pk}}/", READ_ALL),
+    api(
+        "GET hashtag-search.budget",
+        f"{V1}/hashtag-searches/budget/?sender_account={{w.ig.pk}}",
+        READ_ALL,
+        probe=lambda r, w: r.json()["used"] == 1,
+    ),
+    api(
+        "POST hashtag-search.create",
+        f"{V1}/hashtag-searches/",
+        write_shared(201),
+        body=lambda w: {"sender_account": w.ig.pk, "hashtag": "#matrixglow"},
+        probe=happened(lambda w: HashtagSearch.objects.filter(hashtag="matrixglow", hashtag_id__gt="")),
+        notes="the hashtag's id comes from the fake Graph API",
+    ),
+    *absent("hashtag-search", f"{V1}/hashtag-searches/{{w.hashtag.pk}}/", "update", "partial_update", "destroy"),
+    api("GET keyword-rule.list", f"{V1}/keyword-rules/", READ_ALL, probe=listed(lambda w: w.keyword_rule.pk)),
+    api("GET keyword-rule.retrieve", f"{V1}/keyword-rules/{{w.keyword_rule.pk}}/", READ_ALL),
+    api(
+        "POST keyword-rule.create",
+        f"{V1}/keyword-rules/",
+        write_shared(201),
+        body=lambda w: {"sender_account": w.ig.pk, "keyword": "PRICE", "template": w.template.pk},
+    ),
+    api(
+        "PUT keyword-rule.update",
+        f"{V1}/keyword-rules/{{w.keyword_rule.pk}}/",
+        write_shared(200),
+        body=lambda w: {"sender_account": w.ig.pk, "keyword": "GUIDES", "template": w.template.pk, "active": True},
+    ),
+    api(
+        "PATCH keyword-rule.partial_update",
+        f"{V1}/keyword-rules/{{w.keyword_rule.pk}}/",
+        write_shared(200),
+        body=lambda w: {"active": False},
+        probe=happened(lambda w: KeywordRule.objects.filter(pk=w.keyword_rule.pk, active=False)),
+    ),
+    api("DELETE keyword-rule.destroy", f"{V1}/keyword-rules/{{w.keyword_rule.pk}}/", write_shared(204)),
 ]
 
 
@@ -707,6 +873,64 @@ PAGE_ROWS = [
     page("POST sequence_new", page_write(302), body=lambda w: _sequence_form(w)),
     page("GET sequence sequence", PAGE),
     page("POST sequence sequence", page_write(302), body=lambda w: _sequence_form(w, initial=1)),
+    # comments and UGC: shared; a rights request asked in a comment follows its campaign
+    page("GET comments", PAGE),
+    page("GET brand_post brand_post", PAGE),
+    page("GET comment_hide comment", POST_ONLY),
+    page(
+        "POST comment_hide comment",
+        page_write(302),
+        body=lambda w: {"hide": "true"},
+        probe=happened(lambda w: Comment.objects.filter(pk=w.comment.pk, hidden=True)),
+        notes="the fake Graph API hides it, then the CRM records it",
+    ),
+    page(
+        "POST comment_private_reply comment",
+        page_write(302),
+        body=lambda w: {"text": "Thanks Sam! Here is the guide."},
+        probe=happened(lambda w: PrivateReply.objects.filter(comment=w.comment)),
+    ),
+    page(
+        "POST comment_reply comment",
+        page_write(302),
+        body=lambda w: {"text": "Thank you, Sam!"},
+        probe=happened(lambda w: Comment.objects.filter(parent_id=pw.SAM_COMMENT, ours=True)),
+        notes="posted on the fake Graph API",
+    ),
+    page(
+        "POST found_request_rights found",
+        page_write(302),
+        body=lambda w: {**RIGHTS_BY_COMMENT, "via_comment": w.comment.pk},
+        probe=happened(lambda w: CommentRightsRequest.objects.filter(discovered=w.found, via_comment=w.comment)),
+    ),
+    Case(
+        "page found_request_rights POST for another team's post",
+        "POST",
+        lambda w: r("found_request_rights", w.found_ours.pk),
+        expect(SIGN_IN, 403, 302, 302, W302, 302),
+        body=lambda w: RIGHTS_BY_COMMENT,
+        probe=happened(lambda w: CommentRightsRequest.objects.filter(discovered=w.found_ours)),
+        api=False,
+        notes="the outsider is refused inside the form (the post is another team's): nothing asked",
+    ),
+    page(
+        "POST comment_request_posted comment_request",
+        page_write_campaign(302),
+        probe=status_of(CommentRightsRequest, lambda w: w.comment_request, "sent"),
+    ),
+    page(
+        "POST keyword_rule_add",
+        page_write(302),
+        body=lambda w: {"sender_account": w.ig.pk, "keyword": "PRICE", "template": w.template.pk},
+        probe=happened(lambda w: KeywordRule.objects.filter(keyword="PRICE")),
+    ),
+    page(
+        "POST hashtag_follow",
+        page_write(302),
+        body=lambda w: {"sender_account": w.ig.pk, "hashtag": "#matrixglow"},
+        probe=happened(lambda w: HashtagSearch.objects.filter(hashtag="matrixglow", hashtag_id__gt="")),
+        notes="the hashtag's id comes from the fake Graph API",
+    ),
 ]
 
 
@@ -746,9 +970,11 @@ def world(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def each_world(world, db, settings, tmp_path):
-    """The world for one test, with private webhook URLs allowed (the loopback) and uploads in tmp."""
+    """The world for one test, with private webhook URLs allowed (the loopback), uploads in tmp and the
+    fake Graph API primed."""
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
     settings.VAR_DIR = tmp_path
+    pw.prime_fake(world)
     return world
 
 
@@ -891,7 +1117,8 @@ def test_the_world_is_fresh_for_every_row(each_world):
 # outsider must see none of it, nor anything else of ours).
 OWNER_SEES = {"dashboard": pw.OUR_CAMPAIGN, "creators": pw.OUR_CAMPAIGN, "campaigns": pw.OUR_CAMPAIGN,
               "manual_queue": pw.OUR_CAMPAIGN, "permission_requests": pw.OUR_CAMPAIGN, "conversation": pw.OUR_TEXT,
-              "inbox": None, "senders": None, "templates": None, "api_tokens": None}  # fmt: skip
+              "inbox": None, "senders": None, "templates": None, "api_tokens": None,
+              "comments": pw.OUR_CAMPAIGN}  # fmt: skip
 
 
 @pytest.mark.parametrize("name", OWNER_SEES)

@@ -205,7 +205,7 @@ class CommentViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         """Ask the commenter, in a public reply under their comment on our post, for the rights to a
         post of theirs we found (`discovered`): how to reach the author of a tag or hashtag find by API."""
         comment = self.get_object()
-        data = valid(RightsUnderCommentSerializer, request.data)
+        data = valid(RightsUnderCommentSerializer, request.data, context={"request": request})
         return _ask(data.pop("discovered"), data, request.user, via_comment=comment)
 
 
@@ -233,7 +233,8 @@ class DiscoveredMediaViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=RightsByCommentSerializer, responses={201: CommentRightsRequestSerializer})
     @action(detail=True, methods=["post"], url_path="request-rights")
     def request_rights(self, request, pk=None):
-        return _ask(self.get_object(), valid(RightsByCommentSerializer, request.data), request.user)
+        data = valid(RightsByCommentSerializer, request.data, context={"request": request})
+        return _ask(self.get_object(), data, request.user)
 
 
 class CommentRightsRequestViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

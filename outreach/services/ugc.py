@@ -24,7 +24,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from crm import handles
+from crm import access, handles
 from crm.errors import DomainError, TransitionNotAllowed
 from crm.models import Content, Creator, SocialAccount, UsageChannel
 from crm.services import rights as crm_rights
@@ -319,6 +319,9 @@ def request_rights_by_comment(
         raise DomainError(
             {"author_username": "The post's author is not known yet (hashtag finds have no username): name them."}
         )
+    if found.content.campaign is not None and not access.can_work_on(found.content.campaign, actor):
+        # The request would join the post's campaign: another team's post reads as an unknown one.
+        raise DomainError({"discovered": ["No post you work on has this id."]})
     if CommentRightsRequest.objects.filter(discovered=found, status__in=[*OPEN, RStatus.PENDING]).exists():
         raise DomainError({"discovered": "A rights request for this post is already open."})
     if via_comment is not None and (
