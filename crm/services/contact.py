@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from crm import events
 from crm.models import ConsentEvent, Creator
+from crm.services import merge
 from crm.services.ledger import Evidence, record_consent_event
 
 Kind = ConsentEvent.Kind
@@ -17,9 +18,10 @@ Kind = ConsentEvent.Kind
 def derive_contactability(creator: Creator) -> tuple[datetime.datetime | None, datetime.datetime | None]:
     """(opted_out_at, contact_allowed_at) as the ledger says: the latest opt-out stands until an opt-in."""
     opted_out_at = contact_allowed_at = None
-    events = creator.consent_events.filter(kind__in=[Kind.OPTED_OUT, Kind.OPTED_IN, Kind.CONTACT_ALLOWED]).order_by(
-        "id"
-    )
+    # Records merged into this creator keep their own ledger entries: they count here too.
+    events = ConsentEvent.objects.filter(
+        creator_id__in=merge.family(creator), kind__in=[Kind.OPTED_OUT, Kind.OPTED_IN, Kind.CONTACT_ALLOWED]
+    ).order_by("id")
     for kind, occurred_at in events.values_list("kind", "occurred_at"):
         if kind == Kind.OPTED_OUT:
             opted_out_at = occurred_at

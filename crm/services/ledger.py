@@ -81,7 +81,15 @@ def record_consent_event(
 
 
 def verify_ledger(creator: Creator) -> list[str]:
-    """Problems found in the creator's hash chain; an empty list means it is intact."""
+    """Problems found in the creator's hash chain, and in the chains of records merged into it (each
+    keeps its own); an empty list means they are intact."""
+    problems = _verify_chain(creator)
+    for merged in Creator.objects.filter(merged_into=creator).order_by("id"):
+        problems += [f"merged record {merged.pk}: {problem}" for problem in verify_ledger(merged)]
+    return problems
+
+
+def _verify_chain(creator: Creator) -> list[str]:
     problems = []
     previous = ""
     for event in creator.consent_events.order_by("id"):

@@ -1,6 +1,7 @@
 """Verified webhook deliveries: stored raw once per provider id, then processed once, each message
 handed to the handler of its kind."""
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -8,10 +9,11 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from outreach.inbound.echoes import echo, read_receipt
+from outreach.inbound import changes
+from outreach.inbound.echoes import echo, receipt
 from outreach.inbound.replies import reply
 from outreach.models import ConversationMessage, InboundEvent
-from outreach.webhooks import InboundMessage, meta, tiktok, x
+from outreach.webhooks import InboundMessage, kinds, meta, tiktok, x
 from outreach.webhooks import email as email_hook
 
 logger = logging.getLogger(__name__)
@@ -58,9 +60,26 @@ def process_event(event_id: int) -> int:
 
 
 def handle(message: InboundMessage) -> ConversationMessage | None:
+    """One parsed event, to the handler of its kind (outreach/webhooks/kinds.py). Returns the
+    message recorded by this event, if any."""
+    if message.test:
+        logger.info("Meta dashboard test event ignored (placeholder ids)")
+        return None
     if message.kind == "echo":
         return echo(message)
-    if message.kind == "read":
-        read_receipt(message)
+    if message.kind in kinds.RECEIPTS:
+        receipt(message)
+        return None
+    if message.kind in kinds.REACTIONS:
+        changes.react(message)
+        return None
+    if message.kind == "edit":
+        if changes.edit(message) is None:  # we never saw the original: this version is all we have
+            return reply(dataclasses.replace(message, kind="message"))
+        return None
+    if message.kind == "delete":
+        changes.unsend(message)
+        return None
+    if message.kind in kinds.IGNORED:
         return None
     return reply(message)
