@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from crm import events
 from crm.models import ConsentEvent, Creator
-from crm.services import merge
-from crm.services.ledger import Evidence, record_consent_event
+from crm.services.ledger import Evidence, family, record_consent_event
 
 Kind = ConsentEvent.Kind
 
@@ -20,7 +19,7 @@ def derive_contactability(creator: Creator) -> tuple[datetime.datetime | None, d
     opted_out_at = contact_allowed_at = None
     # Records merged into this creator keep their own ledger entries: they count here too.
     events = ConsentEvent.objects.filter(
-        creator_id__in=merge.family(creator), kind__in=[Kind.OPTED_OUT, Kind.OPTED_IN, Kind.CONTACT_ALLOWED]
+        creator_id__in=family(creator), kind__in=[Kind.OPTED_OUT, Kind.OPTED_IN, Kind.CONTACT_ALLOWED]
     ).order_by("id")
     for kind, occurred_at in events.values_list("kind", "occurred_at"):
         if kind == Kind.OPTED_OUT:

@@ -9,32 +9,16 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from crm import access
 from crm.errors import DomainError
 from crm.models import ConsentEvent, Creator, EvidenceText
+from crm.services.contact import derive_contactability
+from crm.services.ledger import current, family
 
 logger = logging.getLogger(__name__)
 
 # The ledger and its evidence texts stay where they were written.
 STAYS = {ConsentEvent, EvidenceText}
-
-
-def current(creator: Creator) -> Creator:
-    """The creator a (possibly merged) record stands for now: follows `merged_into` to its end."""
-    seen = set()
-    while creator.merged_into_id and creator.pk not in seen:
-        seen.add(creator.pk)
-        creator = Creator.objects.get(pk=creator.merged_into_id)
-    return creator
-
-
-def family(creator: Creator) -> list[int]:
-    """The ids whose ledgers prove this creator's consent: itself and every record merged into it."""
-    ids, frontier = [creator.pk], [creator.pk]
-    while frontier:
-        frontier = list(Creator.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True))
-        frontier = [pk for pk in frontier if pk not in ids]
-        ids += frontier
-    return ids
 
 
 def merge_creators(prospect: Creator, into: Creator, *, actor=None) -> Creator:
@@ -49,6 +33,8 @@ def merge_creators(prospect: Creator, into: Creator, *, actor=None) -> Creator:
         raise DomainError({"into": ["A creator cannot be merged into itself."]})
     if prospect.merged_into_id:
         raise DomainError({"into": [f"This record was already merged into creator {prospect.merged_into_id}."]})
+    if actor is not None and not (access.can_change(prospect, actor) and access.can_change(into, actor)):
+        raise DomainError({"into": ["Your role cannot merge creators."]})
     if prospect.erased_at or into.erased_at:
         raise DomainError({"into": ["An erased creator cannot be merged."]})
     with transaction.atomic():
@@ -74,10 +60,6 @@ def merge_creators(prospect: Creator, into: Creator, *, actor=None) -> Creator:
             if not getattr(into, field) and getattr(prospect, field):
                 setattr(into, field, getattr(prospect, field))
                 changed.append(field)
-        for field in ("opted_out_at", "contact_allowed_at"):  # derived from the ledgers, now both of them
-            if getattr(prospect, field) and not getattr(into, field):
-                setattr(into, field, getattr(prospect, field))
-                changed.append(field)
         who = actor.get_username() if actor is not None else "the system (the platform named the handle)"
         into.notes = f"{into.notes}\n\nMerged with record {prospect.pk} ({prospect.name}) by {who}.".strip()
         changed.append("notes")
@@ -88,5 +70,11 @@ def merge_creators(prospect: Creator, into: Creator, *, actor=None) -> Creator:
         Creator.objects.filter(pk=prospect.pk).update(
             merged_into=into, notes=f"{prospect.notes}\n\n{note}".strip(), updated_at=timezone.now()
         )
+        # Derived from the ledgers, now both of them (an opt-out on the prospect's record stands).
+        opted_out_at, contact_allowed_at = derive_contactability(into)
+        Creator.objects.filter(pk=into.pk).update(opted_out_at=opted_out_at, contact_allowed_at=contact_allowed_at)
     logger.info("creator %s merged into %s (%s left)", prospect.pk, into.pk, len(left))
     return into
+
+
+__all__ = ["current", "family", "merge_creators"]

@@ -131,5 +131,7 @@ def whatsapp_status(message: InboundMessage) -> int:
     )
     if updated:
         failed.refresh_from_db()
-        events.publish(events.MESSAGE_FAILED, events.outreach_message_data(failed))  # webhooks (crm/events.py)
+        events.publish(  # webhooks (crm/events.py); once per row however often the status comes
+            events.MESSAGE_FAILED, events.outreach_message_data(failed), event_id=events.stable_id("failed", failed.pk)
+        )
     return changed + updated
