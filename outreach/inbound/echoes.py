@@ -25,9 +25,14 @@ def echo(message: InboundMessage) -> ConversationMessage | None:
         .filter(platform=platform, platform_user_id=message.recipient_id)
         .first()
     )
-    if account is None:
+    conversation = None
+    if account is None and message.conversation_id:
+        conversation = Conversation.objects.filter(
+            platform=message.platform, platform_conversation_id=message.conversation_id
+        ).first()
+    if account is None and conversation is None:
         return None
-    creator = account.creator
+    creator = account.creator if account else conversation.creator
     ours = OutreachMessage.objects.filter(platform=message.platform, provider_message_id=message.message_id).first()
     if ours is None:
         # The message a person sent from the app, or one a dead worker may have sent: only a row with
