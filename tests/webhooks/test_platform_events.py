@@ -187,3 +187,18 @@ def test_a_whatsapp_failed_status_fails_the_outbox_row_and_publishes_message_fai
     meta.emit_whatsapp_status(WA_NUMBER, "wamid.FAILED1", "failed", code=131047, title="Re-engagement message")
     events.domain_event.disconnect(listen)
     assert published.count("message.failed") == 1  # once, though the status came twice
+
+
+def test_the_conversation_page_shows_kinds_reactions_edits_and_unsends(meta, client, alice):
+    SocialAccountFactory(platform="instagram", handle="maya.hart", platform_user_id=MAYA)
+    story = "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=7"
+    mid = meta.emit_story_mention(IG_ACCOUNT, MAYA, story)
+    other = meta.emit_message(IG_ACCOUNT, MAYA, "first words")
+    meta.emit_reaction(IG_ACCOUNT, MAYA, mid, "🔥")
+    meta.emit_edit(IG_ACCOUNT, MAYA, other, "second words")
+    meta.emit_unsend(IG_ACCOUNT, MAYA, other)
+    client.force_login(alice)
+    conversation = ConversationMessage.objects.get(platform_message_id=mid).conversation
+    page = client.get(f"/inbox/{conversation.pk}/").content.decode()
+    assert "story_mention" in page and story.replace("&", "&amp;") in page and "🔥" in page
+    assert "second words" in page and "edited (1)" in page and "unsent" in page
