@@ -120,6 +120,7 @@ class FakeMeta(FakePlatform):
         self._sent_by_account: dict[str, list[dict]] = defaultdict(list)
         self._ids = itertools.count(1)
         self._profiles: dict[str, dict] = {}  # user id -> the User Profile API's answer
+        self._played: dict[str, str] = {}  # message id -> "echoed" / "read" (play_back)
         self.webhook = None  # WebhookTarget: where the fake delivers events (signed), if anywhere
 
     # --- set-up -----------------------------------------------------------------------------------
@@ -252,6 +253,58 @@ class FakeMeta(FakePlatform):
                 },
             )
         return len(sent)
+
+    def emit_app_message(self, account_id: str, user_id: str, text: str) -> str:
+        """A person at the brand typed a message in the Instagram / Messenger app: only its echo
+        reaches the CRM (which clears the manual-queue row with exactly this text)."""
+        mid = f"m_app_{next(self._ids)}_{secrets.token_urlsafe(8)}"
+        self._messaging(
+            account_id,
+            {
+                "sender": {"id": account_id},
+                "recipient": {"id": user_id},
+                "message": {"mid": mid, "text": text, "is_echo": True},
+            },
+        )
+        return mid
+
+    def play_back(self, read_after: float = 5.0) -> int:
+        """What the platform does after our sends, for the demo (`make run`): each new send is
+        echoed (WhatsApp: `sent` then `delivered`), and read `read_after` seconds later. Returns the
+        number of webhooks posted."""
+        posted = 0
+        with self.lock:
+            sent = [dict(m) for m in self._sent]
+            now = self.now()
+            done = self._played
+        for message in sent:
+            key, state = message["message_id"], done.get(message["message_id"], "")
+            account, user = message["account"], message["recipient"]
+            if not state:
+                if message["kind"] == WHATSAPP:
+                    self.emit_whatsapp_status(account, key, "sent")
+                    self.emit_whatsapp_status(account, key, "delivered")
+                    posted += 2
+                else:
+                    self._messaging(
+                        account,
+                        {
+                            "sender": {"id": account},
+                            "recipient": {"id": user},
+                            "timestamp": int(message["at"] * 1000),
+                            "message": {"mid": key, "text": message["text"], "is_echo": True},
+                        },
+                    )
+                    posted += 1
+                done[key] = "echoed"
+            elif state == "echoed" and now - message["at"] >= read_after:
+                if message["kind"] == WHATSAPP:
+                    self.emit_whatsapp_status(account, key, "read")
+                else:
+                    self.emit_read(account, user, key)
+                done[key] = "read"
+                posted += 1
+        return posted
 
     def emit_read(self, account_id: str, user_id: str, mid: str | None = None) -> int:
         """The user read our messages: Instagram `read.mid`, Messenger a watermark (now)."""

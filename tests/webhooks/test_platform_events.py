@@ -202,3 +202,28 @@ def test_the_conversation_page_shows_kinds_reactions_edits_and_unsends(meta, cli
     page = client.get(f"/inbox/{conversation.pk}/").content.decode()
     assert "story_mention" in page and story.replace("&", "&amp;") in page and "🔥" in page
     assert "second words" in page and "edited (1)" in page and "unsent" in page
+
+
+def test_play_back_echoes_then_reads_what_the_crm_sent_and_an_app_send_clears_the_manual_queue(meta):
+    from outreach.channels.base import Outbound
+    from outreach.channels.instagram import build
+    from tests.fakes.meta import instagram_login_config
+
+    account = SocialAccountFactory(platform="instagram", handle="maya.hart", platform_user_id=MAYA)
+    meta.emit_message(IG_ACCOUNT, MAYA, "Hi!")
+    sent = build(instagram_login_config(meta)).send(Outbound(recipient_id=MAYA, text="Hello Maya"))
+    assert meta.play_back() == 1  # the echo
+    ours = ConversationMessage.objects.get(platform_message_id=sent.provider_message_id)
+    assert ours.direction == "out" and ours.read_at is None
+    meta.clock.advance(6)
+    assert meta.play_back() == 1  # the read receipt
+    ours.refresh_from_db()
+    assert ours.read_at is not None
+
+    queued = OutreachMessage.objects.create(
+        dedupe_key="manual-1", creator=account.creator, sender_account=meta.sender, platform="instagram",
+        rendered_text="Typed in the app", status=OutreachMessage.Status.MANUAL,
+    )  # fmt: skip
+    meta.emit_app_message(IG_ACCOUNT, MAYA, "Typed in the app")
+    queued.refresh_from_db()
+    assert queued.status == "sent"
