@@ -120,6 +120,7 @@ class FakeMeta(FakePlatform):
         self._sent_by_account: dict[str, list[dict]] = defaultdict(list)
         self._ids = itertools.count(1)
         self._profiles: dict[str, dict] = {}  # user id -> the User Profile API's answer
+        self._profile_failures: deque[Reply] = deque()
         self._played: dict[str, str] = {}  # message id -> "echoed" / "read" (play_back)
         self.webhook = None  # WebhookTarget: where the fake delivers events (signed), if anywhere
 
@@ -178,10 +179,18 @@ class FakeMeta(FakePlatform):
         with self.lock:
             self._profiles[user_id] = {"id": user_id, **fields}
 
+    def fail_profile_next(self, n: int = 1, *, status: int = 400, code: int = 4, message: str = "") -> None:
+        """The next n profile lookups answer this Graph error (4: app rate limit; 2: transient)."""
+        body = error_body(code, message or "(#4) Application request limit reached")
+        with self.lock:
+            self._profile_failures.extend([Reply(status, body)] * n)
+
     def _handle_profile(self, received: Received, match) -> Reply:
         """`GET /{version}/{IGSID}?fields=...`: only for people who wrote to the token's account."""
         user = match["user"]
         with self.lock:
+            if self._profile_failures:
+                return self._profile_failures.popleft()
             tokens = {_bearer(received), _param(received, "access_token")} - {""}
             accounts = [a for a, acc in self._accounts.items() if acc.kind != WHATSAPP and acc.token in tokens]
             if not accounts:

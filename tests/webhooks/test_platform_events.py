@@ -227,3 +227,26 @@ def test_play_back_echoes_then_reads_what_the_crm_sent_and_an_app_send_clears_th
     meta.emit_app_message(IG_ACCOUNT, MAYA, "Typed in the app")
     queued.refresh_from_db()
     assert queued.status == "sent"
+
+
+def test_the_lookup_backs_off_after_a_rate_limit_and_keeps_to_its_budget(meta, monkeypatch):
+    meta.user_wrote(IG_ACCOUNT, MAYA)
+    meta.add_profile(MAYA, name="Maya Hart", username="maya.hart")
+    meta.fail_profile_next(code=4)
+    with pytest.raises(identity_lookup.Unavailable, match="rate limited"):
+        identity_lookup.lookup(meta.sender, MAYA)
+    calls = len(meta.requests_to(rf"/{MAYA}$"))
+    with pytest.raises(identity_lookup.Unavailable, match="backing off"):
+        identity_lookup.lookup(meta.sender, MAYA)
+    assert len(meta.requests_to(rf"/{MAYA}$")) == calls  # the platform was not asked again
+
+    cache.clear()
+    assert identity_lookup.lookup(meta.sender, MAYA).username == "maya.hart"
+    assert identity_lookup.lookup(meta.sender, MAYA).name == "Maya Hart"  # from the cache
+    assert len(meta.requests_to(rf"/{MAYA}$")) == calls + 1
+
+    cache.clear()
+    monkeypatch.setattr(identity_lookup, "LOOKUPS_PER_MINUTE", 1)
+    identity_lookup.lookup(meta.sender, MAYA)
+    with pytest.raises(identity_lookup.Unavailable, match="budget"):
+        identity_lookup.lookup(meta.sender, "982340000000005")
