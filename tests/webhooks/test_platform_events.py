@@ -250,3 +250,13 @@ def test_the_lookup_backs_off_after_a_rate_limit_and_keeps_to_its_budget(meta, m
     identity_lookup.lookup(meta.sender, MAYA)
     with pytest.raises(identity_lookup.Unavailable, match="budget"):
         identity_lookup.lookup(meta.sender, "982340000000005")
+
+
+def test_a_messenger_stranger_is_named_from_the_psid_profile(meta):
+    SenderAccountFactory(platform="messenger", variant="", account_id=PAGE, token=PAGE_TOKEN, api_base_url=meta.url)
+    meta.add_profile("6543210000000009", first_name="Tom", last_name="Becker", profile_pic="https://cdn.example/t")
+    meta.emit_message(PAGE, "6543210000000009", "Hello")
+    account = SocialAccount.objects.get(platform="facebook", platform_user_id="6543210000000009")
+    assert account.creator.name == "Tom Becker"
+    [lookup] = meta.requests_to(r"/6543210000000009$")
+    assert lookup.query["access_token"] == [PAGE_TOKEN]  # a Page token goes as the parameter
