@@ -10,11 +10,18 @@ import datetime
 import logging
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from crm.models import PermissionRequest
+from crm.models import PermissionRequest, SocialAccount
 from outreach import classify
-from outreach.models import ConversationMessage, ConversationMessageVersion, FollowUpTask
+from outreach.models import (
+    RECIPIENT_PLATFORM,
+    Conversation,
+    ConversationMessage,
+    ConversationMessageVersion,
+    FollowUpTask,
+)
 from outreach.webhooks import InboundMessage
 
 logger = logging.getLogger(__name__)
@@ -53,6 +60,27 @@ def react(message: InboundMessage) -> ConversationMessage | None:
         target.reactions = reactions
         target.save(update_fields=["reactions"])
         return target
+
+
+# Messenger documents a reaction and an m.me referral as opening the 24 h window, like a message
+# (PLATFORMS.md §2); for Instagram and WhatsApp it is unconfirmed [U], so there they do not.
+OPENS_WINDOW = {("messenger", "reaction"), ("messenger", "referral")}
+
+
+def open_window(message: InboundMessage) -> bool:
+    """The person acted in the thread without writing: the window opens, nothing else happens."""
+    if (message.platform, message.kind) not in OPENS_WINDOW:
+        return False
+    account = SocialAccount.objects.filter(
+        platform=RECIPIENT_PLATFORM[message.platform], platform_user_id=message.sender_id
+    ).first()
+    if account is None:
+        return False
+    return bool(
+        Conversation.objects.filter(creator_id=account.creator_id, platform=message.platform)
+        .filter(Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=message.at))
+        .update(last_inbound_at=message.at, outbound_since_inbound=0)
+    )
 
 
 def edit(message: InboundMessage) -> ConversationMessage | None:

@@ -71,6 +71,7 @@ def handle(message: InboundMessage) -> ConversationMessage | None:
         receipt(message)
         return None
     if message.kind in kinds.REACTIONS:
+        changes.open_window(message)
         changes.react(message)
         return None
     if message.kind == "edit":
@@ -81,5 +82,6 @@ def handle(message: InboundMessage) -> ConversationMessage | None:
         changes.unsend(message)
         return None
     if message.kind in kinds.IGNORED:
+        changes.open_window(message)
         return None
     return reply(message)

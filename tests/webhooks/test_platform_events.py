@@ -260,3 +260,19 @@ def test_a_messenger_stranger_is_named_from_the_psid_profile(meta):
     assert account.creator.name == "Tom Becker"
     [lookup] = meta.requests_to(r"/6543210000000009$")
     assert lookup.query["access_token"] == [PAGE_TOKEN]  # a Page token goes as the parameter
+
+
+def test_a_messenger_reaction_opens_the_window_without_being_a_reply(meta):
+    psid = "6543210000000001"
+    account = SocialAccountFactory(platform="facebook", handle="ana.mueller", platform_user_id=psid)
+    SenderAccountFactory(platform="messenger", variant="", account_id=PAGE, token=PAGE_TOKEN, api_base_url=meta.url)
+    meta.emit_message(PAGE, psid, "Hi!")
+    conversation = ConversationMessage.objects.get().conversation
+    first = conversation.last_inbound_at
+    member = CampaignMemberFactory(creator=account.creator, stage=CampaignMember.Stage.CONTACTED)
+    meta.clock.advance(3600)
+    meta.emit_reaction(PAGE, psid, ConversationMessage.objects.get().platform_message_id, "👍")
+    conversation.refresh_from_db()
+    member.refresh_from_db()
+    assert conversation.last_inbound_at > first
+    assert member.stage == CampaignMember.Stage.CONTACTED and ConversationMessage.objects.count() == 1
