@@ -276,3 +276,22 @@ def test_a_messenger_reaction_opens_the_window_without_being_a_reply(meta):
     member.refresh_from_db()
     assert conversation.last_inbound_at > first
     assert member.stage == CampaignMember.Stage.CONTACTED and ConversationMessage.objects.count() == 1
+
+
+def test_a_person_decides_on_the_edited_version_and_the_ledger_keeps_both_decisions(meta, alice):
+    from outreach.inbound import classify_by_person
+
+    account = SocialAccountFactory(platform="instagram", handle="maya.hart", platform_user_id=MAYA)
+    request = PermissionRequestFactory(content__creator=account.creator, requested=True)
+    mid = meta.emit_message(IG_ACCOUNT, MAYA, "Sure! #YesAcme")
+    meta.emit_edit(IG_ACCOUNT, MAYA, mid, "Actually no, please don't use it")
+    message = ConversationMessage.objects.get(platform_message_id=mid)
+    assert message.classification == "needs_review"
+    classify_by_person(message, actor=alice, decision="revoked", request=request)
+    message.refresh_from_db()
+    assert message.classified_version == 1
+    decisions = list(ConsentEvent.objects.filter(permission_request=request).order_by("id"))
+    assert [(e.kind, e.inbound_text) for e in decisions] == [
+        ("rights_granted", "Sure! #YesAcme"),  # the version it was made on, never rewritten
+        ("rights_revoked", "Actually no, please don't use it"),
+    ]
