@@ -71,7 +71,7 @@ def who_is(message: InboundMessage) -> tuple[str, str, bool]:
         handle = handle or message.sender_id
     if handle or not identity_lookup.supports(message.platform):
         return handle, name, False
-    sender = SenderAccount.objects.filter(platform=message.platform, account_id=message.business_id).first()
+    sender = sender_for(message)
     if sender is None:
         return handle, name, False
     try:
@@ -83,6 +83,19 @@ def who_is(message: InboundMessage) -> tuple[str, str, bool]:
         logger.info("profile of %s %s not available now: %s", message.platform, message.sender_id, error)
         return handle, name, True
     return profile.username, name or profile.name, False
+
+
+def sender_for(message: InboundMessage) -> SenderAccount | None:
+    """The account whose token may look the sender up: the one the webhook names; for Instagram
+    through Facebook Login (the webhook names the IG account, the sender account is its Page) the
+    only such account, when there is exactly one."""
+    sender = SenderAccount.objects.filter(platform=message.platform, account_id=message.business_id).first()
+    if sender is not None or message.platform != "instagram":
+        return sender
+    pages = list(
+        SenderAccount.objects.filter(platform="instagram", variant=SenderAccount.Variant.MESSENGER_PLATFORM)[:2]
+    )
+    return pages[0] if len(pages) == 1 else None
 
 
 def new_prospect(platform: str, message: InboundMessage, handle: str, name: str) -> SocialAccount:

@@ -295,3 +295,26 @@ def test_a_person_decides_on_the_edited_version_and_the_ledger_keeps_both_decisi
         ("rights_granted", "Sure! #YesAcme"),  # the version it was made on, never rewritten
         ("rights_revoked", "Actually no, please don't use it"),
     ]
+
+
+def test_instagram_through_facebook_login_looks_up_with_the_page_token(meta):
+    from tests.fakes.meta import IG_PAGE, IG_PAGE_TOKEN
+
+    SenderAccountFactory(
+        platform="instagram", variant="messenger_platform", account_id=IG_PAGE, token=IG_PAGE_TOKEN,
+        api_base_url=meta.url,
+    )  # fmt: skip
+    meta.sender.delete()  # only the Page-fronted account remains
+    known = SocialAccountFactory(platform="instagram", handle="leo.hart", platform_user_id=None)
+    meta.add_profile("982340000000002", name="Leo Hart", username="leo.hart")
+    meta.user_wrote(IG_PAGE, "982340000000002")
+    event = {
+        "sender": {"id": "982340000000002"},
+        "recipient": {"id": IG_ACCOUNT},
+        "message": {"mid": "m-leo", "text": "hey"},
+    }
+    meta._messaging(IG_ACCOUNT, event)  # the webhook names the IG account, not the Page
+    known.refresh_from_db()
+    assert known.platform_user_id == "982340000000002"
+    [lookup] = meta.requests_to(r"/982340000000002$")
+    assert lookup.query["access_token"] == [IG_PAGE_TOKEN]
