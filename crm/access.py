@@ -31,6 +31,7 @@ CAMPAIGN_SCOPED = {
     "outreach.OutreachMessage": "campaign",
     "outreach.ConversationMessage": "outreach_message__campaign",
     "outreach.CommentRightsRequest": "permission_request__campaign",
+    "outreach.ConversationMessageVersion": "message__outreach_message__campaign",
 }
 
 # Models that belong to one person: they see and change their own; admins everyone's.

@@ -94,6 +94,15 @@ class Creator(models.Model):
     ledger_head = models.CharField(
         max_length=64, blank=True, editable=False, help_text="Hash of the newest consent event: anchors the chain."
     )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_from",
+        editable=False,
+        help_text="This record was merged into that creator; its ledger entries stay here and are read from there.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

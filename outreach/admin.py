@@ -13,6 +13,7 @@ from outreach.models import (
     CommentRightsRequest,
     Conversation,
     ConversationMessage,
+    ConversationMessageVersion,
     DiscoveredMedia,
     FollowUpTask,
     HashtagSearch,
@@ -165,10 +166,23 @@ class InboundEventAdmin(ReadOnlyModelAdmin):
     search_fields = ["event_id", "error"]
 
 
+class VersionInline(admin.TabularInline):
+    """Every text the message has had (edits never overwrite)."""
+
+    model = ConversationMessageVersion
+    extra = 0
+    can_delete = False
+    readonly_fields = ["number", "text", "attachments", "at", "inbound_event", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ConversationMessage)
 class ConversationMessageAdmin(ModelAdmin):
-    list_display = ["conversation", "direction", "text", "at", "classification", "classified_by"]
-    list_filter = ["platform", "direction", "classification"]
+    list_display = ["conversation", "direction", "kind", "text", "at", "classification", "classified_by"]
+    list_filter = ["platform", "direction", "kind", "classification"]
+    inlines = [VersionInline]
     search_fields = ["text", "platform_message_id", "conversation__creator__name"]
     list_select_related = ["conversation__creator", "classified_by"]
 

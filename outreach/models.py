@@ -418,6 +418,19 @@ class ConversationMessage(models.Model):
     classified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # What the platform sent, read as it means it (outreach/webhooks/kinds.py).
+    kind = models.CharField(max_length=20, default="message", help_text="message, postback, story_mention, ...")
+    attachments = models.JSONField(default=list, blank=True, help_text="[{type, url, ...}]: URLs kept, never media.")
+    payload = models.CharField(max_length=1000, blank=True, help_text="The tapped button's or quick reply's payload.")
+    reply_to = models.JSONField(null=True, blank=True, help_text="The message (id) or story ({story_id, story_url}).")
+    referral = models.JSONField(null=True, blank=True, help_text="The ad or link that opened the conversation.")
+    reactions = models.JSONField(default=dict, blank=True, help_text="{who: {emoji, reaction, at}}; not replies.")
+    version = models.PositiveIntegerField(default=0, help_text="0 as first sent; each edit adds one.")
+    classified_version = models.PositiveIntegerField(default=0, help_text="The version the decision was made on.")
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, help_text="Unsent or deleted by its author.")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    delivery_status = models.CharField(max_length=20, blank=True, help_text="sent, delivered, read, failed.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -432,6 +445,28 @@ class ConversationMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_direction_display()} on {self.platform}: {self.text[:40]}"
+
+
+class ConversationMessageVersion(models.Model):
+    """Every text a message has had: an edit never overwrites what a decision was made on. Version 0
+    is the message as first received; the evidence of a decision is the version it was made on."""
+
+    message = models.ForeignKey(ConversationMessage, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    text = models.TextField(blank=True)
+    attachments = models.JSONField(default=list, blank=True)
+    at = models.DateTimeField(help_text="When the platform says this version was written.")
+    inbound_event = models.ForeignKey(
+        "InboundEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["message", "number"]
+        constraints = [models.UniqueConstraint(fields=["message", "number"], name="outreach_message_version_once")]
+
+    def __str__(self):
+        return f"version {self.number} of message {self.message_id}"
 
 
 class FollowUpTask(models.Model):

@@ -4,18 +4,24 @@ Periodic ones (dispatch, stale leases, follow-ups, expiries) are django-q2 sched
 migration outreach/0002, so no one has to add them by hand.
 """
 
+import datetime
 import logging
 
 from django.conf import settings
+from django.utils import timezone
+from django_q.models import Schedule
 from django_q.tasks import async_task
 
+from core.backoff import backoff_seconds
 from crm.services import rights
-from outreach import worker
-from outreach.inbound import deliveries
+from outreach import identity_lookup, worker
+from outreach.inbound import deliveries, identity
 from outreach.models import OutreachMessage, SenderAccount
 from outreach.services import comments, sequences, ugc
 
 logger = logging.getLogger(__name__)
+
+IDENTITY_ATTEMPTS = 5
 
 
 def send_due_messages(sender_id: int) -> dict:
@@ -86,3 +92,21 @@ def poll_tags_and_hashtags() -> int:
         except Exception:  # one account's failure must not stop the others
             logger.exception("polling tags and hashtags failed for sender %s", sender.pk)
     return found
+
+
+def reconcile_identity(account_id: int, attempt: int = 1) -> str:
+    """Ask the platform again who a provisional contact is (a lookup that timed out or was rate
+    limited); retried with backoff, at most IDENTITY_ATTEMPTS times."""
+    try:
+        return identity.reconcile(account_id)
+    except identity_lookup.Unavailable as error:
+        if attempt >= IDENTITY_ATTEMPTS:
+            return f"gave up: {error}"
+        Schedule.objects.create(
+            func="outreach.tasks.reconcile_identity",
+            args=f"{account_id},{attempt + 1}",
+            schedule_type=Schedule.ONCE,
+            next_run=timezone.now() + datetime.timedelta(seconds=backoff_seconds(attempt)),
+            name=f"identity-{account_id}-{attempt + 1}",
+        )
+        return f"retry {attempt + 1} scheduled: {error}"

@@ -47,6 +47,7 @@ urlpatterns = [
     path("creators/", creators.creator_list, name="creators"),
     path("creators/bulk/", creators.creator_bulk, name="creator_bulk"),
     path("creators/<int:pk>/", creators.creator_detail, name="creator"),
+    path("creators/<int:pk>/merge/", creators.creator_merge, name="creator_merge"),
     path("creators/import/", creators.creator_import, name="creator_import"),
     path("creators/import/<int:pk>/", creators.import_status, name="import"),
     path("creators/import/<int:pk>/rejected.csv", creators.import_rejections, name="import_rejections"),

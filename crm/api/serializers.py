@@ -76,7 +76,8 @@ class CreatorSerializer(serializers.ModelSerializer):
     class Meta:
         model = Creator
         fields = ["id", "name", "email", "country", "language", "status", "tags", "owner", "accounts", "contactable",
-                  "opted_out_at", "contact_allowed_at", "erased_at", "created_at", "updated_at"]  # fmt: skip
+                  "opted_out_at", "contact_allowed_at", "erased_at", "merged_into",
+                  "created_at", "updated_at"]  # fmt: skip
         read_only_fields = fields
 
     ACCOUNT_FIELDS = ["id", "platform", "handle", "platform_user_id", "follower_count", "profile_url"]
@@ -121,6 +122,7 @@ class CreatorSerializer(serializers.ModelSerializer):
             "opted_out_at": when(creator.opted_out_at),
             "contact_allowed_at": when(creator.contact_allowed_at),
             "erased_at": when(creator.erased_at),
+            "merged_into": creator.merged_into_id,
             "created_at": when(creator.created_at),
             "updated_at": when(creator.updated_at),
         }
@@ -204,6 +206,14 @@ class CreatorCreateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=64), required=False, default=list, max_length=MAX_TAGS
     )
     accounts = NewAccountSerializer(many=True, required=False, default=list, max_length=MAX_ACCOUNTS)
+
+
+class CreatorMergeSerializer(serializers.Serializer):
+    """The creator this record is (a prospect who turned out to be someone we know)."""
+
+    into = serializers.PrimaryKeyRelatedField(
+        queryset=Creator.objects.all(), help_text="The creator to merge into; this record points to it afterwards."
+    )
 
 
 class CreatorUpdateSerializer(serializers.Serializer):

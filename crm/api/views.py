@@ -79,6 +79,15 @@ class CreatorViewSet(
         services.update_creator(creator, actor=request.user, **data)
         return Response(self._fresh(creator).data)
 
+    @extend_schema(request=serializers.CreatorMergeSerializer, responses={200: serializers.CreatorSerializer})
+    @action(detail=True, methods=["post"], url_path="merge", filter_backends=[])
+    def merge(self, request, pk=None):
+        """Merge this record (a prospect) into the creator it is: accounts, conversations, requests
+        and memberships move; its consent ledger stays on this record, found through `merged_into`."""
+        data = valid(serializers.CreatorMergeSerializer, request.data)
+        into = services.merge_creators(self.get_object(), data["into"], actor=request.user)
+        return Response(self._fresh(into).data)
+
     def _fresh(self, creator):
         return serializers.CreatorSerializer(self.get_queryset().get(pk=creator.pk))
 

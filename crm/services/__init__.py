@@ -43,6 +43,7 @@ from crm.services.creators import (
     update_creator,
 )
 from crm.services.ledger import SYSTEM_LABEL, Evidence, keep_evidence_text, record_consent_event, verify_ledger
+from crm.services.merge import merge_creators
 from crm.services.rights import (
     MAX_DURATION_DAYS,
     Scope,
@@ -85,6 +86,7 @@ __all__ = [
     "grant_rights",
     "keep_evidence_text",
     "mark_permission_requested",
+    "merge_creators",
     "move_member",
     "opt_in",
     "opt_out",

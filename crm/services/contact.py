@@ -10,7 +10,7 @@ from django.utils import timezone
 from crm import events
 from crm.errors import DomainError
 from crm.models import ConsentEvent, Creator
-from crm.services.ledger import Evidence, record_consent_event, voided_ids
+from crm.services.ledger import Evidence, family, record_consent_event, voided_ids
 
 Kind = ConsentEvent.Kind
 
@@ -18,9 +18,11 @@ Kind = ConsentEvent.Kind
 def derive_contactability(creator: Creator) -> tuple[datetime.datetime | None, datetime.datetime | None]:
     """(opted_out_at, contact_allowed_at) as the ledger says: the latest opt-out stands until an opt-in."""
     opted_out_at = contact_allowed_at = None
-    events = creator.consent_events.filter(kind__in=[Kind.OPTED_OUT, Kind.OPTED_IN, Kind.CONTACT_ALLOWED]).order_by(
-        "id"
-    )
+    # Records merged into this creator keep their own ledger entries: they count here too; entries
+    # a correction says were recorded in error do not.
+    events = ConsentEvent.objects.filter(
+        creator_id__in=family(creator), kind__in=[Kind.OPTED_OUT, Kind.OPTED_IN, Kind.CONTACT_ALLOWED]
+    ).order_by("id")
     voided = voided_ids(events)
     for pk, kind, occurred_at in events.values_list("pk", "kind", "occurred_at"):
         if pk in voided:

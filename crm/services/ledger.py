@@ -81,8 +81,35 @@ def record_consent_event(
         return event
 
 
+def current(creator: Creator) -> Creator:
+    """The creator a (possibly merged) record stands for now: follows `merged_into` to its end."""
+    seen = set()
+    while creator.merged_into_id and creator.pk not in seen:
+        seen.add(creator.pk)
+        creator = Creator.objects.get(pk=creator.merged_into_id)
+    return creator
+
+
+def family(creator: Creator) -> list[int]:
+    """The ids whose ledgers prove this creator's consent: itself and every record merged into it."""
+    ids, frontier = [creator.pk], [creator.pk]
+    while frontier:
+        frontier = list(Creator.objects.filter(merged_into_id__in=frontier).values_list("pk", flat=True))
+        frontier = [pk for pk in frontier if pk not in ids]
+        ids += frontier
+    return ids
+
+
 def verify_ledger(creator: Creator) -> list[str]:
-    """Problems found in the creator's hash chain; an empty list means it is intact."""
+    """Problems found in the creator's hash chain, and in the chains of records merged into it (each
+    keeps its own); an empty list means they are intact."""
+    problems = _verify_chain(creator)
+    for merged in Creator.objects.filter(merged_into=creator).order_by("id"):
+        problems += [f"merged record {merged.pk}: {problem}" for problem in verify_ledger(merged)]
+    return problems
+
+
+def _verify_chain(creator: Creator) -> list[str]:
     problems = []
     previous = ""
     for event in creator.consent_events.order_by("id"):

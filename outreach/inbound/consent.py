@@ -99,7 +99,8 @@ def classify_by_person(
             raise ValidationError({"decision": "Choose granted, declined, revoked, opted_out or reply."})
         recorded.classification, recorded.classified_by = decision, actor
         recorded.classification_rule = f"classified by {actor.get_username()}"
-        recorded.save(update_fields=["classification", "classified_by", "classification_rule"])
+        recorded.classified_version = recorded.version  # the version (after edits) the person read
+        recorded.save(update_fields=["classification", "classified_by", "classification_rule", "classified_version"])
     return recorded
 
 

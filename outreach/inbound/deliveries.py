@@ -1,6 +1,7 @@
 """Verified webhook deliveries: stored raw once per provider id, then processed once, each message
 handed to the handler of its kind."""
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -8,11 +9,12 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from outreach.inbound import changes
 from outreach.inbound.comments import handle_comment
-from outreach.inbound.echoes import echo, read_receipt
+from outreach.inbound.echoes import echo, receipt
 from outreach.inbound.replies import reply
 from outreach.models import ConversationMessage, InboundEvent
-from outreach.webhooks import InboundMessage, meta, tiktok, x
+from outreach.webhooks import InboundMessage, kinds, meta, tiktok, x
 from outreach.webhooks import email as email_hook
 from outreach.webhooks.meta_comments import InboundComment
 
@@ -60,12 +62,31 @@ def process_event(event_id: int) -> int:
 
 
 def handle(message: InboundMessage | InboundComment) -> ConversationMessage | None:
+    """One parsed event, to the handler of its kind (outreach/webhooks/kinds.py). Returns the
+    message recorded by this event, if any."""
     if isinstance(message, InboundComment):
         handle_comment(message)  # comments and mentions (outreach/inbound/comments.py)
         return None
+    if message.test:
+        logger.info("Meta dashboard test event ignored (placeholder ids)")
+        return None
     if message.kind == "echo":
         return echo(message)
-    if message.kind == "read":
-        read_receipt(message)
+    if message.kind in kinds.RECEIPTS:
+        receipt(message)
+        return None
+    if message.kind in kinds.REACTIONS:
+        changes.open_window(message)
+        changes.react(message)
+        return None
+    if message.kind == "edit":
+        if changes.edit(message) is None:  # we never saw the original: this version is all we have
+            return reply(dataclasses.replace(message, kind="message"))
+        return None
+    if message.kind == "delete":
+        changes.unsend(message)
+        return None
+    if message.kind in kinds.IGNORED:
+        changes.open_window(message)
         return None
     return reply(message)

@@ -20,7 +20,7 @@ from outreach.queue import enqueue_sending
 from outreach.services.rendering import render_for
 from outreach.services.sequences import stop_sequences
 from outreach.templating import RenderError
-from outreach.webhooks import InboundMessage
+from outreach.webhooks import InboundMessage, kinds
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +119,14 @@ def record_message(conversation, message: InboundMessage, direction, outreach_me
                 platform=message.platform,
                 direction=direction,
                 platform_message_id=message.message_id or None,
-                text=message.text,
+                text=kinds.shown_text(message),
                 at=message.at,
                 outreach_message=outreach_message,
+                kind=kinds.stored_kind(message),
+                attachments=list(message.attachments),
+                payload=message.payload[:1000],
+                reply_to=message.reply_to,
+                referral=message.referral,
             )
     except IntegrityError:
         return None

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import requests
+
 
 @dataclass
 class Received:
@@ -145,3 +147,9 @@ class FakePlatform:
                 if match:
                     return handler(received, match)
         return Reply(404, {"error": {"message": f"no route for {received.method} {received.path}"}})
+
+
+def post_webhook(url: str, body: bytes, headers: dict[str, str]) -> int:
+    """Deliver one signed webhook to the CRM as the platform would (a JSON POST); the status code."""
+    answer = requests.post(url, data=body, headers={"Content-Type": "application/json", **headers}, timeout=10)
+    return answer.status_code

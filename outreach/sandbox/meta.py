@@ -11,6 +11,8 @@ a WhatsApp template to a user who never opted in (the platform leaves opt-in to 
 answers 131026 "Message undeliverable".
 """
 
+import hashlib
+import hmac
 import itertools
 import json
 import secrets
@@ -18,6 +20,8 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import requests
 
 from outreach.sandbox.base import FakePlatform, Received, Reply
 
@@ -45,6 +49,12 @@ class Account:
     kind: str
     token: str
     instagram_rules: bool  # 1000-byte cap and no utility tags
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    url: str
+    secret: str
 
 
 class GraphError(Exception):
@@ -79,6 +89,7 @@ class FakeMeta(FakePlatform):
         super().__init__(**kwargs)
         self.reset(now)
         self.route("POST", r"/(?P<version>v\d+\.\d+)/(?P<object_id>[^/]+)/messages", self._handle_send)
+        self.route("GET", r"/(?P<version>v\d+\.\d+)/(?P<user>[^/]+)", self._handle_profile)
         # The demo's remote control: a creator "writes" (the platform opens the window).
         self.route("POST", r"/_sandbox/(?P<account>[^/]+)/users/(?P<user>[^/]+)/wrote", self._handle_user_wrote)
 
@@ -108,6 +119,10 @@ class FakeMeta(FakePlatform):
         self._sent: list[dict] = []
         self._sent_by_account: dict[str, list[dict]] = defaultdict(list)
         self._ids = itertools.count(1)
+        self._profiles: dict[str, dict] = {}  # user id -> the User Profile API's answer
+        self._profile_failures: deque[Reply] = deque()
+        self._played: dict[str, str] = {}  # message id -> "echoed" / "read" (play_back)
+        self.webhook = None  # WebhookTarget: where the fake delivers events (signed), if anywhere
 
     # --- set-up -----------------------------------------------------------------------------------
 
@@ -157,6 +172,207 @@ class FakeMeta(FakePlatform):
             key = (phone_number_id, _wa_digits(wa_id))
             self._last_inbound.setdefault(key, None)
             self._opted_in.add(key)
+
+    def add_profile(self, user_id: str, **fields) -> None:
+        """What the User Profile API answers for this IGSID/PSID (name, username, profile_pic, ...),
+        to an account the person has written to (PLATFORMS.md §1 "Who wrote")."""
+        with self.lock:
+            self._profiles[user_id] = {"id": user_id, **fields}
+
+    def fail_profile_next(self, n: int = 1, *, status: int = 400, code: int = 4, message: str = "") -> None:
+        """The next n profile lookups answer this Graph error (4: app rate limit; 2: transient)."""
+        body = error_body(code, message or "(#4) Application request limit reached")
+        with self.lock:
+            self._profile_failures.extend([Reply(status, body)] * n)
+
+    def _handle_profile(self, received: Received, match) -> Reply:
+        """`GET /{version}/{IGSID}?fields=...`: only for people who wrote to the token's account."""
+        user = match["user"]
+        with self.lock:
+            if self._profile_failures:
+                return self._profile_failures.popleft()
+            tokens = {_bearer(received), _param(received, "access_token")} - {""}
+            accounts = [a for a, acc in self._accounts.items() if acc.kind != WHATSAPP and acc.token in tokens]
+            if not accounts:
+                return Reply(400, error_body(190, "Invalid OAuth access token - Cannot parse access token"))
+            wrote = any(self._last_inbound.get((account, user)) is not None for account in accounts)
+            blocked = any((account, user) in self._blocked for account in accounts)
+            profile = self._profiles.get(user)
+            if not wrote or blocked or profile is None:
+                return Reply(400, error_body(230, "User consent is required to access user profile"))
+            wanted = (_param(received, "fields") or "name").split(",")
+            return Reply(200, {key: value for key, value in profile.items() if key in wanted or key == "id"})
+
+    # --- webhooks the platform sends (signed, to the CRM's webhook URL) ----------------------------
+
+    def deliver_to(self, url: str, app_secret: str) -> None:
+        """Deliver events to this webhook URL, signed with X-Hub-Signature-256 under `app_secret`."""
+        with self.lock:
+            self.webhook = WebhookTarget(url, app_secret)
+
+    def _post(self, payload: dict) -> int:
+        if self.webhook is None:
+            raise RuntimeError("Call deliver_to(url, app_secret) first.")
+        body = json.dumps(payload).encode()
+        signature = "sha256=" + hmac.new(self.webhook.secret.encode(), body, hashlib.sha256).hexdigest()
+        answer = requests.post(
+            self.webhook.url,
+            data=body,
+            headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+            timeout=10,
+        )
+        return answer.status_code
+
+    def _messaging(self, account_id: str, event: dict) -> int:
+        with self.lock:
+            kind = self._accounts[account_id].kind if account_id in self._accounts else PAGE
+            ig = kind == INSTAGRAM or self._accounts.get(account_id, Account(PAGE, "", False)).instagram_rules
+            now_ms = int(self.now() * 1000)
+        event = {"timestamp": now_ms, **event}
+        entry = {"id": account_id, "time": now_ms, "messaging": [event]}
+        return self._post({"object": "instagram" if ig else "page", "entry": [entry]})
+
+    def emit_message(self, account_id: str, user_id: str, text: str = "", *, attachments=None, mid=None, **extra):
+        """The user writes (the window opens); `attachments` as the platform sends them."""
+        self.user_wrote(account_id, user_id)
+        message = {"mid": mid or f"m_in_{next(self._ids)}_{secrets.token_urlsafe(8)}", **extra}
+        if text:
+            message["text"] = text
+        if attachments:
+            message["attachments"] = attachments
+        self._messaging(account_id, {"sender": {"id": user_id}, "recipient": {"id": account_id}, "message": message})
+        return message["mid"]
+
+    def emit_story_mention(self, account_id: str, user_id: str, url: str) -> str:
+        """The user mentioned the business in their story: a DM with a `story_mention` attachment."""
+        return self.emit_message(account_id, user_id, attachments=[{"type": "story_mention", "payload": {"url": url}}])
+
+    def emit_echoes(self, account_id: str) -> int:
+        """Echo every message the account sent (as the platform reports sends, also from the app)."""
+        with self.lock:
+            sent = [m for m in self._sent_by_account.get(account_id, []) if m["kind"] != WHATSAPP]
+        for message in sent:
+            self._messaging(
+                account_id,
+                {
+                    "sender": {"id": account_id},
+                    "recipient": {"id": message["recipient"]},
+                    "timestamp": int(message["at"] * 1000),
+                    "message": {"mid": message["message_id"], "text": message["text"], "is_echo": True},
+                },
+            )
+        return len(sent)
+
+    def emit_app_message(self, account_id: str, user_id: str, text: str) -> str:
+        """A person at the brand typed a message in the Instagram / Messenger app: only its echo
+        reaches the CRM (which clears the manual-queue row with exactly this text)."""
+        mid = f"m_app_{next(self._ids)}_{secrets.token_urlsafe(8)}"
+        self._messaging(
+            account_id,
+            {
+                "sender": {"id": account_id},
+                "recipient": {"id": user_id},
+                "message": {"mid": mid, "text": text, "is_echo": True},
+            },
+        )
+        return mid
+
+    def play_back(self, read_after: float = 5.0) -> int:
+        """What the platform does after our sends, for the demo (`make run`): each new send is
+        echoed (WhatsApp: `sent` then `delivered`), and read `read_after` seconds later. Returns the
+        number of webhooks posted."""
+        posted = 0
+        with self.lock:
+            sent = [dict(m) for m in self._sent]
+            now = self.now()
+            done = self._played
+        for message in sent:
+            key, state = message["message_id"], done.get(message["message_id"], "")
+            account, user = message["account"], message["recipient"]
+            if not state:
+                if message["kind"] == WHATSAPP:
+                    self.emit_whatsapp_status(account, key, "sent")
+                    self.emit_whatsapp_status(account, key, "delivered")
+                    posted += 2
+                else:
+                    self._messaging(
+                        account,
+                        {
+                            "sender": {"id": account},
+                            "recipient": {"id": user},
+                            "timestamp": int(message["at"] * 1000),
+                            "message": {"mid": key, "text": message["text"], "is_echo": True},
+                        },
+                    )
+                    posted += 1
+                done[key] = "echoed"
+            elif state == "echoed" and now - message["at"] >= read_after:
+                if message["kind"] == WHATSAPP:
+                    self.emit_whatsapp_status(account, key, "read")
+                else:
+                    self.emit_read(account, user, key)
+                done[key] = "read"
+                posted += 1
+        return posted
+
+    def emit_read(self, account_id: str, user_id: str, mid: str | None = None) -> int:
+        """The user read our messages: Instagram `read.mid`, Messenger a watermark (now)."""
+        with self.lock:
+            instagram = self._accounts[account_id].instagram_rules
+            read = {"mid": mid} if instagram and mid else {"watermark": int(self.now() * 1000)}
+        return self._messaging(account_id, {"sender": {"id": user_id}, "recipient": {"id": account_id}, "read": read})
+
+    def emit_delivery(self, account_id: str, user_id: str, mids=()) -> int:
+        """Messenger only: our messages reached the user (a watermark, with the mids when known)."""
+        with self.lock:
+            delivery = {"mids": list(mids), "watermark": int(self.now() * 1000)}
+        return self._messaging(
+            account_id, {"sender": {"id": user_id}, "recipient": {"id": account_id}, "delivery": delivery}
+        )
+
+    def emit_reaction(self, account_id: str, user_id: str, mid: str, emoji: str | None = "❤️") -> int:
+        """The user reacts to a message (emoji None: removes the reaction)."""
+        reaction = {"mid": mid, "action": "react" if emoji else "unreact"}
+        if emoji:
+            reaction.update(reaction="love", emoji=emoji)
+        return self._messaging(
+            account_id, {"sender": {"id": user_id}, "recipient": {"id": account_id}, "reaction": reaction}
+        )
+
+    def emit_edit(self, account_id: str, user_id: str, mid: str, text: str, num_edit: int = 1) -> int:
+        return self._messaging(
+            account_id,
+            {
+                "sender": {"id": user_id},
+                "recipient": {"id": account_id},
+                "message_edit": {"mid": mid, "text": text, "num_edit": num_edit},
+            },
+        )
+
+    def emit_unsend(self, account_id: str, user_id: str, mid: str) -> int:
+        return self._messaging(
+            account_id,
+            {"sender": {"id": user_id}, "recipient": {"id": account_id}, "message": {"mid": mid, "is_deleted": True}},
+        )
+
+    def emit_whatsapp_status(
+        self, phone_number_id: str, message_id: str, status: str, *, code: int | None = None, title: str = ""
+    ) -> int:
+        """A status of one of our WhatsApp messages: sent, delivered, read or failed (with code/title)."""
+        with self.lock:
+            sent = next((m for m in self._sent if m["message_id"] == message_id), None)
+            recipient = sent["recipient"] if sent else ""
+            now = int(self.now())
+        item = {"id": message_id, "status": status, "timestamp": str(now), "recipient_id": recipient}
+        if status == "failed":
+            item["errors"] = [{"code": code or 131026, "title": title or "Message undeliverable"}]
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550000000", "phone_number_id": phone_number_id},
+            "statuses": [item],
+        }
+        change = {"field": "messages", "value": value}
+        return self._post({"object": "whatsapp_business_account", "entry": [{"id": "waba", "changes": [change]}]})
 
     # --- scripted answers -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ conversation; the three below are placeholders the adapter maps, to be corrected
 """
 
 import itertools
+import json
 import re
 import secrets
 import time
@@ -21,7 +22,8 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from outreach.sandbox.base import FakePlatform, Received, Reply
+from outreach.sandbox.base import FakePlatform, Received, Reply, post_webhook
+from outreach.webhooks import tiktok as tiktok_hook
 
 WINDOW_SECONDS = 48 * 3600
 MESSAGES_PER_WINDOW = 10
@@ -107,6 +109,8 @@ class FakeTikTok(FakePlatform):
             self._delays: dict[str, deque[float]] = defaultdict(deque)
             self._sent: list[SentMessage] = []
             self._message_ids = itertools.count(1)
+            self.webhook = None
+            self._users: dict[str, tuple[str, str]] = {}  # conversation id -> (user id, username)
 
     def add_business(self, business_id: str, token: str) -> None:
         """One of our business accounts and the access token it authorised."""
@@ -172,6 +176,73 @@ class FakeTikTok(FakePlatform):
             raise _Refusal(ACCESS_TOKEN_INVALID, "Access token is incorrect or has been revoked.")
         if owner != business_id:
             raise _Refusal(NO_PERMISSION, f"No permission to operate business account {business_id}.")
+
+    # -- webhooks TikTok sends (signed, to the CRM's webhook URL) ----------------------------------
+
+    def deliver_to(self, url: str, app_secret: str) -> None:
+        with self.lock:
+            self.webhook = (url, app_secret)
+
+    def _post(self, event: str, business_id: str, content: dict) -> int:
+        url, secret = self.webhook
+        body = json.dumps({"event": event, "user_openid": business_id, "content": json.dumps(content)}).encode()
+        return post_webhook(url, body, {"Tiktok-Signature": tiktok_hook.sign(body, secret, int(time.time()))})
+
+    def emit_message(self, business_id: str, conversation_id: str, user_id: str, username: str, text: str) -> str:
+        """The user writes (the window opens); returns the message id."""
+        self.user_wrote(business_id, conversation_id)
+        with self.lock:
+            self._users[conversation_id] = (user_id, username)
+            message_id = f"msg.in.{next(self._message_ids):012d}"
+            now_ms = int(self.now() * 1000)
+        content = {
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "timestamp": now_ms,
+            "type": "text",
+            "text": {"body": text},
+            "from": username,
+            "from_user": {"id": user_id},
+            "to": "business",
+            "to_user": {"id": business_id},
+        }
+        self._post("im_receive_msg", business_id, content)
+        return message_id
+
+    def emit_echoes(self, business_id: str) -> int:
+        """`im_send_msg` for every message the business sent."""
+        with self.lock:
+            sent = [m for m in self._sent if m.business_id == business_id]
+        for message in sent:
+            content = {
+                "conversation_id": message.conversation_id,
+                "message_id": message.message_id,
+                "timestamp": int(message.at * 1000),
+                "type": "text",
+                "text": {"body": message.text},
+                "from_user": {"id": business_id},
+                "to": self._users.get(message.conversation_id, ("", ""))[1],
+                "to_user": {"id": self._users.get(message.conversation_id, ("", ""))[0]},
+            }
+            self._post("im_send_msg", business_id, content)
+        return len(sent)
+
+    def emit_read(self, business_id: str, conversation_id: str, user_id: str, username: str = "") -> int:
+        """The user read the conversation up to now (`im_mark_read_msg`, keyed by conversation and
+        time: the `message_id` it names repeats across receipts)."""
+        with self.lock:
+            last = [m for m in self._sent if m.conversation_id == conversation_id]
+            now_ms = int(self.now() * 1000)
+        content = {
+            "conversation_id": conversation_id,
+            "message_id": last[-1].message_id if last else "",
+            "timestamp": now_ms,
+            "read": {"last_read_timestamp": now_ms},
+            "from": username,
+            "from_user": {"id": user_id},
+            "to_user": {"id": business_id},
+        }
+        return self._post("im_mark_read_msg", business_id, content)
 
     def _accept(self, business_id: str, body: dict) -> str:
         """Check the request against the rules and record the message; called with the lock held."""

@@ -11,13 +11,15 @@ Where X's exact answer is unconfirmed [U] the fake picks a plausible one and say
 """
 
 import itertools
+import json
 import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from outreach.sandbox.base import FakePlatform, Received, Reply
+from outreach.sandbox.base import FakePlatform, Received, Reply, post_webhook
+from outreach.webhooks import x as x_hook
 
 FIFTEEN_MINUTES = 15 * 60
 DAY = 24 * 3600
@@ -150,6 +152,7 @@ class FakeX(FakePlatform):
             self._delays: dict[str, deque[float]] = defaultdict(deque)
             self._sent: list[SentDM] = []
             self._event_ids = itertools.count(1_800_000_000_000_000_001)
+            self.webhook = None
 
     def add_user(self, user_id: str, token: str, scopes=DM_SCOPES) -> None:
         """One of our sender accounts, with the user-context token it authorised."""
@@ -178,6 +181,83 @@ class FakeX(FakePlatform):
         """The next request from `user_id` is handled at once but answered `seconds` later."""
         with self.lock:
             self._delays[user_id].append(seconds)
+
+    # -- webhooks X sends (signed, to the CRM's webhook URL) ---------------------------------------
+
+    def deliver_to(self, url: str, consumer_secret: str, shape: str = "aaa") -> None:
+        """Deliver Account Activity (`aaa`) or X Activity (`xaa`) payloads to this URL, signed."""
+        with self.lock:
+            self.webhook = (url, consumer_secret, shape)
+
+    def _post(self, owner: str, event_type: str, key: str, events: list, users: dict) -> int:
+        url, secret, shape = self.webhook
+        if shape == "xaa":  # users as v2 objects wrapped in `data`
+            wrapped = {
+                uid: {"data": {"id": uid, "username": user["screen_name"], "name": user["name"]}}
+                for uid, user in users.items()
+            }
+            payload = {
+                "data": {
+                    "event_uuid": str(next(self._event_ids)),
+                    "filter": {"user_id": owner},
+                    "event_type": event_type,
+                    "tag": "sandbox",
+                    "payload": {key: events, "users": wrapped},
+                }
+            }
+        else:
+            payload = {"for_user_id": owner, key: events, "users": users}
+        body = json.dumps(payload).encode()
+        return post_webhook(url, body, {"x-twitter-webhooks-signature": x_hook.sign(body, secret)})
+
+    def emit_dm(self, owner: str, sender_id: str, text: str, *, screen_name: str = "", name: str = "") -> str:
+        """A person DMs our account `owner`; returns the event id."""
+        with self.lock:
+            event_id = str(next(self._event_ids))
+            now_ms = str(int(self.now() * 1000))
+        event = {
+            "type": "message_create",
+            "id": event_id,
+            "created_timestamp": now_ms,
+            "message_create": {
+                "target": {"recipient_id": owner},
+                "sender_id": sender_id,
+                "message_data": {"text": text},
+            },
+        }
+        users = {sender_id: {"id": sender_id, "screen_name": screen_name or f"user{sender_id}", "name": name}}
+        self._post(owner, "dm.received", "direct_message_events", [event], users)
+        return event_id
+
+    def emit_echoes(self, owner: str) -> int:
+        """Our own sent DMs, delivered back to us (X does this for every send, from the app too)."""
+        with self.lock:
+            sent = [dm for dm in self._sent if dm.sender_id == owner]
+        for dm in sent:
+            event = {
+                "type": "message_create",
+                "id": dm.dm_event_id,
+                "created_timestamp": str(int(dm.at * 1000)),
+                "message_create": {
+                    "target": {"recipient_id": dm.recipient_id},
+                    "sender_id": owner,
+                    "message_data": {"text": dm.text},
+                },
+            }
+            self._post(owner, "dm.sent", "direct_message_events", [event], {})
+        return len(sent)
+
+    def emit_read(self, owner: str, reader_id: str, last_read_event_id: str) -> int:
+        """The person read our DMs up to `last_read_event_id`."""
+        with self.lock:
+            now_ms = str(int(self.now() * 1000))
+        read = {
+            "created_timestamp": now_ms,
+            "sender_id": reader_id,
+            "target": {"recipient_id": owner},
+            "last_read_event_id": last_read_event_id,
+        }
+        return self._post(owner, "dm.read", "direct_message_mark_read_events", [read], {})
 
     def sent(self, user_id: str | None = None) -> list[SentDM]:
         """DMs accepted so far, oldest first, optionally only those sent by `user_id`."""

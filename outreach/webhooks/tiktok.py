@@ -5,7 +5,7 @@ import hmac
 import json
 import time
 
-from outreach.webhooks import InboundMessage, PayloadError, SignatureError, from_millis, shape_checked
+from outreach.webhooks import InboundMessage, PayloadError, SignatureError, describe, from_timestamp, shape_checked
 
 TOLERANCE_SECONDS = 300
 KINDS = {"im_receive_msg": "message", "im_send_msg": "echo", "im_mark_read_msg": "read"}
@@ -30,38 +30,93 @@ def verify(body: bytes, header: str, app_secret: str, now: float | None = None) 
         raise SignatureError("Tiktok-Signature does not match the body.")
 
 
+def _content(payload: dict) -> dict:
+    try:
+        content = json.loads(payload.get("content") or "{}")
+    except (TypeError, ValueError):
+        raise PayloadError("TikTok `content` is not a JSON string.") from None
+    if not isinstance(content, dict):
+        raise PayloadError("TikTok `content` is not a JSON object.")
+    return content
+
+
+def _text_and_attachments(content: dict) -> tuple[str, tuple, str]:
+    kind = content.get("type", "")
+    body = content.get(kind) if isinstance(content.get(kind), dict) else {}
+    if kind == "text":
+        return body.get("body", ""), (), ""
+    if kind == "share_post":
+        url = body.get("embed_url") or body.get("url")
+        media = url.rstrip("/").rsplit("/", 1)[-1] if url else str(body.get("item_id", ""))
+        return describe(kind, url), ({"type": kind, "url": url},), media
+    kept = {"type": kind or "unsupported", "url": body.get("url")}
+    if body.get("media_id"):
+        kept["media_id"] = body["media_id"]
+    return describe(kept["type"], kept["url"]), (kept,), ""
+
+
 @shape_checked
 def parse(payload: dict) -> list[InboundMessage]:
     kind = KINDS.get(payload.get("event", ""))
     if kind is None:
         return []
-    try:
-        content = json.loads(payload.get("content") or "{}")
-    except (TypeError, ValueError):
-        raise PayloadError("TikTok `content` is not a JSON string.") from None
+    content = _content(payload)
     business = str(payload.get("user_openid", ""))
-    sender = str(content.get("from_user", {}).get("id", "") or content.get("from", ""))
-    recipient = str(content.get("to_user", {}).get("id", "") or content.get("to", ""))
-    text = content.get("text", {}).get("body", "") if content.get("type") == "text" else ""
+    sender = str(content.get("from_user", {}).get("id", ""))
+    recipient = str(content.get("to_user", {}).get("id", ""))
+    common = {
+        "recipient_id": recipient or business,
+        "conversation_id": str(content.get("conversation_id", "")),
+        "sender_handle": str(content.get("from", "")),
+    }
+    at = from_timestamp(content.get("timestamp") or 0)
+    if kind == "read":
+        last = (content.get("read") or {}).get("last_read_timestamp")
+        return [
+            InboundMessage(
+                "tiktok",
+                business,
+                sender,
+                str(content.get("message_id", "")),
+                at,
+                kind="read",
+                watermark=from_timestamp(last) if last else None,
+                ours=sender == business,  # the business read the conversation
+                **common,
+            )
+        ]
+    text, attachments, media = _text_and_attachments(content)
+    reference = (content.get("referenced_message_info") or {}).get("referenced_message_id")
     return [
         InboundMessage(
             "tiktok",
             business,
             sender,
             str(content.get("message_id", "")),
-            from_millis(content.get("timestamp", 0)),
+            at,
             text,
             kind,
-            recipient_id=recipient if kind != "message" else "",
-            conversation_id=str(content.get("conversation_id", "")),
+            attachments=attachments,
+            media_id=media,
+            reply_to=str(reference) if reference else None,
+            **common,
         )
     ]
 
 
 @shape_checked
 def event_id(payload: dict) -> str:
+    """The delivery's id: a message's id, but a read receipt by conversation, reader and time (a
+    receipt names the last message read, which stays the same across many receipts)."""
     try:
         content = json.loads(payload.get("content") or "{}")
     except (TypeError, ValueError):
         return ""
-    return f"{payload.get('event', '')}:{content.get('message_id', '')}"
+    if not isinstance(content, dict):
+        return ""
+    event = payload.get("event", "")
+    if event == "im_mark_read_msg":
+        reader = (content.get("from_user") or {}).get("id", "")
+        read = (content.get("read") or {}).get("last_read_timestamp") or content.get("timestamp", "")
+        return f"{event}:{content.get('conversation_id', '')}:{reader}:{read}"
+    return f"{event}:{content.get('message_id', '')}"

@@ -124,6 +124,29 @@ def creator_detail(request, pk: int):
 
 
 @page
+def creator_merge(request, pk: int):
+    """Merge this record (a prospect) into the creator it turns out to be; then show that creator."""
+    if request.method != "POST":
+        return redirect("web:creator", pk=pk)
+    creator = get_visible(Creator.objects.all(), request.user, pk=pk)
+    into = (
+        Creator.objects.filter(pk=request.POST.get("into", "")).first()
+        if request.POST.get("into", "").isdigit()
+        else None
+    )
+    if into is None:
+        messages.error(request, "Merge into: no creator has this id.")
+        return redirect("web:creator", pk=pk)
+    try:
+        into = services.merge_creators(creator, into, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+        return redirect("web:creator", pk=pk)
+    messages.success(request, f"Merged {creator.name} into {into.name}; the consent record stays on both.")
+    return redirect("web:creator", pk=into.pk)
+
+
+@page
 def creator_import(request):
     """Upload a CSV file; the queue imports it and the next page shows the progress."""
     if not can_write(request.user):

@@ -4,6 +4,7 @@ import atexit
 import signal
 import threading
 
+import requests
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -89,6 +90,11 @@ class Command(BaseCommand):
                 f"password: the sandbox token)."
             )
         stop = threading.Event()
+        if settings.META_APP_SECRET:
+            # Speak like Meta to this CRM: echoes, delivery statuses and read receipts of what it sends.
+            meta.deliver_to(f"{settings.PUBLIC_URL.rstrip('/')}/webhooks/meta/", settings.META_APP_SECRET)
+            threading.Thread(target=_play_back, args=(meta, stop), name="sandbox-play-back", daemon=True).start()
+            self.stdout.write("The sandbox posts echoes, statuses and read receipts to the CRM's Meta webhook.")
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
             stop.wait(seconds)
@@ -102,3 +108,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Sandbox stopped; it received {len(meta.sent())} DM(s) and {len(smtp.messages)} email(s)."
             )
+
+
+def _play_back(meta: FakeMeta, stop: threading.Event) -> None:
+    """Every two seconds, what the platform would post after the CRM's sends (while the CRM runs)."""
+    while not stop.wait(2.0):
+        try:
+            meta.play_back()
+        except requests.RequestException:
+            continue  # the CRM is not up (yet): try again at the next tick
