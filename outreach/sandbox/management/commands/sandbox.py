@@ -110,7 +110,7 @@ class Command(BaseCommand):
             )
 
 
-def _play_back(meta: FakeMeta, stop: threading.Event) -> None:
+def _play_back(meta: FakeMetaComments, stop: threading.Event) -> None:
     """Every two seconds, what the platform would post after the CRM's sends (while the CRM runs)."""
     while not stop.wait(2.0):
         try:
