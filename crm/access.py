@@ -51,6 +51,8 @@ SHARED = {
     "outreach.FollowUpTask": None,
     "outreach.InboundEvent": None,
     "outreach.SenderAccount": "owner",
+    "outreach.MailboxFolder": "sender_account__owner",
+    "outreach.EmailSuppression": None,
 }
 
 

@@ -8,6 +8,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from outreach.inbound import mail
 from outreach.inbound.echoes import echo, read_receipt
 from outreach.inbound.replies import reply
 from outreach.models import ConversationMessage, InboundEvent
@@ -30,7 +31,7 @@ def store_delivery(provider: str, event_id: str, body: bytes, headers: dict) -> 
 def parse_event(event: InboundEvent) -> list[InboundMessage]:
     body = bytes(event.body)
     if event.provider == "email":
-        return [email_hook.parse(body)]
+        return [email_hook.parse(body, **mail.parse_context(event))]
     payload = json.loads(body)
     parser = {"meta": meta.parse, "x": x.parse, "tiktok": tiktok.parse}[event.provider]
     return parser(payload)
@@ -58,6 +59,8 @@ def process_event(event_id: int) -> int:
 
 
 def handle(message: InboundMessage) -> ConversationMessage | None:
+    if message.platform == "email" and message.kind in mail.HANDLERS:
+        return mail.HANDLERS[message.kind](message)
     if message.kind == "echo":
         return echo(message)
     if message.kind == "read":

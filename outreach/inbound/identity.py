@@ -4,7 +4,8 @@ a stranger becomes a new prospect (a message request)."""
 import re
 
 from crm.models import Creator, SocialAccount
-from outreach.models import RECIPIENT_PLATFORM, OutreachMessage
+from outreach.mail.addresses import request_id_of
+from outreach.models import RECIPIENT_PLATFORM, ConversationMessage, OutreachMessage
 from outreach.webhooks import InboundMessage
 
 
@@ -77,3 +78,30 @@ def email_creator(message: InboundMessage) -> Creator:
         email=message.sender_id,
         notes="Wrote to us first by email.",
     )
+
+
+def email_holds(message: InboundMessage) -> tuple[str, str]:
+    """Why an email reply must wait for a person: (for any reading, for a grant), "" when it need not.
+
+    An email's From is only a claim: rights are granted automatically only when the sender is
+    authenticated (DKIM aligned with From, or a trusted gateway said so) AND the reply reached a
+    request's own reply address or answers our own Message-ID. A reply whose own words could not be
+    told apart from the quoted text is read by a person, whatever it seems to say."""
+    if message.platform != "email":
+        return "", ""
+    if not message.split_certain:
+        return "email reply not told apart from the quoted text: a person reads it", ""
+    if not message.authenticated:
+        return "", "email sender not authenticated (no aligned DKIM, no trusted gateway): a person decides"
+    if request_id_of(message.request_tag) is not None:
+        return "", ""
+    references = [ref.strip() for ref in message.references if ref.strip()]
+    ours = references and (
+        OutreachMessage.objects.filter(platform="email", provider_message_id__in=references).exists()
+        or ConversationMessage.objects.filter(
+            platform="email", direction=ConversationMessage.Direction.OUT, platform_message_id__in=references
+        ).exists()
+    )
+    if not ours:
+        return "", "email reply neither reached a request's reply address nor answers our email: a person decides"
+    return "", ""
