@@ -86,6 +86,13 @@ def split_reply(text: str) -> ReplyText:
         words = "\n".join(line for line in (first.body or "").splitlines() if not QUOTED_LINE.match(line)).strip()
     if not words:
         return ReplyText("", False, "no words of the creator's outside the quoted text")
-    if LEFT_HEADER.search(words):
-        return ReplyText(words, False, "a quoted message's header was left in the reply")
+    left = LEFT_HEADER.search(words)
+    if left:
+        # A reply header the library missed: what is above it is the creator's only if nothing but
+        # quoted lines follows it in the original (checked on the original, since ">" lines were dropped).
+        above = words[: left.start()].strip()
+        after = text[text.find(left.group(0)) + len(left.group(0)) :]
+        if above and all(not line.strip() or QUOTED_LINE.match(line) for line in after.splitlines()):
+            return ReplyText(above, True)
+        return ReplyText(above or words, False, "a quoted message's header was left in the reply")
     return ReplyText(words, True)
