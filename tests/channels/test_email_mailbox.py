@@ -47,12 +47,19 @@ def test_a_request_email_carries_its_reply_address(smtp_sink):
 @pytest.mark.django_db
 def test_the_migration_moves_credentials_out_of_the_url_and_encrypts_the_password():
     sender = SenderAccount.objects.create(
-        name="Old", platform="email", account_id=BRAND, api_base_url="smtp://partners%40acme.example:s%3Acret@mail.acme.example:2525"
+        name="Old",
+        platform="email",
+        account_id=BRAND,
+        api_base_url="smtp://partners%40acme.example:s%3Acret@mail.acme.example:2525",
     )
     move.move_credentials(django_apps, None)
     sender.refresh_from_db()
     assert sender.api_base_url == "smtp://mail.acme.example:2525"
-    assert (sender.smtp_host, sender.smtp_port, sender.smtp_username) == ("mail.acme.example", 2525, "partners@acme.example")
+    assert (sender.smtp_host, sender.smtp_port, sender.smtp_username) == (
+        "mail.acme.example",
+        2525,
+        "partners@acme.example",
+    )
     assert sender.smtp_password == "s:cret"
     assert "s:cret" not in sender.smtp_password_encrypted
     assert sender_config(sender).smtp == MailServer("mail.acme.example", 2525, "", "partners@acme.example", "s:cret")
