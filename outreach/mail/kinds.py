@@ -8,9 +8,9 @@ from email.message import EmailMessage
 from flufl.bounce import all_failures
 
 AUTO_SUBJECT = re.compile(
-    r"^\s*(out of (the )?office|automatic reply|auto(matic)?[- ]?re(ply|sponse)|autoresponder|vacation|"
-    r"abwesenheitsnotiz|automatische antwort|réponse automatique|absence|respuesta automática|fuera de la oficina|"
-    r"risposta automatica|fuori sede|automatisch antwoord|afwezig|frånvaro|autosvar|fravær)\b",
+    r"^\s*(out of (the )?office|automatic reply|auto(matic)?[- ]?re(ply|sponse)|autoresponder|vacation (reply|notice)|"
+    r"abwesenheitsnotiz|automatische antwort|réponse automatique|absence du bureau|respuesta automática|"
+    r"fuera de la oficina|risposta automatica|fuori sede|automatisch antwoord|niet aanwezig|frånvaro|autosvar)\b",
     re.I,
 )
 BOUNCE_SUBJECT = re.compile(

@@ -12,7 +12,6 @@ from outreach.mail import fetch
 from outreach.mail.health import mailbox_states
 from outreach.models import ConversationMessage, InboundEvent, MailboxFolder, OutreachMessage, SenderAccount
 from tests.factories import CreatorFactory, PermissionRequestFactory
-from tests.fakes.imap import dovecot  # noqa: F401  (the fixture)
 from tests.mail.helpers import BRAND, CREATOR, authenticated, reply
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +25,7 @@ def synchronous(monkeypatch):
 
 
 @pytest.fixture
-def mailbox(dovecot):  # noqa: F811
+def mailbox(dovecot):
     dovecot.add_user(BRAND, PASSWORD)
     sender = SenderAccount.objects.create(
         name="Partners mailbox",
@@ -67,7 +66,7 @@ def test_a_reply_in_the_inbox_reaches_the_conversation_without_a_gateway(
     dovecot,
     mailbox,
     asked,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     ours = sent_request(mailbox, asked)
     dovecot.deliver(BRAND, authenticated(reply("Yes! #YesAcme", in_reply_to=ours.provider_message_id), AUTHSERV))
@@ -88,7 +87,7 @@ def test_an_authentication_result_from_another_server_is_not_believed(
     dovecot,
     mailbox,
     asked,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     ours = sent_request(mailbox, asked)
     raw = authenticated(reply("#YesAcme", in_reply_to=ours.provider_message_id), "mx.attacker.example")
@@ -101,7 +100,7 @@ def test_nothing_is_read_twice_and_nothing_missed_after_a_restart(
     dovecot,
     mailbox,
     asked,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     dovecot.deliver(BRAND, reply("first", message_id="<m1@creator.example>"))
     run(mailbox, django_capture_on_commit_callbacks)
@@ -119,7 +118,7 @@ def test_nothing_is_read_twice_and_nothing_missed_after_a_restart(
     assert inbox.last_uid == 3 and inbox.uidvalidity == dovecot.status(BRAND)["UIDVALIDITY"]
 
 
-def test_a_new_uidvalidity_rereads_without_duplicates(dovecot, mailbox, asked, django_capture_on_commit_callbacks):  # noqa: F811
+def test_a_new_uidvalidity_rereads_without_duplicates(dovecot, mailbox, asked, django_capture_on_commit_callbacks):
     first = reply("before the migration", message_id="<before@creator.example>")
     dovecot.deliver(BRAND, first)
     run(mailbox, django_capture_on_commit_callbacks)
@@ -139,7 +138,7 @@ def test_mail_sent_by_hand_from_the_mailbox_threads_and_clears_the_manual_queue(
     dovecot,
     mailbox,
     asked,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     manual = OutreachMessage.objects.create(
         permission_request=asked, creator=asked.creator, sender_account=mailbox, platform="email",
@@ -164,7 +163,7 @@ def test_mail_sent_by_hand_from_the_mailbox_threads_and_clears_the_manual_queue(
 def test_a_wrong_password_shows_on_the_account_and_opens_its_breaker(
     dovecot,
     mailbox,
-    django_capture_on_commit_callbacks,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     mailbox.set_imap_password("not-the-password")
     mailbox.save()
@@ -191,7 +190,7 @@ def test_an_unreachable_server_is_recorded_without_opening_the_breaker(mailbox, 
 
 def test_healthz_and_the_senders_page_show_the_mailbox(
     client, alice, dovecot, mailbox, django_capture_on_commit_callbacks
-):  # noqa: F811
+):
     run(mailbox, django_capture_on_commit_callbacks)
     health = client.get("/healthz").json()
     assert health["mailboxes"][0]["ok"] is True

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (real clients' quote headers are long lines)
 """The creator's own words, split from what mail clients quote (outreach.mail.replytext): above,
 below or between the quoted lines, in several languages, and HTML-only mail. A split that cannot be
 trusted says so."""
