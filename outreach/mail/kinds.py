@@ -1,5 +1,6 @@
 """What an email is besides a creator's words: a delivery status notification (a bounce, RFC 3464)
-or an automatic reply (out of office, vacation, RFC 3834). Both are recorded, neither is an answer."""
+or an automatic reply (out of office, vacation, RFC 3834; a newsletter or list mail counts too).
+Both are recorded, neither is an answer; automatic mail from a stranger makes no new prospect."""
 
 import re
 from dataclasses import dataclass
@@ -46,6 +47,9 @@ def automatic_reply(message: EmailMessage) -> str:
     precedence = str(message.get("Precedence", message.get("X-Precedence", ""))).strip().lower()
     if precedence in {"auto_reply", "bulk", "junk", "list"}:
         return f"Precedence: {precedence}"
+    for header in ("List-Id", "List-Unsubscribe"):  # newsletters and lists: no person wrote to us
+        if message.get(header):
+            return f"mailing list ({header})"
     subject = str(message.get("Subject", ""))
     if AUTO_SUBJECT.match(subject):
         return f"subject: {subject[:80]}"

@@ -199,3 +199,12 @@ def test_an_automatic_reply_is_recorded_but_stops_and_grants_nothing(
     member.refresh_from_db()
     assert member.stage == CampaignMember.Stage.CONTACTED
     assert status(world["request"]) == PermissionRequest.Status.REQUESTED
+
+
+def test_a_newsletter_from_a_stranger_makes_no_prospect(client, django_capture_on_commit_callbacks, world):
+    from crm.models import Creator
+
+    before = Creator.objects.count()
+    raw = reply("Our Black Friday deals!", sender="news@shop.example", headers={"List-Unsubscribe": "<https://x/u>"})
+    assert post(client, django_capture_on_commit_callbacks, raw) is None
+    assert Creator.objects.count() == before

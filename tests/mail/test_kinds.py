@@ -64,7 +64,7 @@ def test_a_creators_mail_is_neither():
 @pytest.mark.parametrize(
     "headers",
     [{"Auto-Submitted": "auto-replied"}, {"X-Autoreply": "yes"}, {"X-Auto-Response-Suppress": "OOF"},
-     {"Precedence": "auto_reply"}],
+     {"Precedence": "auto_reply"}, {"List-Id": "<news.shop.example>"}, {"List-Unsubscribe": "<https://x/u>"}],
 )  # fmt: skip
 def test_automatic_reply_headers(headers):
     assert automatic_reply(parsed(reply("I am away", headers=headers)))
