@@ -5,6 +5,7 @@ import importlib
 
 import pytest
 from django.apps import apps as django_apps
+from rest_framework.test import APIClient
 
 from outreach.channels import email
 from outreach.channels.base import MailServer, Outbound, Outcome, SenderConfig
@@ -67,8 +68,6 @@ def test_the_migration_moves_credentials_out_of_the_url_and_encrypts_the_passwor
 
 @pytest.mark.django_db
 def test_the_api_takes_mailbox_passwords_but_never_returns_them(client, alice):
-    from rest_framework.test import APIClient
-
     api = APIClient()
     api.force_authenticate(alice)
     response = api.post(

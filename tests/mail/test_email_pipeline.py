@@ -9,7 +9,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from crm import events
-from crm.models import CampaignMember, ConsentEvent, PermissionRequest
+from crm.models import CampaignMember, ConsentEvent, Creator, PermissionRequest
 from outreach.models import ConversationMessage, EmailSuppression, OutreachMessage
 from outreach.policy import BLOCKED, decide, gather_facts
 from tests.factories import CampaignFactory, CampaignMemberFactory, CreatorFactory, PermissionRequestFactory
@@ -202,8 +202,6 @@ def test_an_automatic_reply_is_recorded_but_stops_and_grants_nothing(
 
 
 def test_a_newsletter_from_a_stranger_makes_no_prospect(client, django_capture_on_commit_callbacks, world):
-    from crm.models import Creator
-
     before = Creator.objects.count()
     raw = reply("Our Black Friday deals!", sender="news@shop.example", headers={"List-Unsubscribe": "<https://x/u>"})
     assert post(client, django_capture_on_commit_callbacks, raw) is None
