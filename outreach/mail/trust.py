@@ -69,7 +69,11 @@ def _gateway_verdict(header: str, trusted: set[str], from_domain: str) -> str:
 
 def _dkim_domains(raw: bytes, from_domain: str) -> str:
     """The domain of the first DKIM signature that verifies and aligns with From, or ""."""
-    verifier = dkim.DKIM(raw)
+    try:
+        verifier = dkim.DKIM(raw)
+    except dkim.DKIMException as error:  # headers dkimpy cannot read prove nothing
+        logger.info("DKIM: message not readable: %s", error)
+        return ""
     count = len([1 for name, _ in verifier.headers if name.lower() == b"dkim-signature"])
     kwargs = {"dnsfunc": dns_lookup} if dns_lookup is not None else {}
     for index in range(count):

@@ -71,6 +71,8 @@ def mailbox_problems(platform: str, fields: dict) -> dict[str, str]:
             problems[f"{kind}_port"] = "A port is between 1 and 65535."
         if fields.get(f"{kind}_password") and not fields.get(f"{kind}_host"):
             problems[f"{kind}_host"] = f"Enter the {kind.upper()} server for this password."
+        if fields.get(f"{kind}_security") == "none" and not settings.ALLOW_INSECURE_PLATFORM_URLS:
+            problems[f"{kind}_security"] = "Use ssl or starttls: a password must not cross the network in clear."
     return problems
 
 

@@ -109,3 +109,14 @@ def test_the_api_takes_mailbox_passwords_but_never_returns_them(client, alice):
         format="json",
     )
     assert other.status_code == 400 and "imap_host" in other.json()
+
+
+@pytest.mark.django_db
+def test_a_mailbox_without_tls_is_refused_outside_the_sandbox(alice, settings):
+    settings.ALLOW_INSECURE_PLATFORM_URLS = False
+    api = APIClient()
+    api.force_authenticate(alice)
+    body = {"name": "M", "platform": "email", "account_id": BRAND, "imap_host": "imap.acme.example"}
+    refused = api.post("/api/v1/sender-accounts/", {**body, "imap_security": "none"}, format="json")
+    assert refused.status_code == 400 and "imap_security" in refused.json()
+    assert api.post("/api/v1/sender-accounts/", {**body, "imap_security": "ssl"}, format="json").status_code == 201
