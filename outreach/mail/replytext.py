@@ -21,10 +21,17 @@ QUOTED_LINE = re.compile(r"^\s*>")
 # A reply header left behind (a client or language the library missed): we cannot tell what is quoted.
 LEFT_HEADER = re.compile(
     r"^\s*(On .{4,200} wrote:|Le .{4,200} a écrit ?:|Am .{4,200} schrieb .{0,200}:|El .{4,200} escribió:|"
-    r"Il .{4,200} ha scritto:|Op .{4,200} geschreven:|-{2,}\s*(Original Message|Ursprüngliche Nachricht|"
-    r"Message d'origine|Mensaje original|Messaggio originale|Original message)\s*-{2,}|"
+    r"Il .{4,200} ha scritto:|Op .{4,200} geschreven:|Em .{4,200} escreveu:|"
+    r"-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine|Mensaje original|Messaggio originale|"
+    r"Original message|Forwarded message|Weitergeleitete Nachricht|Message transféré|Mensaje reenviado)\s*-{2,}|"
     r"_{10,}|(From|Von|De|Da|Van|Från|Fra|Od): .+)\s*$",
     re.I | re.M,
+)
+# Lines a mail client adds under what the person wrote.
+CLIENT_TAGLINE = re.compile(
+    r"^\s*(Sent from my \w[\w ]{0,30}|Sent with Proton Mail.*|Get Outlook for \w+.*|Sent from Yahoo Mail.*|"
+    r"Sent from Mail for Windows.*|Von meinem \w+ gesendet|Envoyé de mon \w+|Enviado desde mi \w+)\s*$",
+    re.I,
 )
 HTML_QUOTES = (
     "//blockquote",
@@ -68,31 +75,65 @@ def html_to_text(html: str, *, drop_quotes: bool = True) -> str:
 
 
 def split_reply(text: str) -> ReplyText:
-    """The creator's own words in a plain-text reply, and whether the split can be trusted."""
+    """The creator's own words in a plain-text reply, and whether the split can be trusted.
+
+    The first reply header (mail-parser-reply's, else one of LEFT_HEADER's) divides the mail: above
+    it, the creator's words without their signature; below it, when the quoted mail is ">"-quoted,
+    the lines that are not quoted are the creator's too (answers between or below the quote); when
+    it is not (Outlook, forwards), everything below is the earlier mail."""
     text = (text or "").replace("\r\n", "\n")
     if not text.strip():
         return ReplyText("", False, "the email has no text")
-    replies = EmailReplyParser(languages=LANGUAGES).read(text).replies
-    if not replies:
-        return ReplyText("", False, "the email has no text")
-    first = replies[0]
-    if first.headers:
-        # Nothing above the first reply header: the creator wrote below or between the quoted lines,
-        # or not at all.
-        own = [line for line in (first.body or "").splitlines() if not QUOTED_LINE.match(line)]
-        has_quotes = any(QUOTED_LINE.match(line) for line in (first.body or "").splitlines())
-        words = "\n".join(own).strip() if has_quotes else ""
+    header = _first_header(text)
+    if header is None:
+        words = _unquoted(_without_signature(text))
     else:
-        words = "\n".join(line for line in (first.body or "").splitlines() if not QUOTED_LINE.match(line)).strip()
+        start, end = header
+        above = _unquoted(_without_signature(text[:start])) if text[:start].strip() else ""
+        below = text[end:].splitlines()
+        first = next((line for line in below if line.strip()), "")
+        own_below = _unquoted("\n".join(below)) if QUOTED_LINE.match(first) else ""
+        if own_below:
+            own_below = _unquoted(_without_signature(own_below)) or own_below
+        words = "\n\n".join(part for part in (above, own_below) if part)
     if not words:
         return ReplyText("", False, "no words of the creator's outside the quoted text")
-    left = LEFT_HEADER.search(words)
-    if left:
-        # A reply header the library missed: what is above it is the creator's only if nothing but
-        # quoted lines follows it in the original (checked on the original, since ">" lines were dropped).
-        above = words[: left.start()].strip()
-        after = text[text.find(left.group(0)) + len(left.group(0)) :]
-        if above and all(not line.strip() or QUOTED_LINE.match(line) for line in after.splitlines()):
-            return ReplyText(above, True)
-        return ReplyText(above or words, False, "a quoted message's header was left in the reply")
+    if LEFT_HEADER.search(words):
+        return ReplyText(words, False, "a quoted message's header was left in the reply")
     return ReplyText(words, True)
+
+
+def _first_header(text: str) -> tuple[int, int] | None:
+    """(start, end) of the first reply or forward header, found by the library or by LEFT_HEADER."""
+    found = []
+    for reply in EmailReplyParser(languages=LANGUAGES).read(text).replies:
+        if reply.headers:
+            first_line = next((line for line in reply.headers.splitlines() if line.strip()), "")
+            at = text.find(first_line.strip()) if first_line else -1
+            if at >= 0:
+                block = reply.headers.strip()
+                whole = text.find(block)
+                found.append((whole, whole + len(block)) if whole >= 0 else (at, at + len(first_line.strip())))
+            break
+    for match in LEFT_HEADER.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if not QUOTED_LINE.match(text[line_start : match.start() + 1]):
+            found.append((match.start(), match.end()))
+            break
+    if not found:
+        return None
+    start, end = min(found)
+    line_start = text.rfind("\n", 0, start) + 1
+    return line_start, end
+
+
+def _without_signature(text: str) -> str:
+    replies = EmailReplyParser(languages=LANGUAGES).read(text).replies
+    if not replies or replies[0].headers:
+        return text
+    return replies[0].body or ""
+
+
+def _unquoted(text: str) -> str:
+    lines = [line for line in text.splitlines() if not QUOTED_LINE.match(line)]
+    return "\n".join(line for line in lines if not CLIENT_TAGLINE.match(line)).strip()
