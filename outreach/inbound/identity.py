@@ -3,7 +3,7 @@ a stranger becomes a new prospect (a message request)."""
 
 import re
 
-from crm.models import Creator, SocialAccount
+from crm.models import Creator, PermissionRequest, SocialAccount
 from outreach.mail.addresses import request_id_of
 from outreach.models import RECIPIENT_PLATFORM, ConversationMessage, OutreachMessage
 from outreach.webhooks import InboundMessage
@@ -93,8 +93,12 @@ def email_holds(message: InboundMessage) -> tuple[str, str]:
         return "email reply not told apart from the quoted text: a person reads it", ""
     if not message.authenticated:
         return "", "email sender not authenticated (no aligned DKIM, no trusted gateway): a person decides"
-    if request_id_of(message.request_tag) is not None:
-        return "", ""
+    request_id = request_id_of(message.request_tag)
+    if (
+        request_id is not None
+        and PermissionRequest.objects.filter(pk=request_id, creator__email__iexact=message.sender_id).exists()
+    ):
+        return "", ""  # the request's own reply address, answered by the creator it was sent to
     references = [ref.strip() for ref in message.references if ref.strip()]
     ours = references and (
         OutreachMessage.objects.filter(platform="email", provider_message_id__in=references).exists()

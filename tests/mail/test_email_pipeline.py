@@ -206,3 +206,11 @@ def test_a_newsletter_from_a_stranger_makes_no_prospect(client, django_capture_o
     raw = reply("Our Black Friday deals!", sender="news@shop.example", headers={"List-Unsubscribe": "<https://x/u>"})
     assert post(client, django_capture_on_commit_callbacks, raw) is None
     assert Creator.objects.count() == before
+
+
+def test_another_creators_request_address_proves_nothing(client, django_capture_on_commit_callbacks, world):
+    other = PermissionRequestFactory(content__creator=CreatorFactory(email="someone@else.example"), requested=True)
+    raw = authenticated(reply("#YesAcme", to=f"partners+pr{other.pk}@acme.example"))
+    recorded = post(client, django_capture_on_commit_callbacks, raw)
+    assert recorded.classification == "needs_review"
+    assert status(world["request"]) == status(other) == PermissionRequest.Status.REQUESTED
