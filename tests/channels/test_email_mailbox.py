@@ -120,3 +120,21 @@ def test_a_mailbox_without_tls_is_refused_outside_the_sandbox(alice, settings):
     refused = api.post("/api/v1/sender-accounts/", {**body, "imap_security": "none"}, format="json")
     assert refused.status_code == 400 and "imap_security" in refused.json()
     assert api.post("/api/v1/sender-accounts/", {**body, "imap_security": "ssl"}, format="json").status_code == 201
+
+
+@pytest.mark.django_db
+def test_the_connect_page_takes_a_mailbox_and_never_shows_its_passwords(client, alice):
+    client.force_login(alice)
+    data = {
+        "name": "Partners mailbox", "platform": "email", "account_id": BRAND,
+        "smtp_host": "smtp.acme.example", "smtp_port": "587", "smtp_security": "starttls", "smtp_username": BRAND,
+        "smtp_password": "page-smtp-secret", "imap_host": "imap.acme.example", "imap_security": "ssl",
+        "imap_password": "page-imap-secret",
+    }  # fmt: skip
+    refused = client.post("/sender-accounts/connect/", {**data, "imap_port": "99999"})
+    assert refused.status_code == 200 and "page-imap-secret" not in refused.content.decode()
+    response = client.post("/sender-accounts/connect/", data, follow=True)
+    sender = SenderAccount.objects.get()
+    assert (sender.smtp_password, sender.imap_password) == ("page-smtp-secret", "page-imap-secret")
+    page = response.content.decode()
+    assert "secret" not in page and "Mailbox not read yet" in page
