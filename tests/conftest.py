@@ -18,7 +18,14 @@ from tests.factories import CampaignFactory, UserFactory
 ROOT = Path(__file__).resolve().parent.parent
 
 # Fixtures that start the loopback fake platforms, available to every test.
-pytest_plugins = ["tests.fakes.meta", "tests.fakes.smtp", "tests.fakes.x", "tests.fakes.tiktok"]
+pytest_plugins = [
+    "tests.fakes.meta",
+    "tests.fakes.smtp",
+    "tests.fakes.x",
+    "tests.fakes.tiktok",
+    "tests.fakes.imap",
+    "tests.fakes.dkim",
+]
 
 
 def pytest_configure(config):

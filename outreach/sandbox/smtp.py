@@ -78,6 +78,16 @@ class _Handler:
         )
         with self.sink.lock:
             self.sink.messages.append(mail)
+        mailbox = self.sink.mailbox
+        local = [rcpt for rcpt in envelope.rcpt_tos if mailbox is not None and rcpt.lower() in mailbox.users]
+        if local:
+            # Recipients with a mailbox on the sandbox's Dovecot get the message there, so a reply
+            # "sent" by a creator lands in the manager's real IMAP inbox.
+            try:
+                for rcpt in local:
+                    await asyncio.to_thread(mailbox.deliver, rcpt, raw, mail_from=envelope.mail_from or "")
+            except Exception as error:  # a sink answers like a server whose store failed
+                return f"451 4.3.0 Mailbox delivery failed: {error}"
         delay = self.sink._take(self.sink._delays)
         if delay:
             await asyncio.sleep(delay)  # the message is queued; only the answer is late
@@ -96,12 +106,15 @@ class SmtpSink:
 
     `bounce(address)` refuses a recipient with 550; `fail_next(n, code, at)` answers 4xx at RCPT or
     after DATA; `disconnect_next(n)` hangs up when MAIL FROM arrives; `delay_next(seconds)` keeps the
-    message but answers DATA late. With `users={"name": "password"}` it asks for AUTH.
+    message but answers DATA late. With `users={"name": "password"}` it asks for AUTH. With `mailbox`
+    (an outreach.sandbox.dovecot.Dovecot), a recipient who is a user there also gets the message in
+    their INBOX (through LMTP, as a real server delivers); the message is kept in `messages` either way.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, users: dict[str, str] | None = None):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, users: dict[str, str] | None = None, mailbox=None):
         self.host, self.port = host, port
         self.users = dict(users or {})
+        self.mailbox = mailbox
         self.lock = threading.Lock()
         self.messages: list[ReceivedMail] = []
         self._bounced: set[str] = set()

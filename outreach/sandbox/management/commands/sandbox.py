@@ -1,5 +1,6 @@
 """manage.py sandbox: loopback imitations of the platforms for the demo (never for production)."""
 
+import atexit
 import signal
 import threading
 
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from outreach import demo
 from outreach.demo import DEMO_SENDERS, SANDBOX_TOKEN
+from outreach.sandbox import dovecot
 from outreach.sandbox.meta import FakeMeta
 from outreach.sandbox.smtp import SmtpSink
 from outreach.sandbox.tiktok import FakeTikTok
@@ -25,17 +27,36 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8700, help="First port: Meta, then X, TikTok, SMTP (+1 each).")
         parser.add_argument("--setup-demo", action="store_true", help="Wire the demo's sender accounts to the sandbox.")
         parser.add_argument("--seconds", type=float, help="Stop after this long (default: until interrupted).")
+        parser.add_argument(
+            "--imap-port", type=int, default=0, help="IMAP port of the demo mailbox, if Dovecot is installed (0: free)."
+        )
 
-    def handle(self, *args, port, setup_demo: bool, seconds=None, **options):
+    def handle(self, *args, port, setup_demo: bool, seconds=None, imap_port: int = 0, **options):
         if settings.PRODUCTION:
             raise CommandError("The sandbox imitates platforms for demos and tests; it does not run in production.")
+        # With Debian's Dovecot installed, the demo's email sender gets a real mailbox: mail the sink
+        # accepts for it lands there, readable over IMAP (login: its address, password: the sandbox token).
+        mailbox = dovecot.Dovecot(port=imap_port) if dovecot.installed() else None
         meta, x, tiktok = FakeMeta(port=port), FakeX(port=port + 1), FakeTikTok(port=port + 2)
-        smtp = SmtpSink(port=port + 3)
+        smtp = SmtpSink(port=port + 3, mailbox=mailbox)
         try:
             for service in (meta, x, tiktok, smtp):
                 service.start()
         except OSError as error:
+            for service in (meta, x, tiktok, smtp):
+                service.stop()
             raise CommandError(f"Cannot listen on ports {port}-{port + 3}: {error.strerror}. Try --port.") from None
+        if mailbox is not None:
+            try:
+                mailbox.start()
+            except dovecot.DovecotError as error:
+                for service in (meta, x, tiktok, smtp):
+                    service.stop()
+                raise CommandError(f"Cannot start the demo mailbox: {error}") from None
+            atexit.register(mailbox.stop)  # also when the demo set-up below fails (stop() runs once)
+            for _, platform, _, account_id, _ in DEMO_SENDERS:
+                if platform == "email":
+                    mailbox.add_user(account_id, SANDBOX_TOKEN)
         urls = {"meta": meta.url, "x": x.url, "tiktok": tiktok.url, "smtp": smtp.url}
         for _, platform, _, account_id, _ in DEMO_SENDERS:
             if platform == "instagram":
@@ -58,6 +79,11 @@ class Command(BaseCommand):
             f"Sandbox: Meta {meta.url}, X {x.url}, TikTok {tiktok.url}, SMTP {smtp.url}; "
             f"{opened} creator(s) have written to the Instagram account."
         )
+        if mailbox is not None:
+            self.stdout.write(
+                f"Demo mailbox: IMAP imap://{mailbox.host}:{mailbox.port} (users: {', '.join(mailbox.users)}; "
+                f"password: the sandbox token)."
+            )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
@@ -67,6 +93,8 @@ class Command(BaseCommand):
         finally:
             for service in (meta, x, tiktok, smtp):
                 service.stop()
+            if mailbox is not None:
+                mailbox.stop()
             self.stdout.write(
                 f"Sandbox stopped; it received {len(meta.sent())} DM(s) and {len(smtp.messages)} email(s)."
             )
