@@ -70,6 +70,9 @@ class Command(BaseCommand):
         if setup_demo:
             senders = demo.setup_demo(urls)
             self.stdout.write(f"Demo sender accounts point at the sandbox: {', '.join(s.name for s in senders)}.")
+            for sender in senders:
+                if sender.platform == "email":
+                    read_demo_mailbox(sender, mailbox)
         opened = 0
         for platform, recipient, at in demo.windows_to_open():
             if platform == "instagram":
@@ -98,3 +101,15 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Sandbox stopped; it received {len(meta.sent())} DM(s) and {len(smtp.messages)} email(s)."
             )
+
+
+def read_demo_mailbox(sender, mailbox) -> None:
+    """The demo email sender reads its replies from the sandbox's Dovecot over IMAP (the schedule
+    "outreach: fetch mailboxes" does it every minute); without Dovecot it has no mailbox to read."""
+    if mailbox is None:
+        sender.imap_host = ""
+    else:
+        sender.imap_host, sender.imap_port, sender.imap_security = mailbox.host, mailbox.port, "none"
+        sender.imap_username = sender.account_id
+        sender.set_imap_password(SANDBOX_TOKEN)
+    sender.save()
