@@ -222,6 +222,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryModeEnum": "outreach.models.OutreachMessage.DeliveryMode",
         "ReplyDecisionEnum": "outreach.api.serializers.DECISIONS",
         "RightsDecisionEnum": "outreach.api.serializers.RIGHTS_DECISIONS",
+        "MailSecurityEnum": "outreach.models.MailSecurity",
     },
 }
 
