@@ -29,6 +29,19 @@ def verify(secret_given: str, secret: str) -> None:
         raise SignatureError("The mail gateway's secret does not match.")
 
 
+def check(raw: bytes) -> str:
+    """A cheap look at a posted message before it is stored: its Message-ID, or PayloadError when it
+    is not an email with a From address. (Reading, splitting and DKIM wait for the task: `parse`.)"""
+    try:
+        headers = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+        senders = getaddresses([str(headers.get("From", ""))])
+    except Exception as error:  # the email package raises many kinds on broken input
+        raise PayloadError(f"Not an RFC 5322 message: {error}") from None
+    if not senders or "@" not in senders[0][1]:
+        raise PayloadError("The message has no From address.")
+    return str(headers.get("Message-ID", "")).strip()
+
+
 def without_quotes(text: str) -> str:
     """The reply's own words (kept for callers of the old name): see outreach.mail.replytext."""
     return replytext.split_reply(text).text

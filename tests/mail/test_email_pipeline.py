@@ -214,3 +214,10 @@ def test_another_creators_request_address_proves_nothing(client, django_capture_
     recorded = post(client, django_capture_on_commit_callbacks, raw)
     assert recorded.classification == "needs_review"
     assert status(world["request"]) == status(other) == PermissionRequest.Status.REQUESTED
+
+
+def test_a_posted_message_without_a_from_address_is_a_clear_400(client):
+    response = client.post("/webhooks/email/", b"Subject: hi\r\n\r\nno sender", content_type="message/rfc822",
+                           HTTP_X_WEBHOOK_SECRET=SECRET)  # fmt: skip
+    assert response.status_code == 400
+    assert "no From address" in response.json()["error"]
