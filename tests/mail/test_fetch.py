@@ -197,3 +197,14 @@ def test_healthz_and_the_senders_page_show_the_mailbox(
     client.force_login(alice)
     page = client.get("/sender-accounts/").content.decode()
     assert "Mailbox read" in page and PASSWORD not in page
+
+
+def test_imap_over_tls_checks_the_servers_certificate(dovecot, mailbox, settings, django_capture_on_commit_callbacks):
+    mailbox.imap_host, mailbox.imap_port, mailbox.imap_security = "localhost", dovecot.imaps_port, "ssl"
+    mailbox.save()
+    with pytest.raises(fetch.MailboxError) as untrusted:  # a self-signed certificate we were not told to trust
+        run(mailbox, django_capture_on_commit_callbacks)
+    assert untrusted.value.kind == "unreachable"
+    settings.EMAIL_IMAP_CA_FILE = str(dovecot.cert_path)
+    dovecot.deliver(BRAND, reply("over TLS"))
+    assert run(mailbox, django_capture_on_commit_callbacks).stored == 1
