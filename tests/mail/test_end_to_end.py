@@ -51,7 +51,7 @@ def test_a_creator_answers_from_their_mail_client_and_rights_are_granted(
     answer = sign(
         reply(
             f"Of course!\n\nOn Tue, 25 Nov 2026 at 09:00, Acme <{BRAND}> wrote:\n> Reply #YesAcme to share it.\n",
-            in_reply_to=asked["Message-ID"],
+            in_reply_to=str(asked["Message-ID"]).strip(),
             to=asked["Reply-To"],
         )
     )
@@ -66,7 +66,7 @@ def test_a_creator_answers_from_their_mail_client_and_rights_are_granted(
     request.refresh_from_db()
     assert request.status == PermissionRequest.Status.REQUESTED
 
-    yes = sign(reply("#YesAcme", in_reply_to=asked["Message-ID"], to=asked["Reply-To"]))
+    yes = sign(reply("#YesAcme", in_reply_to=str(asked["Message-ID"]).strip(), to=asked["Reply-To"]))
     with smtplib.SMTP(smtp_to_dovecot.host, smtp_to_dovecot.port, timeout=5) as client:
         client.sendmail(CREATOR, [BRAND], yes)
     with django_capture_on_commit_callbacks(execute=True):
