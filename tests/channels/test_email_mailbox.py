@@ -2,9 +2,12 @@
 longer in the URL), a migration moves the old ones, and neither the API nor the pages print them."""
 
 import importlib
+import io
 
 import pytest
+from cryptography.fernet import Fernet
 from django.apps import apps as django_apps
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from outreach.channels import email
@@ -138,3 +141,18 @@ def test_the_connect_page_takes_a_mailbox_and_never_shows_its_passwords(client, 
     assert (sender.smtp_password, sender.imap_password) == ("page-smtp-secret", "page-imap-secret")
     page = response.content.decode()
     assert "secret" not in page and "Mailbox not read yet" in page
+
+
+@pytest.mark.django_db
+def test_key_rotation_re_encrypts_the_mailbox_passwords(settings):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [old]
+    sender = SenderAccount(name="M", platform="email", account_id=BRAND, smtp_host="s", imap_host="i")
+    sender.set_smtp_password("smtp-pw")
+    sender.set_imap_password("imap-pw")
+    sender.save()
+    settings.ENCRYPTION_KEYS = [new, old]
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+    settings.ENCRYPTION_KEYS = [new]
+    sender.refresh_from_db()
+    assert (sender.smtp_password, sender.imap_password) == ("smtp-pw", "imap-pw")
