@@ -17,9 +17,10 @@ ENCRYPTED_FIELDS = [
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every stored secret (sender accounts' access tokens and mailbox passwords, webhook subscriptions' signing "
-        "secrets) under the first key of ENCRYPTION_KEYS. Put the new key first, keep the old ones after it, "
-        "run this, then remove the old keys. All or nothing: one unreadable secret changes nothing."
+        "Re-encrypt every stored secret (sender accounts' access tokens and mailbox passwords, webhook "
+        "subscriptions' signing secrets) under the first key of ENCRYPTION_KEYS. Put the new key first, keep "
+        "the old ones after it, run this, then remove the old keys. All or nothing: one unreadable secret "
+        "changes nothing."
     )
 
     def handle(self, *args, **options):
