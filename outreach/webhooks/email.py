@@ -88,6 +88,8 @@ def parse(
 
     found_bounce = kinds.bounce(message)
     if found_bounce:
+        if found_bounce.original_message_id:
+            common["references"] = (found_bounce.original_message_id, *references)
         return InboundMessage(
             "email",
             recipients[0] if recipients else our_address_hint,
@@ -97,11 +99,9 @@ def parse(
             found_bounce.reason,
             kind="bounce",
             recipient_id=found_bounce.recipients[0],
-            bounce_status=found_bounce.status if found_bounce.permanent else found_bounce.status or "4.0.0",
+            bounce_status=found_bounce.status,
             evidence=f"bounce for {', '.join(found_bounce.recipients)}; Date header: {date_header}",
-            **{**common, "references": (found_bounce.original_message_id, *references)}
-            if found_bounce.original_message_id
-            else common,
+            **common,
         )
 
     text = _body_text(message)
@@ -123,7 +123,7 @@ def parse(
     split = replytext.split_reply(text)
     verdict = trust.authenticity(raw, message, address, trusted_authserv_ids)
     automatic = kinds.automatic_reply(message)
-    ours_reached = [a for a in recipients if a in ours or a.partition("+")[0] + "@" + a.partition("@")[2] in ours]
+    ours_reached = [_without_tag(a) for a in recipients if _without_tag(a) in ours]
     tag = next(filter(None, (request_tag(a, ours) for a in recipients)), "")
     notes = [
         f"sender {'authenticated' if verdict.authenticated else 'not authenticated'} ({verdict.how})",
@@ -135,13 +135,12 @@ def parse(
         notes.append(f"automatic reply ({automatic})")
     return InboundMessage(
         "email",
-        (ours_reached[0].partition("+")[0] + "@" + ours_reached[0].partition("@")[2])
-        if ours_reached
-        else (recipients[0] if recipients else our_address_hint),
+        ours_reached[0] if ours_reached else (recipients[0] if recipients else our_address_hint),
         address,
         message_id,
         received,
-        split.text if split.text else text.strip()[:2000] if not split.certain else "",
+        # An uncertain split keeps what there is for the person who reads it (it grants nothing).
+        split.text or text.strip()[:2000],
         kind="auto_reply" if automatic else "message",
         authenticated=verdict.authenticated,
         evidence="; ".join(notes),
@@ -149,6 +148,12 @@ def parse(
         request_tag=tag,
         **common,
     )
+
+
+def _without_tag(address: str) -> str:
+    """partners+pr12@acme.example -> partners@acme.example"""
+    local, _, domain = address.partition("@")
+    return f"{local.partition('+')[0]}@{domain}"
 
 
 def _body_text(message) -> str:
