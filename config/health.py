@@ -8,6 +8,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from outreach.mail.health import mailbox_states
+
 logger = logging.getLogger(__name__)
 
 
@@ -34,7 +36,9 @@ def database_state() -> dict:
 def healthz(request):
     database = database_state()
     healthy = database["ok"]
+    # A mailbox that cannot be read is reported, but the application itself is still up.
+    mailboxes = mailbox_states() if healthy else []
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "database": database},
+        {"status": "ok" if healthy else "unavailable", "database": database, "mailboxes": mailboxes},
         status=200 if healthy else 503,
     )

@@ -267,6 +267,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryModeEnum": "outreach.models.OutreachMessage.DeliveryMode",
         "ReplyDecisionEnum": "outreach.api.serializers.DECISIONS",
         "RightsDecisionEnum": "outreach.api.serializers.RIGHTS_DECISIONS",
+        "MailSecurityEnum": "outreach.models.MailSecurity",
     },
 }
 
@@ -281,6 +282,15 @@ META_VERIFY_TOKEN = env_str("META_VERIFY_TOKEN")
 X_CONSUMER_SECRET = env_str("X_CONSUMER_SECRET")
 TIKTOK_APP_SECRET = env_str("TIKTOK_APP_SECRET")
 EMAIL_WEBHOOK_SECRET = env_str("EMAIL_WEBHOOK_SECRET")
+# Email authenticity (outreach/mail/trust.py): the authserv-ids of mail gateways whose
+# Authentication-Results headers we believe (a mailbox's own IMAP server is trusted per account).
+EMAIL_TRUSTED_AUTHSERV_IDS = env_list("EMAIL_TRUSTED_AUTHSERV_IDS")
+# How many messages one mailbox fetch reads per folder (the rest wait for the next minute); how many
+# days back a newly connected mailbox is read; a CA file to trust for IMAP over TLS (else the system's).
+EMAIL_FETCH_BATCH = env_int("EMAIL_FETCH_BATCH", 200)
+EMAIL_FETCH_FIRST_DAYS = env_int("EMAIL_FETCH_FIRST_DAYS", 14)
+EMAIL_IMAP_CA_FILE = env_str("EMAIL_IMAP_CA_FILE")
+EMAIL_IMAP_TIMEOUT = env_int("EMAIL_IMAP_TIMEOUT", 20)
 
 # Outbound webhooks (integrations/): URLs that resolve to private, loopback or other non-public
 # addresses are refused unless this is on (tests; a receiver on the same private network on purpose).

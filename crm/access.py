@@ -60,6 +60,8 @@ SHARED = {
     "outreach.PrivateReply": None,
     "outreach.DiscoveredMedia": None,
     "outreach.HashtagSearch": None,
+    "outreach.MailboxFolder": "sender_account__owner",
+    "outreach.EmailSuppression": None,
 }
 
 

@@ -110,6 +110,14 @@ class SequenceStep(models.Model):
         return f"{self.sequence} step {self.position}"
 
 
+class MailSecurity(models.TextChoices):
+    """How a mail connection is protected: TLS from the start, STARTTLS, or none (loopback only)."""
+
+    SSL = "ssl", "TLS (implicit, e.g. 465 / 993)"
+    STARTTLS = "starttls", "STARTTLS"
+    NONE = "none", "None (local test servers only)"
+
+
 class SenderAccount(models.Model):
     """The brand's account on a platform (or an email sender), with its limits and its breaker.
 
@@ -167,6 +175,24 @@ class SenderAccount(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sender_accounts"
     )
+    # Email only: the team's own mailbox, SMTP to send and IMAP to read what comes back. Passwords
+    # (or app passwords) are stored encrypted like tokens and never shown (outreach/mail/).
+    smtp_host = models.CharField(max_length=253, blank=True)
+    smtp_port = models.PositiveIntegerField(null=True, blank=True, help_text="Default: 465 for ssl, else 587.")
+    smtp_security = models.CharField(max_length=10, choices=MailSecurity.choices, blank=True)
+    smtp_username = models.CharField(max_length=254, blank=True)
+    smtp_password_encrypted = models.TextField(blank=True, editable=False)
+    imap_host = models.CharField(max_length=253, blank=True, help_text="Empty: replies come only by the webhook.")
+    imap_port = models.PositiveIntegerField(null=True, blank=True, help_text="Default: 993 for ssl, else 143.")
+    imap_security = models.CharField(max_length=10, choices=MailSecurity.choices, blank=True)
+    imap_username = models.CharField(max_length=254, blank=True)
+    imap_password_encrypted = models.TextField(blank=True, editable=False)
+    imap_authserv_id = models.CharField(
+        max_length=253, blank=True, help_text="The IMAP server's authserv-id: its Authentication-Results are trusted."
+    )
+    mailbox_checked_at = models.DateTimeField(null=True, blank=True, help_text="Last successful fetch.")
+    mailbox_error = models.TextField(blank=True)
+    mailbox_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -174,6 +200,24 @@ class SenderAccount(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_platform_display()})"
+
+    def set_smtp_password(self, password: str) -> None:
+        self.smtp_password_encrypted = crypto.encrypt(password) if password else ""
+
+    def set_imap_password(self, password: str) -> None:
+        self.imap_password_encrypted = crypto.encrypt(password) if password else ""
+
+    @property
+    def smtp_password(self) -> str:
+        return crypto.decrypt(self.smtp_password_encrypted) if self.smtp_password_encrypted else ""
+
+    @property
+    def imap_password(self) -> str:
+        return crypto.decrypt(self.imap_password_encrypted) if self.imap_password_encrypted else ""
+
+    @property
+    def has_mailbox(self) -> bool:
+        return self.platform == SenderPlatform.EMAIL and bool(self.imap_host)
 
     def set_access_token(self, token: str) -> None:
         self.access_token_encrypted = crypto.encrypt(token) if token else ""
@@ -769,3 +813,39 @@ class HashtagSearch(models.Model):
 
     def __str__(self):
         return f"#{self.hashtag}"
+
+
+class MailboxFolder(models.Model):
+    """Where reading a mailbox folder got to: its UIDVALIDITY and the last UID read, so a restart
+    neither reads a message twice nor misses one, and a new UIDVALIDITY is noticed (outreach/mail/)."""
+
+    sender_account = models.ForeignKey(SenderAccount, on_delete=models.CASCADE, related_name="mailbox_folders")
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=10, help_text="inbox or sent")
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sender_account", "role", "name"]
+        constraints = [models.UniqueConstraint(fields=["sender_account", "name"], name="outreach_mailbox_folder_once")]
+
+    def __str__(self):
+        return f"{self.sender_account_id}:{self.name} ({self.uidvalidity}/{self.last_uid})"
+
+
+class EmailSuppression(models.Model):
+    """An address that hard-bounced: nothing more is sent to it until a person removes the row."""
+
+    address = models.EmailField(max_length=254, unique=True)
+    reason = models.TextField()
+    outreach_message = models.ForeignKey(
+        OutreachMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.address

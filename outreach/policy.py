@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from crm.models import Creator, SocialAccount
-from outreach.models import RECIPIENT_PLATFORM, Conversation, OutreachMessage, SenderPlatform
+from outreach.models import RECIPIENT_PLATFORM, Conversation, EmailSuppression, OutreachMessage, SenderPlatform
 
 API = OutreachMessage.DeliveryMode.API
 MANUAL = OutreachMessage.DeliveryMode.MANUAL
@@ -56,6 +56,7 @@ class Facts:
     conversation: Conversation | None = None
     whatsapp_template_name: str = ""
     recent_contacts: list[Contact] = field(default_factory=list)
+    email_suppressed: str = ""  # why the creator's address is on the suppression list (a hard bounce)
 
 
 def _ago(delta: datetime.timedelta) -> str:
@@ -86,6 +87,8 @@ def decide(facts: Facts) -> Decision:
     if platform == SenderPlatform.EMAIL:
         if not creator.email:
             return Decision(BLOCKED, "The creator has no email address.")
+        if facts.email_suppressed:
+            return Decision(BLOCKED, f"The address {creator.email} hard-bounced: {facts.email_suppressed}")
         return Decision(API, "Email may be sent with an unsubscribe link.", recipient_id=creator.email)
 
     account = facts.account
@@ -220,6 +223,8 @@ def gather_facts(messages: list[OutreachMessage], now: datetime.datetime) -> lis
         .values_list("creator_id", "campaign_id", "created_by_id", "sent_at", "send_started_at")
     ):
         contacts.setdefault(creator_id, []).append(Contact(campaign_id, created_by_id, sent_at or started_at))
+    emails = {m.creator.email for m in messages if m.platform == SenderPlatform.EMAIL and m.creator.email}
+    suppressed = dict(EmailSuppression.objects.filter(address__in=emails).values_list("address", "reason"))
     facts = []
     for message in messages:
         wanted_platform = RECIPIENT_PLATFORM.get(message.platform)
@@ -235,6 +240,7 @@ def gather_facts(messages: list[OutreachMessage], now: datetime.datetime) -> lis
                 conversation=conversations.get((message.creator_id, message.platform)),
                 whatsapp_template_name=message.template.whatsapp_template_name if message.template else "",
                 recent_contacts=contacts.setdefault(message.creator_id, []),  # shared: sends update it
+                email_suppressed=suppressed.get(message.creator.email, "") if message.platform == "email" else "",
             )
         )
     return facts

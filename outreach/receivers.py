@@ -143,7 +143,7 @@ def email_webhook(request):
     except SignatureError as error:
         return _refuse(error, missing=not secret)
     try:
-        parsed = email_hook.parse(request.body)
+        message_id = email_hook.check(request.body)
     except ValueError as error:
         return JsonResponse({"error": str(error)}, status=400)
-    return _accept("email", parsed.message_id, request)
+    return _accept("email", message_id, request)

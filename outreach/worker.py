@@ -31,6 +31,8 @@ from crm import services as crm_services
 from crm.models import CampaignMember, Creator
 from outreach.channels import Outbound, Outcome, SenderConfig, SendResult, get_channel, has_channel
 from outreach.channels.base import new_session
+from outreach.mail import addresses as mail_addresses
+from outreach.mail import threads as mail_threads
 from outreach.models import Conversation, ConversationMessage, OutreachMessage, SenderAccount, SenderPlatform
 from outreach.policy import API, BLOCKED, MANUAL, Contact, Decision, decide, gather_facts
 
@@ -69,6 +71,7 @@ def sender_config(sender: SenderAccount) -> SenderConfig:
         access_token=sender.access_token,
         api_version=sender.api_version,
         variant=sender.variant,
+        smtp=mail_addresses.smtp_server(sender) if sender.platform == SenderPlatform.EMAIL else None,
     )
 
 
@@ -319,6 +322,8 @@ def _outbound(sender: SenderAccount, message: OutreachMessage, decision: Decisio
         whatsapp_template_params=(message.creator.first_name,) if use_template else (),
         unsubscribe_url=unsubscribe_url(message.creator_id) if sender.platform == SenderPlatform.EMAIL else "",
         from_name=sender.from_name,
+        reply_to_message_id=mail_threads.thread_parent(message),
+        reply_to_address=mail_threads.reply_address(message, sender.account_id),
     )
 
 

@@ -102,6 +102,16 @@ class SenderAccountSerializer(serializers.ModelSerializer):
     )
     has_token = serializers.SerializerMethodField()
     sending = serializers.SerializerMethodField(help_text="False while paused or while its breaker is open.")
+    smtp_password = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, style={"input_type": "password"}, max_length=1000,
+        help_text="Email: the SMTP (app) password; stored encrypted, never returned. Empty removes it.",
+    )  # fmt: skip
+    imap_password = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, style={"input_type": "password"}, max_length=1000,
+        help_text="Email: the IMAP (app) password; stored encrypted, never returned. Empty removes it.",
+    )  # fmt: skip
+    has_smtp_password = serializers.SerializerMethodField()
+    has_imap_password = serializers.SerializerMethodField()
 
     class Meta:
         model = SenderAccount
@@ -109,16 +119,26 @@ class SenderAccountSerializer(serializers.ModelSerializer):
                   "api_version", "from_name", "rate_per_second", "rate_per_15min", "rate_per_day", "daily_cap",
                   "auto_reply_template", "auto_reply_every_hours", "paused", "sending", "breaker_state",
                   "breaker_reason", "breaker_opened_at", "breaker_until", "consecutive_failures",
-                  "rate_limited_until", "owner", "created_at"]  # fmt: skip
+                  "rate_limited_until", "owner", "created_at",
+                  "smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password", "has_smtp_password",
+                  "imap_host", "imap_port", "imap_security", "imap_username", "imap_password", "has_imap_password",
+                  "imap_authserv_id", "mailbox_checked_at", "mailbox_error", "mailbox_error_at"]  # fmt: skip
         read_only_fields = ["id", "has_token", "sending", "paused", "breaker_state", "breaker_reason",
                             "breaker_opened_at", "breaker_until", "consecutive_failures", "rate_limited_until",
-                            "owner", "created_at"]  # fmt: skip
+                            "owner", "created_at", "has_smtp_password", "has_imap_password",
+                            "mailbox_checked_at", "mailbox_error", "mailbox_error_at"]  # fmt: skip
 
     def get_has_token(self, sender) -> bool:
         return bool(sender.access_token_encrypted)
 
     def get_sending(self, sender) -> bool:
         return sender.is_sending()
+
+    def get_has_smtp_password(self, sender) -> bool:
+        return bool(sender.smtp_password_encrypted)
+
+    def get_has_imap_password(self, sender) -> bool:
+        return bool(sender.imap_password_encrypted)
 
 
 class OutreachMessageSerializer(serializers.ModelSerializer):

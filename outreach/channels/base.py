@@ -43,6 +43,21 @@ class Outcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class MailServer:
+    """An SMTP or IMAP server of the team's own mailbox; `security` is ssl, starttls, none or ""
+    (the settings' default)."""
+
+    host: str
+    port: int | None = None
+    security: str = ""
+    username: str = ""
+    password: str = ""
+
+    def __repr__(self) -> str:  # never print the password
+        return f"MailServer(host={self.host!r}, port={self.port!r}, security={self.security!r}, user={self.username!r})"
+
+
+@dataclass(frozen=True)
 class SenderConfig:
     """What an adapter needs to know about the brand's account on the platform."""
 
@@ -55,6 +70,7 @@ class SenderConfig:
     # "messenger_platform" (graph.facebook.com/{page-id}/messages, access_token parameter)
     variant: str = ""
     timeout: tuple[float, float] = DEFAULT_TIMEOUT
+    smtp: MailServer | None = None  # email: the mailbox's SMTP submission server (else base_url / settings)
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,7 @@ class Outbound:
     unsubscribe_url: str = ""  # email: List-Unsubscribe target and the visible link
     from_name: str = ""  # email display name
     reply_to_message_id: str = ""  # email: In-Reply-To / References for follow-ups
+    reply_to_address: str = ""  # email: Reply-To, e.g. a per-request plus address
     profile_url: str = ""  # manual: where a person opens the chat
 
 

@@ -1,7 +1,9 @@
 """Email over SMTP, the one channel that allows cold outreach (PLATFORMS.md §7).
 
-It sends through Django's mail API, so the backend is Django's: the one in settings, or an SMTP
-connection to the host in `config.base_url` (`smtp://[user:password@]host:port`). Every message
+It sends through Django's mail API, so the backend is Django's: an SMTP connection to the team's
+own mailbox (`config.smtp`, from the sender account's encrypted mailbox fields), or to the host in
+`config.base_url` (`smtp://host:port`, credentials there only from before they moved), else the
+one in settings. Every message
 carries what bulk senders must: a unique Message-ID on the sender's domain, RFC 8058 one-click
 unsubscribe headers and a visible unsubscribe link; follow-ups carry In-Reply-To and References so
 replies thread. A message without an unsubscribe URL is refused before anything is sent.
@@ -26,7 +28,7 @@ from django.core.validators import validate_email
 from django.utils.html import linebreaks
 
 from core.headersafe import one_line
-from outreach.channels.base import Outbound, Outcome, SenderConfig, SendResult
+from outreach.channels.base import MailServer, Outbound, Outcome, SenderConfig, SendResult
 
 SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
 AUTH_FAILURE_CODES = {530, 534, 535, 538}  # authentication required / failed (RFC 4954)
@@ -39,7 +41,10 @@ def build(config: SenderConfig, session=None) -> "EmailChannel":
 
 
 def connection_for(config: SenderConfig) -> BaseEmailBackend:
-    """Django's SMTP backend for `smtp://` / `smtps://` base URLs, else the backend from settings."""
+    """Django's SMTP backend for the mailbox's SMTP server, or for `smtp://` / `smtps://` base URLs,
+    else the backend from settings."""
+    if config.smtp is not None and config.smtp.host:
+        return smtp_connection(config.smtp, config.timeout[1])
     url = urlsplit(config.base_url)
     if url.scheme not in ("smtp", "smtps"):
         return get_connection(fail_silently=False)
@@ -53,6 +58,24 @@ def connection_for(config: SenderConfig) -> BaseEmailBackend:
         use_ssl=url.scheme == "smtps",
         use_tls=False if url.scheme == "smtps" else None,
         timeout=config.timeout[1],
+    )
+
+
+def smtp_connection(server: MailServer, timeout: float) -> BaseEmailBackend:
+    """Implicit TLS for `ssl` (default port 465), STARTTLS for `starttls` (587), none for `none`, the
+    settings' default for an empty security."""
+    ssl = server.security == "ssl"
+    starttls = {"starttls": True, "none": False, "ssl": False}.get(server.security)
+    return get_connection(
+        SMTP_BACKEND,
+        fail_silently=False,
+        host=server.host,
+        port=server.port or (465 if ssl else 587 if starttls else 25),
+        username=server.username or None,
+        password=server.password or None,
+        use_ssl=ssl,
+        use_tls=starttls,
+        timeout=timeout,
     )
 
 
@@ -113,6 +136,8 @@ class EmailChannel:
             "List-Unsubscribe": f"<{message.unsubscribe_url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         }
+        if message.reply_to_address:
+            headers["Reply-To"] = message.reply_to_address
         if message.reply_to_message_id:
             # We know the parent only; it stands for the whole chain in References.
             headers["In-Reply-To"] = headers["References"] = one_line(message.reply_to_message_id)

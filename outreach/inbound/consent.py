@@ -14,7 +14,12 @@ from outreach.models import ConversationMessage, OutreachMessage
 Status = OutreachMessage.Status
 
 
-def apply_rules(recorded: ConversationMessage, creator: Creator) -> None:
+def apply_rules(
+    recorded: ConversationMessage, creator: Creator, *, hold: str = "", hold_grant: str = "", note: str = ""
+) -> None:
+    """Classify a reply by the rules and act on it. `hold` sends any reading to a person, `hold_grant`
+    a grant only (an email whose sender is not authenticated: outreach.inbound.identity.email_holds);
+    `note` goes into the ledger's evidence (for email: how the sender was authenticated, its Date)."""
     open_requests = list(PermissionRequest.objects.filter(creator=creator, status=PermissionRequest.Status.REQUESTED))
     granted = list(PermissionRequest.objects.filter(creator=creator, status=PermissionRequest.Status.GRANTED))
     verdict = classify.classify(
@@ -25,9 +30,15 @@ def apply_rules(recorded: ConversationMessage, creator: Creator) -> None:
         message_id=recorded.platform_message_id or "",
         text=recorded.text,
         rule=verdict.rule,
+        note=note,
         occurred_at=recorded.at,
     )
     outcome = verdict.outcome
+    held = hold or (hold_grant if outcome == classify.GRANTED else "")
+    if held:
+        read = f" (the rules read: {verdict.outcome})" if outcome != classify.NEEDS_REVIEW else ""
+        outcome = classify.NEEDS_REVIEW
+        verdict = classify.Verdict(outcome, f"{held}{read}"[:200])
     if outcome == classify.OPTED_IN:
         if creator.opted_out_at is None:
             outcome = ConversationMessage.Classification.REPLY  # nothing to undo: just a reply

@@ -9,7 +9,7 @@ import logging
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from outreach.inbound import changes
+from outreach.inbound import changes, mail
 from outreach.inbound.comments import handle_comment
 from outreach.inbound.echoes import echo, receipt
 from outreach.inbound.replies import reply
@@ -34,7 +34,7 @@ def store_delivery(provider: str, event_id: str, body: bytes, headers: dict) -> 
 def parse_event(event: InboundEvent) -> list[InboundMessage]:
     body = bytes(event.body)
     if event.provider == "email":
-        return [email_hook.parse(body)]
+        return [email_hook.parse(body, **mail.parse_context(event))]
     payload = json.loads(body)
     parser = {"meta": meta.parse, "x": x.parse, "tiktok": tiktok.parse}[event.provider]
     return parser(payload)
@@ -67,6 +67,8 @@ def handle(message: InboundMessage | InboundComment) -> ConversationMessage | No
     if isinstance(message, InboundComment):
         handle_comment(message)  # comments and mentions (outreach/inbound/comments.py)
         return None
+    if message.platform == "email" and message.kind in mail.HANDLERS:
+        return mail.HANDLERS[message.kind](message)
     if message.test:
         logger.info("Meta dashboard test event ignored (placeholder ids)")
         return None

@@ -7,10 +7,11 @@ import re
 from django.db import transaction
 
 from crm import handles
-from crm.models import Creator, SocialAccount
+from crm.models import Creator, PermissionRequest, SocialAccount
 from crm.services import merge
 from outreach import identity_lookup
-from outreach.models import RECIPIENT_PLATFORM, Conversation, OutreachMessage, SenderAccount
+from outreach.mail.addresses import request_id_of
+from outreach.models import RECIPIENT_PLATFORM, Conversation, ConversationMessage, OutreachMessage, SenderAccount
 from outreach.queue import enqueue
 from outreach.webhooks import InboundMessage
 
@@ -183,3 +184,34 @@ def email_creator(message: InboundMessage) -> Creator:
         email=message.sender_id,
         notes="Wrote to us first by email.",
     )
+
+
+def email_holds(message: InboundMessage) -> tuple[str, str]:
+    """Why an email reply must wait for a person: (for any reading, for a grant), "" when it need not.
+
+    An email's From is only a claim: rights are granted automatically only when the sender is
+    authenticated (DKIM aligned with From, or a trusted gateway said so) AND the reply reached a
+    request's own reply address or answers our own Message-ID. A reply whose own words could not be
+    told apart from the quoted text is read by a person, whatever it seems to say."""
+    if message.platform != "email":
+        return "", ""
+    if not message.split_certain:
+        return "email reply not told apart from the quoted text: a person reads it", ""
+    if not message.authenticated:
+        return "", "email sender not authenticated (no aligned DKIM, no trusted gateway): a person decides"
+    request_id = request_id_of(message.request_tag)
+    if (
+        request_id is not None
+        and PermissionRequest.objects.filter(pk=request_id, creator__email__iexact=message.sender_id).exists()
+    ):
+        return "", ""  # the request's own reply address, answered by the creator it was sent to
+    references = [ref.strip() for ref in message.references if ref.strip()]
+    ours = references and (
+        OutreachMessage.objects.filter(platform="email", provider_message_id__in=references).exists()
+        or ConversationMessage.objects.filter(
+            platform="email", direction=ConversationMessage.Direction.OUT, platform_message_id__in=references
+        ).exists()
+    )
+    if not ours:
+        return "", "email reply neither reached a request's reply address nor answers our email: a person decides"
+    return "", ""

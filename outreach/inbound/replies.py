@@ -14,7 +14,7 @@ from crm import events
 from crm.models import CampaignMember, Creator
 from outreach import classify
 from outreach.inbound.consent import apply_rules, classify_by_person
-from outreach.inbound.identity import creator_of
+from outreach.inbound.identity import creator_of, email_holds
 from outreach.models import Conversation, ConversationMessage, FollowUpTask, OutreachMessage, SenderAccount
 from outreach.queue import enqueue_sending
 from outreach.services.rendering import render_for
@@ -50,7 +50,8 @@ def reply(message: InboundMessage) -> ConversationMessage | None:
     if recorded is None:
         return None  # the same message, delivered in another event at the same moment
     creator_replied(creator)
-    apply_rules(recorded, creator)
+    hold, hold_grant = email_holds(message)
+    apply_rules(recorded, creator, hold=hold, hold_grant=hold_grant, note=message.evidence)
     events.publish(events.REPLY_RECEIVED, events.reply_data(recorded, creator))  # webhooks (crm/events.py)
     if recorded.classification != classify.OPTED_OUT:
         acknowledge_automatically(conversation, creator, recorded)

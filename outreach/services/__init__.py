@@ -23,6 +23,7 @@ from outreach.services.rendering import first_template, handle_on, render_for
 from outreach.services.rights import ask_for_permission, send_permission_request
 from outreach.services.senders import (
     connect_sender,
+    mailbox_problems,
     pause_sender,
     replace_token,
     resume_sender,
@@ -43,6 +44,7 @@ __all__ = [
     "first_template",
     "handle_on",
     "launch_campaign",
+    "mailbox_problems",
     "mark_sent_manually",
     "open_follow_ups",
     "pause_sender",

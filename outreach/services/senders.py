@@ -1,6 +1,8 @@
 """The brand's sender accounts: connect one (its token stored encrypted), replace its token, pause and
 resume it; the checks of its platform, variant and address, by field, for the API and the pages."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 
 from core import netguard
@@ -45,6 +47,9 @@ def sender_settings_problems(platform: str, variant: str, base_url: str, *, reso
         if not base_url.startswith(("smtp://", "smtps://")):
             problems["api_base_url"] = "An email sender needs smtp://host:port."
             return problems
+        if urlsplit(base_url).password:
+            problems["api_base_url"] = "Put the SMTP password in the SMTP password field, not in the address."
+            return problems
     else:
         schemes = ("https", "http") if insecure else ("https",)
         if not base_url.startswith(tuple(f"{scheme}://" for scheme in schemes)):
@@ -57,10 +62,42 @@ def sender_settings_problems(platform: str, variant: str, base_url: str, *, reso
     return problems
 
 
+MAILBOX_FIELDS = (
+    "smtp_host", "smtp_port", "smtp_security", "smtp_username",
+    "imap_host", "imap_port", "imap_security", "imap_username", "imap_authserv_id",
+)  # fmt: skip
 SENDER_FIELDS = (
     "name", "platform", "variant", "account_id", "api_base_url", "api_version", "from_name", "rate_per_second",
     "rate_per_15min", "rate_per_day", "daily_cap", "auto_reply_template", "auto_reply_every_hours",
+    *MAILBOX_FIELDS,
 )  # fmt: skip
+PASSWORDS = ("smtp_password", "imap_password")
+
+
+def mailbox_problems(platform: str, fields: dict) -> dict[str, str]:
+    """An email sender's mailbox settings, by field: a port in range, a host for each password, and
+    mailbox settings only on email senders."""
+    problems = {}
+    given = [name for name in (*MAILBOX_FIELDS, *PASSWORDS) if fields.get(name) not in (None, "")]
+    if given and platform != SenderPlatform.EMAIL:
+        return {given[0]: "Only email senders have a mailbox."}
+    for kind in ("smtp", "imap"):
+        port = fields.get(f"{kind}_port")
+        if port is not None and port != "" and not 0 < int(port) < 65536:
+            problems[f"{kind}_port"] = "A port is between 1 and 65535."
+        if fields.get(f"{kind}_password") and not fields.get(f"{kind}_host"):
+            problems[f"{kind}_host"] = f"Enter the {kind.upper()} server for this password."
+        if fields.get(f"{kind}_security") == "none" and not settings.ALLOW_INSECURE_PLATFORM_URLS:
+            problems[f"{kind}_security"] = "Use ssl or starttls: a password must not cross the network in clear."
+    return problems
+
+
+def set_passwords(sender: SenderAccount, passwords: dict) -> None:
+    """Write-only secrets: stored encrypted; None leaves the stored one, "" removes it."""
+    for name in PASSWORDS:
+        value = passwords.get(name)
+        if value is not None:
+            getattr(sender, f"set_{name}")(value)
 
 
 def connect_sender(*, actor, access_token: str = "", **fields) -> SenderAccount:
@@ -69,10 +106,12 @@ def connect_sender(*, actor, access_token: str = "", **fields) -> SenderAccount:
     problems = sender_settings_problems(
         fields.get("platform", ""), fields.get("variant", ""), fields.get("api_base_url", "")
     )
+    problems.update(mailbox_problems(fields.get("platform", ""), fields))
     if problems:
         raise DomainError(problems)
     sender = SenderAccount(owner=actor, **{name: value for name, value in fields.items() if name in SENDER_FIELDS})
     sender.set_access_token(access_token)
+    set_passwords(sender, fields)
     sender.save()
     return sender
 
@@ -82,6 +121,8 @@ def update_sender(sender: SenderAccount, *, actor, **fields) -> SenderAccount:
     token = fields.pop("access_token", None)
     wanted = {name: fields.get(name, getattr(sender, name)) for name in ("platform", "variant", "api_base_url")}
     problems = sender_settings_problems(wanted["platform"], wanted["variant"], wanted["api_base_url"])
+    mailbox = {name: fields.get(name, getattr(sender, name)) for name in MAILBOX_FIELDS}
+    problems.update(mailbox_problems(wanted["platform"], {**mailbox, **{p: fields.get(p) for p in PASSWORDS}}))
     if problems:
         raise DomainError(problems)
     for name, value in fields.items():
@@ -89,6 +130,7 @@ def update_sender(sender: SenderAccount, *, actor, **fields) -> SenderAccount:
             setattr(sender, name, value)
     if token is not None:
         sender.set_access_token(token)
+    set_passwords(sender, fields)
     sender.save()
     return sender
 

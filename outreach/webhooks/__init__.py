@@ -46,7 +46,7 @@ class InboundMessage:
     message_id: str  # the platform's id of the message the event is about (edits/deletes: the ORIGINAL)
     at: datetime.datetime
     text: str = ""
-    kind: str = "message"  # see outreach.webhooks.kinds
+    kind: str = "message"  # see outreach.webhooks.kinds; email also: bounce, auto_reply
     recipient_id: str = ""  # for messages: our id; for echoes and receipts: the creator
     conversation_id: str = ""  # TikTok conversation id, X dm_conversation_id
     sender_name: str = ""  # WhatsApp profile name, email display name, X name
@@ -72,6 +72,13 @@ class InboundMessage:
     test: bool = False  # Meta dashboard sample with placeholder ids
     ours: bool = False  # an event the brand caused (TikTok: the business read the conversation)
     profile: dict = field(default_factory=dict)  # what the payload says about the sender (X users map)
+    # Email only (outreach/webhooks/email.py). Platforms sign their webhooks, so their senders are
+    # authenticated; an email's From is only a claim unless DKIM or a trusted gateway proves it.
+    authenticated: bool = True
+    evidence: str = ""  # how the sender was (or was not) authenticated, the Date header, the split
+    split_certain: bool = True  # False: the reply could not be told apart from the quoted text
+    request_tag: str = ""  # the per-request reply address it reached ("pr123" in partners+pr123@...)
+    bounce_status: str = ""  # kind "bounce": the enhanced status code (5.x.x is permanent)
 
 
 # Seconds and milliseconds since 1970 are told apart by size: 1e11 seconds is the year 5138, while

@@ -19,6 +19,7 @@ EMAIL_SECRET = "mail-secret"
 def sync_queue(monkeypatch, settings):
     monkeypatch.setattr(Conf, "SYNC", True)  # django-q2 reads its settings once: patch Conf, not settings
     settings.EMAIL_WEBHOOK_SECRET = EMAIL_SECRET
+    settings.EMAIL_TRUSTED_AUTHSERV_IDS = ["mx.acme.example.com"]  # the gateway vouches for senders
 
 
 def test_a_tool_runs_outreach_and_collects_consent_over_http(live_server, smtp_sink, sync_queue, alice):
@@ -57,6 +58,7 @@ def test_a_tool_runs_outreach_and_collects_consent_over_http(live_server, smtp_s
     assert "#YesAcme" in asked.message.get_body(("plain",)).get_content()
 
     reply = (
+        "Authentication-Results: mx.acme.example.com; dkim=pass header.d=example.com header.s=s1\r\n"
         f"From: Maya Hart <maya@example.com>\r\nTo: partners@acme.example.com\r\nSubject: Re: May we\r\n"
         f"Message-ID: <yes-1@mail.example.com>\r\nIn-Reply-To: {asked['Message-ID']}\r\n"
         f"Date: Thu, 26 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"

@@ -33,17 +33,42 @@ class ConnectForm(forms.ModelForm):
         max_length=4000,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Stored encrypted and never shown again. Email senders put their password in the SMTP address.",
+        help_text="Stored encrypted and never shown again. Email senders use the mailbox passwords below.",
+    )
+    smtp_password = forms.CharField(
+        label="SMTP password",
+        required=False,
+        max_length=1000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Email: the mailbox's (app) password for sending; stored encrypted, never shown again.",
+    )
+    imap_password = forms.CharField(
+        label="IMAP password",
+        required=False,
+        max_length=1000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Email: the (app) password for reading replies; stored encrypted, never shown again.",
     )
 
     class Meta:
         model = SenderAccount
-        fields = ["name", "platform", "variant", "account_id", "api_base_url", "from_name", "daily_cap"]
+        fields = ["name", "platform", "variant", "account_id", "api_base_url", "from_name", "daily_cap",
+                  "smtp_host", "smtp_port", "smtp_security", "smtp_username",
+                  "imap_host", "imap_port", "imap_security", "imap_username", "imap_authserv_id"]  # fmt: skip
         labels = {
             "account_id": "Account id",
             "api_base_url": "API address",
             "from_name": "From name",
             "daily_cap": "Our daily cap",
+            "smtp_host": "SMTP server",
+            "smtp_port": "SMTP port",
+            "smtp_security": "SMTP security",
+            "smtp_username": "SMTP username",
+            "imap_host": "IMAP server",
+            "imap_port": "IMAP port",
+            "imap_security": "IMAP security",
+            "imap_username": "IMAP username",
+            "imap_authserv_id": "IMAP server's authserv-id",
         }
 
     def clean(self):
@@ -53,8 +78,9 @@ class ConnectForm(forms.ModelForm):
         problems = services.sender_settings_problems(
             data.get("platform"), data.get("variant"), data.get("api_base_url", "")
         )
+        problems.update(services.mailbox_problems(data.get("platform"), data))
         for field, problem in problems.items():
-            self.add_error(field, problem)
+            self.add_error(field if field in self.fields else None, problem)
         return data
 
 
@@ -71,6 +97,21 @@ class ApiTokenForm(forms.Form):
     expires_in_days = forms.IntegerField(
         label="Expires after (days)", required=False, min_value=1, max_value=3650, help_text="Empty: never."
     )
+
+
+def mailbox_health(sender) -> tuple[str, str]:
+    """(words, badge class) for reading the account's mailbox; ("", "") without one."""
+    if not sender.has_mailbox:
+        return "", ""
+    if sender.mailbox_error_at and (
+        not sender.mailbox_checked_at or sender.mailbox_error_at > sender.mailbox_checked_at
+    ):
+        return "Mailbox not read", "badge-bad"
+    if sender.mailbox_error:
+        return "Mailbox read, with a problem", "badge-warn"
+    if sender.mailbox_checked_at is None:
+        return "Mailbox not read yet", "badge-warn"
+    return "Mailbox read", "badge-ok"
 
 
 def health(sender, now) -> tuple[str, str]:
@@ -118,6 +159,7 @@ def sender_list(request):
         per_day = sender.limits()[2]
         limit = min(value for value in (sender.daily_cap, per_day) if value) if (sender.daily_cap or per_day) else None
         state, badge = health(sender, now)
+        mailbox_state, mailbox_badge = mailbox_health(sender)
         rows.append(
             {
                 "sender": sender,
@@ -125,6 +167,8 @@ def sender_list(request):
                 "limit": limit,
                 "state": state,
                 "badge": badge,
+                "mailbox_state": mailbox_state,
+                "mailbox_badge": mailbox_badge,
                 "errors": failures.get(sender.pk, []),
                 "may_change": access.can_change(sender, request.user),
             }

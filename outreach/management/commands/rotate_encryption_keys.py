@@ -9,15 +9,18 @@ from core import crypto
 # Every column holding a secret encrypted with ENCRYPTION_KEYS: (model, field, what it is).
 ENCRYPTED_FIELDS = [
     ("outreach.SenderAccount", "access_token_encrypted", "the token of sender account"),
+    ("outreach.SenderAccount", "smtp_password_encrypted", "the SMTP password of sender account"),
+    ("outreach.SenderAccount", "imap_password_encrypted", "the IMAP password of sender account"),
     ("integrations.WebhookSubscription", "secret_encrypted", "the signing secret of webhook subscription"),
 ]
 
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypt every stored secret (sender accounts' access tokens, webhook subscriptions' signing "
-        "secrets) under the first key of ENCRYPTION_KEYS. Put the new key first, keep the old ones after it, "
-        "run this, then remove the old keys. All or nothing: one unreadable secret changes nothing."
+        "Re-encrypt every stored secret (sender accounts' access tokens and mailbox passwords, webhook "
+        "subscriptions' signing secrets) under the first key of ENCRYPTION_KEYS. Put the new key first, keep "
+        "the old ones after it, run this, then remove the old keys. All or nothing: one unreadable secret "
+        "changes nothing."
     )
 
     def handle(self, *args, **options):

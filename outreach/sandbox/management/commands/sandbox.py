@@ -72,6 +72,9 @@ class Command(BaseCommand):
             senders = demo.setup_demo(urls)
             self.stdout.write(f"Demo sender accounts point at the sandbox: {', '.join(s.name for s in senders)}.")
             demo_comments.seed_comment_demo(senders[0])  # a post with comments to answer
+            for sender in senders:
+                if sender.platform == "email":
+                    read_demo_mailbox(sender, mailbox)
         meta.set_username(DEMO_SENDERS[0][3], demo_comments.BRAND_USERNAME)
         meta.load(DEMO_SENDERS[0][3], demo_comments.sandbox_state())
         meta.webhook_url, meta.app_secret = f"{settings.PUBLIC_URL}/webhooks/meta/", settings.META_APP_SECRET
@@ -117,3 +120,15 @@ def _play_back(meta: FakeMetaComments, stop: threading.Event) -> None:
             meta.play_back()
         except requests.RequestException:
             continue  # the CRM is not up (yet): try again at the next tick
+
+
+def read_demo_mailbox(sender, mailbox) -> None:
+    """The demo email sender reads its replies from the sandbox's Dovecot over IMAP (the schedule
+    "outreach: fetch mailboxes" does it every minute); without Dovecot it has no mailbox to read."""
+    if mailbox is None:
+        sender.imap_host = ""
+    else:
+        sender.imap_host, sender.imap_port, sender.imap_security = mailbox.host, mailbox.port, "none"
+        sender.imap_username = sender.account_id
+        sender.set_imap_password(SANDBOX_TOKEN)
+    sender.save()
