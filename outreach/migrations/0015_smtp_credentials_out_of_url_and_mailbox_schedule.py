@@ -7,7 +7,7 @@ from django.db import migrations
 
 from core import crypto
 
-SCHEDULE = ("outreach: fetch mailboxes", "outreach.mail.fetch.fetch_all_mailboxes", 1)
+SCHEDULE = ("outreach: fetch mailboxes", "outreach.mailbox.fetch_all_mailboxes", 1)
 
 
 def move_credentials(apps, schema_editor):

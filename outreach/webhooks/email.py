@@ -1,5 +1,5 @@
 """Inbound email: a raw RFC 5322 message, posted by the mail gateway with a shared secret or read
-from the team's own mailbox over IMAP (outreach/mail/fetch.py); both end in `parse`.
+from the team's own mailbox over IMAP (outreach/mailbox.py); both end in `parse`.
 
 `parse` says what the message is (a creator's reply, our own mail seen in the Sent folder, a bounce,
 an automatic reply), what the creator wrote (split from the quoted text and signature by

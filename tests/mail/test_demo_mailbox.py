@@ -18,7 +18,7 @@ from tests.outreach.test_sandbox import free_ports
 pytestmark = pytest.mark.skipif(not dovecot.installed(), reason="Dovecot is not installed (dovecot-imapd)")
 SENDER_ADDRESS = next(account for _, platform, _, account, _ in DEMO_SENDERS if platform == "email")
 READ = (
-    "from outreach.mail.fetch import fetch_all_mailboxes; from outreach.inbound import process_event; "
+    "from outreach.mailbox import fetch_all_mailboxes; from outreach.inbound import process_event; "
     "from outreach.models import InboundEvent, ConversationMessage; print('stored', fetch_all_mailboxes()); "
     "[process_event(e.pk) for e in InboundEvent.objects.all()]; "
     "print('texts', list(ConversationMessage.objects.values_list('text', flat=True)))"

@@ -9,8 +9,9 @@ from django_q.conf import Conf
 from django_q.models import Schedule
 
 from crm.models import PermissionRequest
+from outreach import mailbox as fetch
 from outreach import worker
-from outreach.mail import fetch, trust
+from outreach.mail import trust
 from outreach.models import ConversationMessage, OutreachMessage, SenderAccount
 from tests.factories import CreatorFactory, PermissionRequestFactory
 from tests.fakes.dkim import sign
@@ -21,7 +22,7 @@ PASSWORD = "mailbox-app-password"
 
 
 def test_the_mailbox_fetch_is_scheduled_every_minute():
-    schedule = Schedule.objects.get(func="outreach.mail.fetch.fetch_all_mailboxes")
+    schedule = Schedule.objects.get(func="outreach.mailbox.fetch_all_mailboxes")
     assert (schedule.schedule_type, schedule.minutes, schedule.repeats) == ("I", 1, -1)
 
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_q.conf import Conf
 
 from crm.models import PermissionRequest
-from outreach.mail import fetch
+from outreach import mailbox as fetch
 from outreach.mail.health import mailbox_states
 from outreach.models import ConversationMessage, InboundEvent, MailboxFolder, OutreachMessage, SenderAccount
 from tests.factories import CreatorFactory, PermissionRequestFactory
