@@ -46,7 +46,7 @@ def seed_comment_demo(sender: SenderAccount) -> BrandPost:
                 "sender_account": sender,
                 "media_id": DEMO_POST,
                 "from_id": igsid,
-                "from_username": account.handle if account else username,
+                "from_username": (account.handle if account else username) or "",
                 "creator": account.creator if account else None,
                 "text": text,
                 "created_time": now - datetime.timedelta(minutes=minutes),

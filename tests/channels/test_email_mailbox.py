@@ -17,7 +17,7 @@ from outreach.sandbox.smtp import SmtpSink
 from outreach.worker import sender_config
 
 BRAND = "partners@acme.example"
-move = importlib.import_module("outreach.migrations.0010_smtp_credentials_out_of_url_and_mailbox_schedule")
+move = importlib.import_module("outreach.migrations.0015_smtp_credentials_out_of_url_and_mailbox_schedule")
 
 
 def outbound(**fields):
