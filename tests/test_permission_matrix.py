@@ -170,6 +170,12 @@ API_ROWS = [
         write_shared(200),
         body=lambda w: {"notes": "Prefers email"},
     ),
+    api(
+        "POST creator.merge",
+        "/api/v1/creators/{w.other_creator.pk}/merge/",
+        write_shared(200),
+        body=lambda w: {"into": w.creator.pk},
+    ),
     api("DELETE creator.destroy", "/api/v1/creators/{w.other_creator.pk}/", expect(401, 403, 403, 403, 403, 204)),
     *absent("creator", "/api/v1/creators/{w.creator.pk}/", "update"),
     # filtering creators by membership or rights must not reveal another team's campaign
@@ -712,6 +718,8 @@ PAGE_ROWS = [
     ),
     page("GET creators", PAGE),
     page("GET creator creator", PAGE),
+    page("POST creator_merge other_creator", page_write(302), body=lambda w: {"into": w.creator.pk}),
+    page("GET two_factor", PAGE, notes="each person's own second factor"),
     page("GET creator_bulk", expect(SIGN_IN, 302, 302, 302, 302, 302)),
     page(
         "POST creator_bulk",
