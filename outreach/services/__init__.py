@@ -20,7 +20,7 @@ from outreach.services.inbox import reply_in_conversation, reply_window
 from outreach.services.launch import LaunchSummary, launch_campaign
 from outreach.services.manual_queue import approve_message, cancel_message, mark_sent_manually, retry_message
 from outreach.services.rendering import first_template, handle_on, render_for
-from outreach.services.rights import ask_for_permission, send_permission_request
+from outreach.services.rights import RightsOutcome, ask_for_permission, ask_for_permissions, send_permission_request
 from outreach.services.senders import (
     connect_sender,
     pause_sender,
@@ -33,8 +33,10 @@ from outreach.services.sequences import create_due_follow_ups, save_sequence, st
 
 __all__ = [
     "LaunchSummary",
+    "RightsOutcome",
     "approve_message",
     "ask_for_permission",
+    "ask_for_permissions",
     "cancel_message",
     "connect_sender",
     "create_due_follow_ups",
