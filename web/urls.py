@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from web import urls_work  # the work pages: queue, inbox, permission requests, senders, templates
-from web.views import campaigns, common, creators, dashboard
+from web.views import campaigns, common, content, creators, dashboard
 
 app_name = "web"
 
@@ -62,4 +62,11 @@ urlpatterns = [
     path("campaigns/<int:pk>/launch/", campaigns.campaign_launch, name="campaign_launch"),
     path("campaigns/<int:pk>/members/<int:member_pk>/move/", campaigns.member_move, name="member_move"),
     *urls_work.urlpatterns,
+]
+
+urlpatterns += [
+    path("creators/<int:pk>/posts/", content.add_post, name="creator_add_post"),
+    path("creators/<int:pk>/rights/", content.ask_rights, name="creator_ask_rights"),
+    path("content/", content.content_list, name="content"),
+    path("content/may-use/", content.may_use, name="may_use"),
 ]

@@ -240,20 +240,19 @@ class ContentViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
     @action(detail=False, methods=["get"], url_path="may-use", filter_backends=[], pagination_class=None)
     def may_use(self, request):
         query = valid(serializers.MayUseQuerySerializer, request.query_params)
-        post = usage.find_post(query["url"], self.get_queryset())
-        answer = usage.may_use(post, query["channel"], query["territory"], query.get("date"))
-        _, country, on_date = usage.parse_question(
-            channel=query["channel"], country=query["territory"], on_date=query.get("date")
+        asked = usage.ask_by_link(
+            query["url"], query["channel"], query["territory"], query.get("date"), posts=self.get_queryset()
         )
+        answer = asked.answer
         body = {
             "may_use": answer.yes,
             "reason": answer.reason,
             "permission_request": answer.request.pk if answer.request else None,
-            "content": post.pk,
-            "content_url": post.url,
-            "channel": query["channel"],
-            "territory": country,
-            "date": on_date,
+            "content": asked.post.pk,
+            "content_url": asked.post.url,
+            "channel": asked.channel,
+            "territory": asked.country,
+            "date": asked.on_date,
         }
         return Response(serializers.MayUseAnswerSerializer(body).data)
 

@@ -8,6 +8,7 @@ request it rests on, so a person can check the proof.
 import datetime
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from crm import handles, territories
@@ -138,3 +139,30 @@ def find_post(url: str, posts) -> Content:
     if post is None:
         raise DomainError({"url": ["No post of yours has this link; add it on the creator's page first."]})
     return post
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question asked by link: the post found, the country as its code, the day, and the answer."""
+
+    post: Content
+    channel: str
+    country: str
+    on_date: datetime.date
+    answer: Answer
+
+
+def ask_by_link(url: str, channel: str, country: str, on_date, *, posts) -> Asked:
+    """The pages' and the API's question: every bad part named by its field (the link among them)."""
+    errors = {}
+    try:
+        channel, country, on_date = parse_question(channel=channel, country=country, on_date=on_date)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        post = find_post(url, posts)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if errors:
+        raise DomainError(errors)
+    return Asked(post, channel, country, on_date, may_use(post, channel, country, on_date))

@@ -23,6 +23,9 @@ def pages(alice):
         "/campaigns/",
         "/campaigns/new/",
         f"/campaigns/{campaign.pk}/",
+        "/content/",
+        "/content/?rights=granted&expiry=30&creator=creator",
+        "/content/may-use/?url=https://instagram.com/p/x&channel=paid_ads&territory=DE",
         f"/campaigns/{campaign.pk}/launch/",
     ]
 

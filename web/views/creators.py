@@ -10,15 +10,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from crm import access, services
+from crm import services
 from crm.filtersets import CreatorFilter
-from crm.models import CampaignMember, Creator
+from crm.models import Creator
 from web import imports
-from web.access import can_write, get_visible, page, visible_campaigns, workable_campaigns
+from web.access import can_write, get_visible, page, workable_campaigns
 from web.forms import BulkCreatorsForm, ImportForm, error_text
 from web.models import ImportJob
 from web.pagination import Sort, paginate
-from web.timeline import creator_timeline
+from web.views import content
 
 PAGE_SIZE = 50
 SORTS = {
@@ -105,23 +105,9 @@ def creator_bulk(request):
 
 @page
 def creator_detail(request, pk: int):
-    """One creator: accounts, tags, campaigns (those this person sees), content, and the timeline."""
+    """One creator: accounts, tags, campaigns, posts with their rights, and the timeline (web/views/content.py)."""
     creator = get_object_or_404(Creator.objects.select_related("owner").prefetch_related("accounts", "tags"), pk=pk)
-    memberships = (
-        CampaignMember.objects.filter(creator=creator, campaign__in=visible_campaigns(request.user).values("pk"))
-        .select_related("campaign")
-        .order_by("-created_at")
-    )
-    context = {
-        "section": "creators",
-        "creator": creator,
-        "memberships": memberships,
-        "content": access.visible(creator.content.select_related("campaign"), request.user).order_by(
-            "-posted_at", "-id"
-        )[:50],
-        "timeline": creator_timeline(creator, request.user),
-    }
-    return render(request, "web/creators/detail.html", context)
+    return content.render_creator(request, creator)
 
 
 @page
