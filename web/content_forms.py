@@ -26,6 +26,7 @@ class AddContentForm(forms.Form):
     def __init__(self, *args, campaigns=None, **kwargs):
         super().__init__(*args, prefix="post", **kwargs)
         self.fields["campaign"].queryset = campaigns if campaigns is not None else Campaign.objects.none()
+        self.fields["campaign"].label_from_instance = lambda campaign: campaign.name
 
 
 class RightsForm(forms.Form):
@@ -74,6 +75,9 @@ class RightsForm(forms.Form):
         self.fields["template"].queryset = MessageTemplate.objects.order_by("name")
         if senders is not None:
             self.fields["sender_account"].queryset = senders
+        self.fields["sender_account"].label_from_instance = lambda sender: (
+            f"{sender.name} ({sender.get_platform_display()})"
+        )
 
 
 class MayUseForm(forms.Form):
@@ -94,3 +98,4 @@ class ContentFilterForm(forms.Form):
     def __init__(self, *args, campaigns=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["campaign"].queryset = campaigns if campaigns is not None else Campaign.objects.none()
+        self.fields["campaign"].label_from_instance = lambda campaign: campaign.name

@@ -1,0 +1,79 @@
+"""Content and rights in a real Chromium: add a post by its pasted link on the creator's page, ask
+for the rights to two posts with the policy's preview, send, then ask "may we use it?"; no console
+error, and no horizontal scrolling on a phone.
+
+Set WEB_SCREENSHOTS=1 to (re)write the README's screenshots under docs/screenshots/.
+"""
+
+import pytest
+
+from crm import services
+from crm.models import PermissionRequest
+from tests.factories import CampaignFactory, ContentFactory, CreatorFactory, SocialAccountFactory
+from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
+from tests.web.conftest import screenshot, sign_in
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+PHONE = {"width": 390, "height": 844}
+ASK = "Hi {{ creator.first_name }}, may we repost your post? Reply {{ permission_request.approval_hashtag }}."
+
+
+def test_content_and_rights_in_chromium(browser_page, alice):
+    campaign = CampaignFactory(owner=alice, name="Summer Glow", approval_hashtag="#YesAcme")
+    maya = CreatorFactory(name="Maya Hart")
+    SocialAccountFactory(creator=maya, platform="instagram", handle="maya.hart", follower_count=23_400)
+    ContentFactory(creator=maya, campaign=campaign, url="https://www.instagram.com/p/First1/")
+    SenderAccountFactory(name="Acme Instagram", platform="instagram", owner=alice)
+    MessageTemplateFactory(name="Ask for rights", body=ASK)
+    page = browser_page
+    sign_in(page, "alice")
+
+    page.goto(f"/creators/{maya.pk}/")
+    page.get_by_text("23.4k").wait_for()
+    page.get_by_text("Add a post by its link").click()
+    page.get_by_label("Post link", exact=True).fill("https://www.instagram.com/reel/Second2/?igsh=MTc4")
+    page.get_by_label("Campaign", exact=True).select_option(label=campaign.name)
+    page.get_by_role("button", name="Add the post").click()
+    page.get_by_text("Added the Instagram post.").wait_for()
+    assert page.locator("[data-status=none]").count() == 2
+
+    page.get_by_text("Ask for the rights to posts").click()
+    form = page.locator("#ask-rights")
+    for box in form.locator("input[name=rights-content]").all():
+        box.check()
+    form.get_by_label("Paid ads").check()
+    form.get_by_label("Territory").fill("Germany, Austria, Switzerland")
+    form.get_by_label("Terms URL").fill("https://acme.example.com/terms")
+    form.get_by_label("Terms the creator agrees to").fill("You grant Acme a licence to repost the post.")
+    form.get_by_label("Template").select_option(label="Ask for rights")
+    form.get_by_label("Sender").select_option(label="Acme Instagram (Instagram)")
+    form.get_by_role("button", name="Preview").click()
+    page.get_by_role("heading", name="Before sending").wait_for()
+    assert page.locator("tr.mode-manual").count() == 2
+    assert not PermissionRequest.objects.exists()
+    screenshot(page, "rights-preview")
+    page.get_by_role("button", name="Send: ask for the rights").click()
+    page.get_by_text("Asked for the rights to 2 post(s)").wait_for()
+    assert page.locator("[data-status=draft]").count() == 2
+    page.get_by_text("Organic social, paid ads; Germany, Austria, Switzerland; for 365 days").first.wait_for()
+    request = PermissionRequest.objects.order_by("id").first()
+    assert request.territory == "DE, AT, CH"
+
+    services.mark_permission_requested(request, request_text="Hi Maya")
+    services.grant_rights(request, actor=alice, evidence=services.Evidence(text="#YesAcme", rule="a person read it"))
+    page.get_by_role("link", name="Content", exact=True).click()
+    page.get_by_role("link", name="May we use a post? Ask by its link →").click()
+    page.get_by_label("Post link", exact=True).fill(request.content.url + "?utm_source=ig_web_copy_link")
+    page.get_by_label("Used for").select_option(label="Paid ads")
+    page.get_by_label("In", exact=True).fill("France")
+    page.get_by_role("button", name="Ask").click()
+    page.get_by_text(f"No: France is outside DE, AT, CH (request #{request.pk}).").wait_for()
+    page.get_by_label("In", exact=True).fill("AT")
+    page.get_by_role("button", name="Ask").click()
+    page.locator("#answer-reason").get_by_text("Yes: Organic social, paid ads; Germany, Austria").wait_for()
+    screenshot(page, "may-use")
+
+    page.set_viewport_size(PHONE)
+    for url in ["/content/", f"/creators/{maya.pk}/", "/content/may-use/"]:
+        page.goto(url)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), url
