@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from web import urls_work  # the work pages: queue, inbox, permission requests, senders, templates
-from web.views import campaigns, common, content, creators, dashboard
+from web.views import campaigns, common, content, creators, dashboard, edit
 
 app_name = "web"
 
@@ -69,4 +69,9 @@ urlpatterns += [
     path("creators/<int:pk>/rights/", content.ask_rights, name="creator_ask_rights"),
     path("content/", content.content_list, name="content"),
     path("content/may-use/", content.may_use, name="may_use"),
+]
+
+urlpatterns += [
+    path("creators/<int:pk>/edit/", edit.creator_edit, name="creator_edit"),
+    path("campaigns/<int:pk>/edit/", edit.campaign_edit, name="campaign_edit"),
 ]

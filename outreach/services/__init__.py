@@ -18,7 +18,13 @@ New code imports the subject module; the names below are the package's public su
 from outreach.services.erasure import erase_creator
 from outreach.services.inbox import reply_in_conversation, reply_window
 from outreach.services.launch import LaunchSummary, launch_campaign
-from outreach.services.manual_queue import approve_message, cancel_message, mark_sent_manually, retry_message
+from outreach.services.manual_queue import (
+    approve_message,
+    cancel_message,
+    mark_sent_manually,
+    requeue_cancelled,
+    retry_message,
+)
 from outreach.services.rendering import first_template, handle_on, render_for
 from outreach.services.rights import RightsOutcome, ask_for_permission, ask_for_permissions, send_permission_request
 from outreach.services.senders import (
@@ -50,6 +56,7 @@ __all__ = [
     "replace_token",
     "reply_in_conversation",
     "reply_window",
+    "requeue_cancelled",
     "resume_sender",
     "retry_message",
     "save_sequence",

@@ -1,5 +1,6 @@
 /* Every page: tell the server the reader's time zone (the `tz` cookie, read by
-   web/middleware.py), and keep keyboard focus where it was after an htmx swap. */
+   web/middleware.py), ask before a form marked data-confirm is sent, and keep keyboard focus
+   where it was after an htmx swap. */
 (function () {
   "use strict";
   try {
@@ -8,6 +9,14 @@
       document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
     }
   } catch (error) { /* an old browser: the server's TIME_ZONE applies */ }
+
+  // A form that undoes something hard to take back asks first (data-confirm="the question").
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  }, true);
 
   var focusedId = null;
   document.addEventListener("htmx:beforeSwap", function () {
