@@ -9,7 +9,14 @@ import pytest
 
 from crm import services
 from crm.models import PermissionRequest
-from tests.factories import CampaignFactory, ContentFactory, CreatorFactory, SocialAccountFactory
+from outreach.models import OutreachMessage
+from tests.factories import (
+    CampaignFactory,
+    CampaignMemberFactory,
+    ContentFactory,
+    CreatorFactory,
+    SocialAccountFactory,
+)
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
 from tests.web.conftest import screenshot, sign_in
 
@@ -77,3 +84,34 @@ def test_content_and_rights_in_chromium(browser_page, alice):
     for url in ["/content/", f"/creators/{maya.pk}/", "/content/may-use/"]:
         page.goto(url)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), url
+
+
+def test_edit_and_undo_in_chromium(browser_page, alice):
+    campaign = CampaignFactory(owner=alice, name="Summer Glow")
+    maya = CreatorFactory(name="Maya Hart")
+    CampaignMemberFactory(campaign=campaign, creator=maya)
+    message = OutreachMessage.objects.create(
+        campaign=campaign, creator=maya, sender_account=SenderAccountFactory(owner=alice), platform="instagram",
+        rendered_text="Hi Maya", status="manual",
+    )  # fmt: skip
+    page = browser_page
+    sign_in(page, "alice")
+
+    page.goto(f"/creators/{maya.pk}/")
+    page.get_by_role("link", name="Edit Maya Hart").click()
+    page.get_by_label("Name").fill("Maya Hart-Lee")
+    page.get_by_label("Tags").fill("beauty, skincare")
+    page.get_by_role("button", name="Save").click()
+    page.get_by_text("Saved Maya Hart-Lee.").wait_for()
+
+    page.goto("/manual-queue/")
+    page.once("dialog", lambda dialog: dialog.dismiss())  # "no": nothing happens
+    page.get_by_role("button", name="Cancel the message to Maya Hart-Lee").click()
+    message.refresh_from_db()
+    assert message.status == "manual"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Cancel the message to Maya Hart-Lee").click()
+    page.get_by_role("button", name="Undo: put it back in the queue").click()
+    page.get_by_text("The message to Maya Hart-Lee is back in the queue.").wait_for()
+    message.refresh_from_db()
+    assert message.status == "pending"
