@@ -8,7 +8,8 @@ from django_filters.filterset import FILTER_FOR_DBFIELD_DEFAULTS
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from crm.handles import InvalidHandle, normalize_content_url, normalize_handle
+from crm import search as search_text
+from crm.handles import InvalidHandle, normalize_content_url, normalize_handle, platform_of_url
 from crm.models import (
     Campaign,
     CampaignMember,
@@ -94,10 +95,22 @@ class CreatorFilter(FilterSet):
         return queryset.filter(Exists(tagged))
 
     def search(self, queryset, name, value):
+        """Names and emails ignoring case and accents ("muller" finds "Müller", crm/search.py), handles;
+        a pasted profile link finds the creator whose account it is."""
         value = value.strip()
+        platform = platform_of_url(value) if "/" in value else None
+        if platform:
+            try:
+                handle = normalize_handle(platform, value)
+            except InvalidHandle:
+                handle = ""
+            if handle:
+                return queryset.filter(Exists(_accounts().filter(platform=platform, handle=handle)))
         # `pk__in` (one hashed pass over the accounts), not EXISTS: inside an OR, EXISTS runs per creator.
         handles = SocialAccount.objects.filter(handle__icontains=value.lstrip("@")).values("creator_id")
-        return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value) | Q(pk__in=handles))
+        return queryset.filter(
+            search_text.folded_contains("name", value) | search_text.folded_contains("email", value) | Q(pk__in=handles)
+        )
 
     def by_followers(self, queryset, name, value):
         """Both bounds apply to the same account, so min and max together mean one account in range."""

@@ -52,6 +52,7 @@ urlpatterns = [
     path("favicon.ico", common.favicon, name="favicon"),
     path("creators/", creators.creator_list, name="creators"),
     path("creators/bulk/", creators.creator_bulk, name="creator_bulk"),
+    path("creators/export.csv", creators.creator_export, name="creator_export"),
     path("creators/<int:pk>/", creators.creator_detail, name="creator"),
     path("creators/import/", creators.creator_import, name="creator_import"),
     path("creators/import/<int:pk>/", creators.import_status, name="import"),

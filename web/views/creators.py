@@ -15,6 +15,7 @@ from crm.filtersets import CreatorFilter
 from crm.models import Creator
 from web import imports
 from web.access import can_write, get_visible, page, workable_campaigns
+from web.csv_export import csv_response
 from web.forms import BulkCreatorsForm, ImportForm, error_text
 from web.models import ImportJob
 from web.pagination import Sort, paginate
@@ -73,6 +74,39 @@ def creator_list(request):
         "bulk_form": BulkCreatorsForm(campaigns=_work_campaigns(request.user)),
     }
     return render(request, "web/creators/list.html", context)
+
+
+def _filtered(request):
+    filterset = CreatorFilter(request.GET or None, queryset=Creator.objects.all())
+    return filterset.qs if filterset.is_bound and filterset.is_valid() else Creator.objects.all()
+
+
+@page
+def creator_export(request):
+    """The filtered list as CSV (name, email, country, status, tags, accounts with followers)."""
+    sort_key = request.GET.get("sort") if request.GET.get("sort") in SORTS else "name"
+    queryset = (
+        _filtered(request)
+        .order_by(*SORTS[sort_key].ordering)
+        .prefetch_related("tags", Prefetch("accounts", to_attr="account_list"))
+    )
+
+    def rows():
+        for creator in queryset.iterator(chunk_size=2000):
+            yield [
+                creator.pk,
+                creator.name,
+                creator.email,
+                creator.country,
+                creator.get_status_display(),
+                ", ".join(tag.name for tag in creator.tags.all()),
+                "; ".join(
+                    f"{a.platform}:@{a.handle}" + (f" ({a.follower_count})" if a.follower_count is not None else "")
+                    for a in creator.account_list
+                ),
+            ]
+
+    return csv_response("creators.csv", ["id", "name", "email", "country", "status", "tags", "accounts"], rows())
 
 
 @page

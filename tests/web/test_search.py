@@ -1,0 +1,53 @@
+"""Finding people: accent-insensitive search (PostgreSQL's unaccent, a Python function on SQLite), a
+pasted profile link, and the CSV export of any filtered list (safe against CSV injection)."""
+
+import csv
+import io
+
+import pytest
+
+from crm.search import fold
+from tests.factories import CreatorFactory, SocialAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def names(client, **query):
+    return [creator.name for creator in client.get("/creators/", query).context["page"].rows]
+
+
+def test_search_ignores_accents_and_case(alice_client):
+    CreatorFactory(name="Jürgen Müller", email="jm@example.com")
+    CreatorFactory(name="Zoë Ørsted")
+    CreatorFactory(name="Mike Miller")
+    assert fold("Ørsted Straße") == "orsted strasse"
+    assert names(alice_client, q="muller") == ["Jürgen Müller"]
+    assert names(alice_client, q="MÜLL") == ["Jürgen Müller"]
+    assert names(alice_client, q="zoe") == ["Zoë Ørsted"]
+
+
+def test_a_pasted_profile_link_finds_its_creator(alice_client):
+    maya = CreatorFactory(name="Maya Hart")
+    SocialAccountFactory(creator=maya, platform="instagram", handle="maya.hart")
+    other = CreatorFactory(name="Maya Hartley")
+    SocialAccountFactory(creator=other, platform="tiktok", handle="maya.hart")
+    assert names(alice_client, q="https://www.instagram.com/maya.hart/?hl=en") == ["Maya Hart"]
+    assert names(alice_client, q="https://www.tiktok.com/@maya.hart") == ["Maya Hartley"]
+
+
+def test_the_filtered_list_exports_as_csv_without_formulas(alice_client):
+    evil = CreatorFactory(name='=HYPERLINK("http://evil.example")', email="a@example.com")
+    SocialAccountFactory(creator=evil, platform="instagram", handle="evil", follower_count=23_400)
+    CreatorFactory(name="-2+3 Müller")
+    CreatorFactory(name="Someone Else")
+    response = alice_client.get("/creators/export.csv", {"q": "e", "sort": "name"})
+    assert response["Content-Type"].startswith("text/csv")
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["id", "name", "email"]
+    by_name = {row[1]: row for row in rows[1:]}
+    assert '\'=HYPERLINK("http://evil.example")' in by_name
+    assert "'-2+3 Müller" in by_name
+    assert by_name['\'=HYPERLINK("http://evil.example")'][6] == "instagram:@evil (23400)"
+    only = b"".join(alice_client.get("/creators/export.csv", {"q": "muller"}).streaming_content).decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(only)))) == 2  # the header and Müller
