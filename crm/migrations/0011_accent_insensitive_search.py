@@ -18,7 +18,7 @@ FORWARD = [
     "CREATE INDEX IF NOT EXISTS crm_creator_email_folded_trgm ON crm_creator "
     "USING gin (lower(immutable_unaccent(email)) gin_trgm_ops)",
     "CREATE INDEX IF NOT EXISTS crm_socialaccount_handle_trgm ON crm_socialaccount "
-    "USING gin (lower(handle) gin_trgm_ops)",
+    "USING gin (lower(immutable_unaccent(handle)) gin_trgm_ops)",
 ]
 BACKWARD = [
     "DROP INDEX IF EXISTS crm_socialaccount_handle_trgm",
