@@ -1,16 +1,13 @@
 """Creators: the searchable list with bulk actions, one creator's page, and the CSV import."""
 
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from crm import services
+from crm import importer, services
 from crm.filtersets import CreatorFilter
 from crm.models import Creator
 from web import imports
@@ -175,11 +172,19 @@ def import_status(request, pk: int):
 
 @page
 def import_rejections(request, pk: int):
-    """The rejected rows as CSV (line, column, value, reason), like the command's report."""
+    """The rejected rows as they were in the file, with the line and every reason added at the end: fix
+    them in a spreadsheet and upload the file again (the importer skips the two added columns)."""
     job = _own_job(request, pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["line", "column", "value", "reason"])
-    writer.writerows(job.rejections)
-    return response
+    by_line: dict[int, dict] = {}
+    columns: list[str] = []
+    for line, column, _value, reason, *rest in job.rejections:
+        original = rest[0] if rest else {}
+        entry = by_line.setdefault(line, {"row": original, "reasons": []})
+        entry["reasons"].append(f"{column}: {reason}" if column else reason)
+        columns.extend(name for name in original if name not in columns)
+    header = [*columns, *importer.REPORT_COLUMNS]
+    rows = (
+        [*(entry["row"].get(name, "") for name in columns), line, "; ".join(entry["reasons"])]
+        for line, entry in sorted(by_line.items())
+    )
+    return csv_response(f"import-{job.pk}-rejected.csv", header, rows)
