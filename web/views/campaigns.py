@@ -13,7 +13,10 @@ from crm.models import CampaignMember
 from outreach import services as outreach
 from outreach import templating
 from web.access import can_write, page, visible_campaigns
+from web.csv_export import csv_response
 from web.forms import CampaignForm, LaunchForm, MoveMemberForm, show_errors
+from web.report import campaign_report as campaign_report_numbers
+from web.report import report_rows
 
 Stage = CampaignMember.Stage
 BOARD_COLUMN_SIZE = 50  # cards per stage; the count above each column is exact
@@ -169,3 +172,21 @@ def _preview(form, campaign, summary) -> dict | None:
             "error": str(error.messages[0] if hasattr(error, "messages") else error),
         }
     return {"creator": member.creator.name, "subject": subject, "text": text}
+
+
+@page
+def campaign_report(request, pk: int):
+    """The campaign's funnel, reply rates by template, platform and sender, first-reply time and rights."""
+    campaign = _campaign(request, pk)
+    report = campaign_report_numbers(campaign)
+    return render(
+        request, "web/campaigns/report.html", {"section": "campaigns", "campaign": campaign, "report": report}
+    )
+
+
+@page
+def campaign_report_csv(request, pk: int):
+    """The same report as CSV."""
+    campaign = _campaign(request, pk)
+    rows = report_rows(campaign_report_numbers(campaign))
+    return csv_response(f"campaign-{campaign.pk}-report.csv", rows[0], rows[1:])
