@@ -58,3 +58,14 @@ def test_the_report_counts_replies_by_template_and_the_median_wait(alice_client,
 def test_another_teams_report_is_not_there(client, campaign):
     client.force_login(UserFactory(username="mallory"))
     assert client.get(f"/campaigns/{campaign.pk}/report/").status_code == 404
+
+
+def test_who_was_blocked_and_why_stays_on_the_campaign_page(alice_client, campaign):
+    member = CampaignMemberFactory(campaign=campaign)
+    OutreachMessage.objects.create(
+        campaign=campaign, creator=member.creator, sender_account=SenderAccountFactory(), platform="instagram",
+        rendered_text="Hi", status="blocked", delivery_mode="blocked", reason="The creator opted out on 3 May.",
+    )  # fmt: skip
+    html = alice_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert "Not sent: who and why" in html and "The creator opted out on 3 May." in html
+    assert member.creator.name in html

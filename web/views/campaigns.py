@@ -12,6 +12,7 @@ from crm.filtersets import CampaignFilter
 from crm.models import CampaignMember
 from outreach import services as outreach
 from outreach import templating
+from outreach.models import OutreachMessage
 from web.access import can_write, page, visible_campaigns
 from web.csv_export import csv_response
 from web.forms import CampaignForm, LaunchForm, MoveMemberForm, show_errors
@@ -21,6 +22,7 @@ from web.report import report_rows
 Stage = CampaignMember.Stage
 BOARD_COLUMN_SIZE = 50  # cards per stage; the count above each column is exact
 PREVIEW_MEMBER_CHOICES = 200
+BLOCKED_SHOWN = 100
 
 
 def _campaign(request, pk, *, write=False):
@@ -99,7 +101,15 @@ def campaign_detail(request, pk: int):
     """A campaign: its details, the member board, and its permission requests."""
     campaign = _campaign(request, pk)
     requests = campaign.permission_requests.select_related("creator", "content").order_by("-created_at", "-id")[:20]
-    context = {"section": "campaigns", "requests": requests, **_board_context(request, campaign)}
+    blocked = OutreachMessage.objects.filter(campaign=campaign, status=OutreachMessage.Status.BLOCKED)
+    context = {
+        "section": "campaigns",
+        "requests": requests,
+        # Who a launch could not reach, and why: read back from the outbox rows, not only counted.
+        "blocked": blocked.select_related("creator", "sender_account").order_by("-created_at", "-id")[:BLOCKED_SHOWN],
+        "blocked_count": blocked.count(),
+        **_board_context(request, campaign),
+    }
     return render(request, "web/campaigns/detail.html", context)
 
 
