@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from outreach.models import Conversation, ConversationMessage, OutreachMessage
-from tests.factories import CampaignMemberFactory, PermissionRequestFactory, UserFactory
+from tests.factories import CampaignFactory, CampaignMemberFactory, PermissionRequestFactory, UserFactory
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -69,3 +69,12 @@ def test_who_was_blocked_and_why_stays_on_the_campaign_page(alice_client, campai
     html = alice_client.get(f"/campaigns/{campaign.pk}/").content.decode()
     assert "Not sent: who and why" in html and "The creator opted out on 3 May." in html
     assert member.creator.name in html
+
+
+def test_the_dashboard_shows_active_campaigns_first_and_links_its_tiles(alice_client, alice):
+    active = CampaignFactory(owner=alice, status="active", name="Running")
+    CampaignFactory(owner=alice, status="draft", name="Later")  # newer, but not running
+    response = alice_client.get("/")
+    html = response.content.decode()
+    assert html.index("Running") < html.index("Later")
+    assert f"/campaigns/{active.pk}/report/" in html and "?show=failed" in html
