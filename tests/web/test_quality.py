@@ -19,6 +19,7 @@ def pages(alice):
         "/creators/",
         "/creators/?q=creator&platform=instagram&tag=beauty&followers_min=10&followers_max=99999&sort=newest",
         f"/creators/{creator.pk}/",
+        "/creators/?sort=followers&q=e",
         "/creators/import/",
         "/campaigns/",
         "/campaigns/new/",

@@ -51,3 +51,15 @@ def test_the_filtered_list_exports_as_csv_without_formulas(alice_client):
     assert by_name['\'=HYPERLINK("http://evil.example")'][6] == "instagram:@evil (23400)"
     only = b"".join(alice_client.get("/creators/export.csv", {"q": "muller"}).streaming_content).decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(only)))) == 2  # the header and Müller
+
+
+def test_results_are_counted_and_sorted_by_followers(alice_client):
+    for name, followers in [("Small", 900), ("Big", 23_400), ("Middle", 5_000)]:
+        SocialAccountFactory(creator=CreatorFactory(name=f"{name} Creator"), follower_count=followers)
+    CreatorFactory(name="No Account Creator")
+    response = alice_client.get("/creators/", {"q": "creator", "sort": "followers"})
+    assert response.context["matching"] == 4 and "4 creators match." in response.content.decode()
+    assert [c.name for c in response.context["page"].rows] == [
+        "Big Creator", "Middle Creator", "Small Creator", "No Account Creator",
+    ]  # fmt: skip
+    assert alice_client.get("/creators/").context["matching"] is None  # the whole table is never counted

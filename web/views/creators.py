@@ -2,14 +2,15 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm import importer, services
 from crm.filtersets import CreatorFilter
-from crm.models import Creator
+from crm.models import Creator, SocialAccount
 from web import imports
 from web.access import can_write, get_visible, page, workable_campaigns
 from web.csv_export import csv_response
@@ -24,7 +25,20 @@ SORTS = {
     "newest": Sort("Newest first", "created_at", descending=True),
     "oldest": Sort("Oldest first", "created_at"),
     "updated": Sort("Recently changed", "updated_at", descending=True),
+    "followers": Sort("Most followers", "top_followers", descending=True),
 }
+
+
+def _with_top_followers(queryset):
+    """Each creator's largest follower count on any account (-1 without one), for the followers sort."""
+    top = (
+        SocialAccount.objects.filter(creator_id=OuterRef("pk"), follower_count__isnull=False)
+        .order_by("-follower_count")
+        .values("follower_count")[:1]
+    )
+    return queryset.annotate(top_followers=Coalesce(Subquery(top), Value(-1)))
+
+
 FILTER_LABELS = {
     "q": "Search",
     "platform": "Platform",
@@ -57,13 +71,18 @@ def creator_list(request):
     queryset = (filterset.qs if filterset.is_bound else Creator.objects.all()).prefetch_related(
         "tags", Prefetch("accounts", to_attr="account_list")
     )
+    if sort_key == "followers":
+        queryset = _with_top_followers(queryset)
     creators = paginate(queryset, SORTS[sort_key], request.GET.get("after", ""), PAGE_SIZE)
+    # How many match, when something is asked (the whole table is never counted).
+    matching = queryset.count() if filterset.is_bound and any(request.GET.get(name) for name in FILTER_LABELS) else None
     query = request.GET.copy()
     query.pop("after", None)
     context = {
         "section": "creators",
         "filter_form": filterset.form,
         "page": creators,
+        "matching": matching,
         "sorts": SORTS,
         "sort": sort_key,
         "query": query.urlencode(),
@@ -82,10 +101,11 @@ def _filtered(request):
 def creator_export(request):
     """The filtered list as CSV (name, email, country, status, tags, accounts with followers)."""
     sort_key = request.GET.get("sort") if request.GET.get("sort") in SORTS else "name"
-    queryset = (
-        _filtered(request)
-        .order_by(*SORTS[sort_key].ordering)
-        .prefetch_related("tags", Prefetch("accounts", to_attr="account_list"))
+    queryset = _filtered(request)
+    if sort_key == "followers":
+        queryset = _with_top_followers(queryset)
+    queryset = queryset.order_by(*SORTS[sort_key].ordering).prefetch_related(
+        "tags", Prefetch("accounts", to_attr="account_list")
     )
 
     def rows():
