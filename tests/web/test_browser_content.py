@@ -18,6 +18,7 @@ from tests.factories import (
     SocialAccountFactory,
 )
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
+from tests.web import world
 from tests.web.conftest import screenshot, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -115,3 +116,27 @@ def test_edit_and_undo_in_chromium(browser_page, alice):
     page.get_by_text("The message to Maya Hart-Lee is back in the queue.").wait_for()
     message.refresh_from_db()
     assert message.status == "pending"
+
+
+def test_layout_fits_1366_and_a_phone_with_unique_ids(browser_page, alice):
+    campaign = world.build(alice, members=14)[0]
+    creator = campaign.members.first().creator
+    page = browser_page
+    sign_in(page, "alice")
+    urls = ["/", "/creators/", f"/creators/{creator.pk}/", f"/campaigns/{campaign.pk}/",
+            f"/campaigns/{campaign.pk}/report/", "/content/", "/manual-queue/", "/permission-requests/"]  # fmt: skip
+    duplicate_ids = """() => { const seen = {}, twice = [];
+        document.querySelectorAll('[id]').forEach(e => { if (seen[e.id]) twice.push(e.id); seen[e.id] = 1; });
+        return twice; }"""
+    for size in [{"width": 1366, "height": 768}, PHONE]:
+        page.set_viewport_size(size)
+        for url in urls:
+            page.goto(url)
+            assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (url, size)
+            assert page.evaluate(duplicate_ids) == [], url
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"/campaigns/{campaign.pk}/")
+    board = page.locator("#board")
+    assert board.evaluate("b => b.scrollWidth <= b.clientWidth + 1"), "the board fits 1366 px"
+    assert page.locator("#board .handle").first.is_visible()
+    screenshot(page, "campaign")

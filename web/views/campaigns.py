@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from crm import access, services
 from crm.filtersets import CampaignFilter
-from crm.models import CampaignMember
+from crm.models import CampaignMember, SocialAccount
 from outreach import services as outreach
 from outreach import templating
 from outreach.models import OutreachMessage
@@ -67,7 +67,8 @@ def campaign_new(request):
 
 
 def _board(campaign):
-    """Members by stage, at most BOARD_COLUMN_SIZE per column (latest moves first): two queries."""
+    """Members by stage, at most BOARD_COLUMN_SIZE per column (latest moves first), with a handle each:
+    three queries."""
     counts = dict(campaign.members.values_list("stage").annotate(n=Count("id")).order_by())
     ranked = (
         campaign.members.select_related("creator")
@@ -77,7 +78,17 @@ def _board(campaign):
         .filter(rank__lte=BOARD_COLUMN_SIZE)
     )
     columns = {stage: [] for stage in Stage.values}
+    ranked = list(ranked)
+    # The handle beside the name: two people may share a name, never a handle on one platform.
+    handles = {}
+    for creator_id, platform, handle in (
+        SocialAccount.objects.filter(creator_id__in=[member.creator_id for member in ranked])
+        .values_list("creator_id", "platform", "handle")
+        .order_by("creator_id", "id")
+    ):
+        handles.setdefault(creator_id, f"{platform} @{handle}")
     for member in ranked:
+        member.handle = handles.get(member.creator_id, "")
         columns[member.stage].append(member)
     return [
         {"stage": stage, "label": label, "members": columns[stage], "count": counts.get(stage, 0)}

@@ -87,7 +87,9 @@ def creator_list(request):
         "sort": sort_key,
         "query": query.urlencode(),
         "campaigns": _work_campaigns(request.user),
-        "bulk_form": BulkCreatorsForm(campaigns=_work_campaigns(request.user)),
+        "bulk_form": BulkCreatorsForm(
+            campaigns=_work_campaigns(request.user), auto_id="bulk_%s"
+        ),  # ids unlike the filter's
     }
     return render(request, "web/creators/list.html", context)
 

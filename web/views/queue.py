@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from crm import access
 from outreach import services
 from outreach.deeplinks import deep_link
-from outreach.models import OutreachMessage, SenderPlatform
+from outreach.models import RECIPIENT_PLATFORM, OutreachMessage, SenderPlatform
 from web.access import get_workable, page, visible_campaigns
 from web.forms import error_text
 from web.work import safe_back
@@ -61,7 +61,9 @@ def manual_queue(request):
             subject=message.rendered_subject,
             text=message.rendered_text,
         )
-        rows.append({"message": message, "link": url, "link_label": label,
+        recipient = RECIPIENT_PLATFORM.get(message.platform, message.platform)
+        handle = next((a.handle for a in message.creator.accounts.all() if a.platform == recipient), "")
+        rows.append({"message": message, "link": url, "link_label": label, "handle": handle,
                      "can_act": access.can_change(message, request.user)})  # fmt: skip
     query = request.GET.copy()
     query.pop("page", None)
