@@ -76,5 +76,6 @@ urlpatterns += [
     path("creators/<int:pk>/edit/", edit.creator_edit, name="creator_edit"),
     path("campaigns/<int:pk>/edit/", edit.campaign_edit, name="campaign_edit"),
     path("campaigns/<int:pk>/report/", campaigns.campaign_report, name="campaign_report"),
+    path("campaigns/<int:pk>/members/<int:member_pk>/remove/", campaigns.member_remove, name="member_remove"),
     path("campaigns/<int:pk>/report.csv", campaigns.campaign_report_csv, name="campaign_report_csv"),
 ]

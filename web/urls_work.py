@@ -42,6 +42,7 @@ urlpatterns += [
     path("templates/", editor.template_list, name="templates"),
     path("templates/new/", editor.template_edit, name="template_new"),
     path("templates/<int:pk>/", editor.template_edit, name="template"),
+    path("templates/<int:pk>/delete/", editor.template_delete, name="template_delete"),
     path("templates/preview/", editor.template_preview, name="template_preview"),
     path("sequences/new/", editor.sequence_edit, name="sequence_new"),
     path("sequences/<int:pk>/", editor.sequence_edit, name="sequence"),

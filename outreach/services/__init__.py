@@ -9,6 +9,7 @@ objects and an actor, never a request, and raise `crm.errors.DomainError` by fie
 | `manual_queue` | mark sent by hand, cancel, approve, retry |
 | `inbox` | answering a creator from a conversation |
 | `rights` | asking for the rights to a post through the outbox |
+| `templates` | deleting a template nothing uses |
 | `senders` | connecting, changing, pausing and resuming sender accounts |
 | `erasure` | the right to erasure across the CRM and the outbox |
 
@@ -36,6 +37,7 @@ from outreach.services.senders import (
     update_sender,
 )
 from outreach.services.sequences import create_due_follow_ups, save_sequence, stop_sequences
+from outreach.services.templates import delete_template
 
 __all__ = [
     "LaunchSummary",
@@ -46,6 +48,7 @@ __all__ = [
     "cancel_message",
     "connect_sender",
     "create_due_follow_ups",
+    "delete_template",
     "erase_creator",
     "first_template",
     "handle_on",

@@ -3,9 +3,10 @@ manual queue that can be undone."""
 
 import pytest
 
-from outreach.models import OutreachMessage
+from crm.models import Creator
+from outreach.models import MessageTemplate, OutreachMessage, Sequence, SequenceStep
 from tests.factories import CampaignMemberFactory, CreatorFactory, UserFactory
-from tests.outreach.factories import SenderAccountFactory
+from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +62,22 @@ def test_a_cancel_can_be_undone(alice_client, campaign):
     assert message.status == "pending" and "Put back" in message.reason
     again = alice_client.post(f"/manual-queue/{message.pk}/requeue/", follow=True)
     assert "Only a cancelled message can be put back" in again.content.decode()
+
+
+def test_a_member_is_removed_and_the_creator_stays(alice_client, campaign):
+    member = CampaignMemberFactory(campaign=campaign)
+    html = alice_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    assert f"Take {member.creator.name} off {campaign.name}?" in html
+    response = alice_client.post(f"/campaigns/{campaign.pk}/members/{member.pk}/remove/")
+    assert response.status_code == 302
+    assert not campaign.members.exists() and Creator.objects.filter(pk=member.creator_id).exists()
+
+
+def test_a_template_nothing_uses_is_deleted_and_one_in_use_is_kept(alice_client):
+    unused, used = MessageTemplateFactory(name="Old"), MessageTemplateFactory(name="Live")
+    sequence = Sequence.objects.create(name="Spring")
+    SequenceStep.objects.create(sequence=sequence, position=0, template=used, delay_days=0)
+    assert alice_client.post(f"/templates/{unused.pk}/delete/").status_code == 302
+    assert not MessageTemplate.objects.filter(pk=unused.pk).exists()
+    kept = alice_client.post(f"/templates/{used.pk}/delete/", follow=True).content.decode()
+    assert "Still used by sequence “Spring”" in kept and MessageTemplate.objects.filter(pk=used.pk).exists()

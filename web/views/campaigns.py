@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from crm import access, services
 from crm.filtersets import CampaignFilter
@@ -15,7 +16,7 @@ from outreach import templating
 from outreach.models import OutreachMessage
 from web.access import can_write, page, visible_campaigns
 from web.csv_export import csv_response
-from web.forms import CampaignForm, LaunchForm, MoveMemberForm, show_errors
+from web.forms import CampaignForm, LaunchForm, MoveMemberForm, error_text, show_errors
 from web.report import campaign_report as campaign_report_numbers
 from web.report import report_rows
 
@@ -211,3 +212,18 @@ def campaign_report_csv(request, pk: int):
     campaign = _campaign(request, pk)
     rows = report_rows(campaign_report_numbers(campaign))
     return csv_response(f"campaign-{campaign.pk}-report.csv", rows[0], rows[1:])
+
+
+@require_POST
+@page
+def member_remove(request, pk: int, member_pk: int):
+    """Take a creator off this campaign (the board asks first)."""
+    campaign = _campaign(request, pk, write=True)
+    member = get_object_or_404(campaign.members.select_related("creator"), pk=member_pk)
+    try:
+        services.remove_member(member, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"Removed {member.creator.name} from {campaign.name}.")
+    return redirect("web:campaign", pk=campaign.pk)
