@@ -49,7 +49,10 @@ def run_import(job_id: int) -> dict:
 
     def on_rejection(rejection: importer.Rejection) -> None:
         if len(rejections) < MAX_REJECTIONS_KEPT:
-            rejections.append([rejection.line, rejection.column, rejection.value, rejection.reason, rejection.row])
+            # The original row as [column, value] pairs: PostgreSQL's jsonb would not keep a dict's column order.
+            rejections.append(
+                [rejection.line, rejection.column, rejection.value, rejection.reason, list(rejection.row.items())]
+            )
 
     def on_progress(rows: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(processed_rows=F("processed_rows") + rows)

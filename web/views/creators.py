@@ -200,7 +200,7 @@ def import_rejections(request, pk: int):
     by_line: dict[int, dict] = {}
     columns: list[str] = []
     for line, column, _value, reason, *rest in job.rejections:
-        original = rest[0] if rest else {}
+        original = dict(rest[0]) if rest else {}  # [column, value] pairs, in the file's order
         entry = by_line.setdefault(line, {"row": original, "reasons": []})
         entry["reasons"].append(f"{column}: {reason}" if column else reason)
         columns.extend(name for name in original if name not in columns)
