@@ -29,7 +29,9 @@ class ImportJob(models.Model):
     rejected = models.PositiveIntegerField(default=0)
     merged = models.PositiveIntegerField(default=0, help_text="Rows naming the same creator as an earlier row.")
     rejections = models.JSONField(
-        default=list, blank=True, help_text="[line, column, value, reason, original row as [column, value] pairs], in file order."
+        default=list,
+        blank=True,
+        help_text="[line, column, value, reason, original row as [column, value] pairs], in file order.",
     )
     duplicates = models.JSONField(default=list, blank=True, help_text="[line, first line, name] of merged rows.")
     error = models.TextField(blank=True, help_text="Why the whole file was refused.")

@@ -69,6 +69,7 @@ urlpatterns += [
     path("creators/<int:pk>/posts/", content.add_post, name="creator_add_post"),
     path("creators/<int:pk>/rights/", content.ask_rights, name="creator_ask_rights"),
     path("content/", content.content_list, name="content"),
+    path("content/export.csv", content.content_export, name="content_export"),
     path("content/may-use/", content.may_use, name="may_use"),
 ]
 

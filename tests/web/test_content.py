@@ -133,3 +133,13 @@ def test_the_content_list_and_creator_page_cost_constant_queries(alice_client, c
     for _ in range(10):
         PermissionRequestFactory(content=ContentFactory(creator=creator, campaign=campaign), campaign=campaign)
     assert counts() == few
+
+
+def test_the_filtered_content_list_exports_as_csv(alice_client, campaign):
+    yes = granted(campaign, channels=["paid_ads"], territory="DE, AT")
+    ContentFactory(campaign=campaign)
+    text = b"".join(alice_client.get("/content/export.csv", {"rights": "granted"}).streaming_content).decode()
+    lines = text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "id,url,platform,creator,campaign,posted_on,rights,scope,rights_end"
+    assert len(lines) == 2 and lines[1].startswith(f"{yes.content_id},{yes.content.url},")
+    assert "granted,Paid ads; Germany, Austria; until" in lines[1].replace('"', "")

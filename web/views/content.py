@@ -18,6 +18,7 @@ from outreach import services as outreach
 from outreach.models import SenderAccount
 from web.access import page, visible_campaigns, workable_campaigns
 from web.content_forms import AddContentForm, ContentFilterForm, MayUseForm, RightsForm
+from web.csv_export import csv_response
 from web.forms import show_errors
 from web.pagination import Sort, paginate
 from web.timeline import creator_timeline
@@ -149,9 +150,8 @@ def _latest_status():
     return Subquery(PermissionRequest.objects.filter(content=OuterRef("pk")).order_by("-id").values("status")[:1])
 
 
-@page
-def content_list(request):
-    """Every post this person may see, filtered by rights status, creator, campaign and when rights end."""
+def _filtered_posts(request):
+    """The posts this person may see, as the content list's filters ask, with their latest rights status."""
     campaigns = visible_campaigns(request.user).order_by("name")
     form = ContentFilterForm(request.GET or None, campaigns=campaigns)
     queryset = access.visible(Content.objects.all(), request.user).annotate(rights_status=_latest_status())
@@ -178,11 +178,42 @@ def content_list(request):
     queryset = queryset.select_related("creator", "campaign").prefetch_related(
         Prefetch("permission_requests", queryset=PermissionRequest.objects.order_by("-id"), to_attr="request_list")
     )
+    return form, queryset
+
+
+@page
+def content_list(request):
+    """Every post this person may see, filtered by rights status, creator, campaign and when rights end."""
+    form, queryset = _filtered_posts(request)
     posts = paginate(queryset, SORT, request.GET.get("after", ""), PAGE_SIZE)
     query = request.GET.copy()
     query.pop("after", None)
     context = {"section": "content", "form": form, "page": posts, "query": query.urlencode()}
     return render(request, "web/content/list.html", context)
+
+
+@page
+def content_export(request):
+    """The filtered posts as CSV, with the latest request's status and scope in words."""
+    _, queryset = _filtered_posts(request)
+
+    def rows():
+        for post in queryset.order_by(*SORT.ordering).iterator(chunk_size=2000):
+            latest = post.request_list[0] if post.request_list else None
+            yield [
+                post.pk,
+                post.url,
+                post.platform,
+                post.creator.name,
+                post.campaign.name if post.campaign else "",
+                post.posted_at.date().isoformat() if post.posted_at else "",
+                latest.status if latest else "not asked",
+                usage.scope_in_words(latest) if latest else "",
+                latest.rights_expire_at.date().isoformat() if latest and latest.rights_expire_at else "",
+            ]
+
+    header = ["id", "url", "platform", "creator", "campaign", "posted_on", "rights", "scope", "rights_end"]
+    return csv_response("content.csv", header, rows())
 
 
 @page
