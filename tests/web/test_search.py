@@ -7,7 +7,7 @@ import io
 import pytest
 
 from crm.search import fold
-from tests.factories import CreatorFactory, SocialAccountFactory
+from tests.factories import CampaignMemberFactory, CreatorFactory, SocialAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +63,16 @@ def test_results_are_counted_and_sorted_by_followers(alice_client):
         "Big Creator", "Middle Creator", "Small Creator", "No Account Creator",
     ]  # fmt: skip
     assert alice_client.get("/creators/").context["matching"] is None  # the whole table is never counted
+
+
+def test_the_launch_preview_picker_searches_and_shows_handles(alice_client, campaign):
+    for name, handle in [("Jürgen Müller", "jm.official"), ("Anna Berg", "anna.b"), ("Anna Berg", "anna.other")]:
+        creator = CreatorFactory(name=name)
+        SocialAccountFactory(creator=creator, platform="instagram", handle=handle)
+        CampaignMemberFactory(campaign=campaign, creator=creator)
+    form = alice_client.get(f"/campaigns/{campaign.pk}/launch/", {"find": "muller"}).context["form"]
+    assert [label for _, label in form.fields["member"].choices][1:] == ["Jürgen Müller (@jm.official)"]
+    form = alice_client.get(f"/campaigns/{campaign.pk}/launch/", {"find": "anna"}).context["form"]
+    assert sorted(label for _, label in form.fields["member"].choices[1:]) == [
+        "Anna Berg (@anna.b)", "Anna Berg (@anna.other)",
+    ]  # fmt: skip

@@ -3,12 +3,12 @@ permission requests. Rules live in crm.services and outreach.services; these vie
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Window
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from crm import access, services
+from crm import access, search, services
 from crm.filtersets import CampaignFilter
 from crm.models import CampaignMember, SocialAccount
 from outreach import services as outreach
@@ -147,9 +147,9 @@ def campaign_launch(request, pk: int):
     """Choose what to send and from which account, preview it for a real member, see how many messages
     would go by API, to the manual queue or nowhere (and why), then launch."""
     campaign = _campaign(request, pk, write=True)  # the page is all write controls: viewers get 403
-    members = list(campaign.members.select_related("creator").order_by("creator__name", "id")[:PREVIEW_MEMBER_CHOICES])
-    form = LaunchForm(request.POST or None, members=members)
-    context = {"section": "campaigns", "campaign": campaign, "form": form}
+    find = (request.POST.get("find") or request.GET.get("find") or "").strip()[:200]
+    form = LaunchForm(request.POST or None, members=_preview_members(campaign, find))
+    context = {"section": "campaigns", "campaign": campaign, "form": form, "find": find}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         choice = {"sender_account": data["sender_account"], "template": data["template"], "sequence": data["sequence"]}
@@ -170,6 +170,27 @@ def campaign_launch(request, pk: int):
             context["summary"] = summary
             context["preview"] = _preview(form, campaign, summary)
     return render(request, "web/campaigns/launch.html", context)
+
+
+def _preview_members(campaign, find: str) -> list:
+    """The members to preview for: those whose name (ignoring accents) or handle matches `find`, else the
+    first by name; at most PREVIEW_MEMBER_CHOICES, each labelled with a handle (names can repeat)."""
+    members = campaign.members.select_related("creator")
+    if find:
+        handles = SocialAccount.objects.filter(search.folded_contains("handle", find.lstrip("@"))).values("creator_id")
+        members = members.filter(search.folded_contains("creator__name", find) | Q(creator_id__in=handles))
+    members = list(members.order_by("creator__name", "id")[:PREVIEW_MEMBER_CHOICES])
+    handles = {}
+    for creator_id, handle in (
+        SocialAccount.objects.filter(creator_id__in=[m.creator_id for m in members])
+        .values_list("creator_id", "handle")
+        .order_by("creator_id", "id")
+    ):
+        handles.setdefault(creator_id, handle)
+    for member in members:
+        handle = handles.get(member.creator_id)
+        member.label = f"{member.creator.name} (@{handle})" if handle else member.creator.name
+    return members
 
 
 def _preview(form, campaign, summary) -> dict | None:
