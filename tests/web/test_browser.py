@@ -144,7 +144,7 @@ def test_it_runs_a_managers_day_in_chromium(browser_page, live_server, fake_meta
     page.get_by_role("link", name="Launch outreach").click()
     page.get_by_label("Sender account").select_option(label="Acme Instagram (Instagram)")
     page.get_by_label("Template").select_option(label=str(day["template"]))
-    page.get_by_label("Preview for").select_option(label="Maya Hart")
+    page.get_by_label("Preview for").select_option(label="Maya Hart (@mayahart)")
     page.get_by_role("button", name="Preview").click()
     assert page.locator("pre.preview").inner_text() == "Hi Maya! Acme here."
     assert (page.locator("#count-api").inner_text(), page.locator("#count-manual").inner_text()) == ("1", "2")
