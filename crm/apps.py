@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from crm import search
+
 
 class CrmConfig(AppConfig):
     """Creators, campaigns, content, permission requests and the consent ledger."""
@@ -7,3 +9,6 @@ class CrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "crm"
     verbose_name = "CRM"
+
+    def ready(self):
+        search.install()

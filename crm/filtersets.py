@@ -9,7 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from crm import access
-from crm.handles import InvalidHandle, normalize_content_url, normalize_handle
+from crm import search as search_text
+from crm.handles import InvalidHandle, normalize_content_url, normalize_handle, platform_of_url
 from crm.models import (
     Campaign,
     CampaignMember,
@@ -100,10 +101,23 @@ class CreatorFilter(FilterSet):
         return queryset.filter(Exists(tagged))
 
     def search(self, queryset, name, value):
+        """Names and emails ignoring case and accents ("muller" finds "Müller", crm/search.py), handles;
+        a pasted profile link finds the creator whose account it is."""
         value = value.strip()
-        # `pk__in` (one hashed pass over the accounts), not EXISTS: inside an OR, EXISTS runs per creator.
-        handles = SocialAccount.objects.filter(handle__icontains=value.lstrip("@")).values("creator_id")
-        return queryset.filter(Q(name__icontains=value) | Q(email__icontains=value) | Q(pk__in=handles))
+        platform = platform_of_url(value) if "/" in value else None
+        if platform:
+            try:
+                handle = normalize_handle(platform, value)
+            except InvalidHandle:
+                handle = ""
+            if handle:
+                return queryset.filter(Exists(_accounts().filter(platform=platform, handle=handle)))
+        # One UNION of three indexed lookups (trigram indexes, migration 0011): an OR across the creator
+        # and its accounts would scan every creator.
+        names = Creator.objects.filter(search_text.folded_contains("name", value)).order_by().values("pk")
+        emails = Creator.objects.filter(search_text.folded_contains("email", value)).order_by().values("pk")
+        handles = SocialAccount.objects.filter(search_text.folded_contains("handle", value.lstrip("@")))
+        return queryset.filter(pk__in=names.union(emails, handles.order_by().values("creator_id")))
 
     def by_followers(self, queryset, name, value):
         """Both bounds apply to the same account, so min and max together mean one account in range."""

@@ -27,10 +27,11 @@ from crm.models import Creator, Platform, SocialAccount, Tag
 PERSON_COLUMNS = ["name", "email", "country", "language", "tags", "notes"]
 PLATFORM_COLUMNS = [column for platform in Platform.values for column in (platform, f"{platform}_followers")]
 KNOWN_COLUMNS = PERSON_COLUMNS + PLATFORM_COLUMNS
+# The rejected-rows file adds these to the original columns; a fixed file uploaded again skips them.
+REPORT_COLUMNS = ["rejected_line", "rejected_reason"]
 UPDATABLE_FIELDS = ["name", "email", "country", "language", "notes"]
 DELIMITERS = [",", ";", "\t"]
 LANGUAGE_PATTERN = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
-FOLLOWERS_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*([kKmM]?)")
 TAG_SEPARATORS = re.compile(r"[;|,]")
 MAX_FOLLOWERS = 2**63 - 1
 # Bounds that keep memory flat whatever the file: a physical line is read at most this many bytes at
@@ -47,10 +48,13 @@ class ImportFileError(Exception):
 
 @dataclass
 class Rejection:
+    """One problem of one row; `row` is the row as it was in the file, so it can be fixed and re-uploaded."""
+
     line: int
     column: str
     value: str
     reason: str
+    row: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,6 +63,16 @@ class ParsedRow:
     values: dict[str, str]
     accounts: list[tuple[str, str, int | None]]  # (platform, handle, followers)
     tags: list[str]
+    raw: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Duplicate:
+    """A row naming the same creator as an earlier row of the file: merged into it, not created twice."""
+
+    line: int
+    first_line: int
+    creator: str
 
 
 @dataclass
@@ -69,9 +83,14 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     rejected: int = 0
+    merged: int = 0  # rows of the same creator as an earlier row: created + updated + merged + rejected = rows
     accounts_created: int = 0
     dry_run: bool = False
     rejections: list[Rejection] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)  # the first MAX_DUPLICATES_KEPT
+
+
+MAX_DUPLICATES_KEPT = 1000
 
 
 @dataclass
@@ -140,8 +159,9 @@ def import_creators(
         partial, said = ImportResult(), []
         with transaction.atomic():
             _import_batch(rows, partial, said.append, owner, tag_ids)
-        for name in ("created", "updated", "rejected", "accounts_created"):
+        for name in ("created", "updated", "rejected", "merged", "accounts_created"):
             setattr(result, name, getattr(result, name) + getattr(partial, name))
+        result.duplicates.extend(partial.duplicates[: MAX_DUPLICATES_KEPT - len(result.duplicates)])
         for rejection in said:
             reject(rejection)
 
@@ -160,7 +180,7 @@ def import_creators(
                         tag_ids.clear()
                         result.rejected += 1
                         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                        reject(Rejection(row.line, "", "", f"the database refused it: {reason}"))
+                        reject(Rejection(row.line, "", "", f"the database refused it: {reason}", row.raw))
             if on_progress:
                 on_progress(len(batch))
 
@@ -238,7 +258,7 @@ def _check_header(header: list[str] | None) -> list[str]:
     if not header or not any(cell.strip() for cell in header):
         raise ImportFileError("The file is empty.")
     columns = [cell.strip().lower() for cell in header]
-    unknown = [column for column in columns if column not in KNOWN_COLUMNS]
+    unknown = [column for column in columns if column not in KNOWN_COLUMNS and column not in REPORT_COLUMNS]
     if unknown:
         raise ImportFileError(f"Unknown column(s): {', '.join(unknown)}. Known columns: {', '.join(KNOWN_COLUMNS)}.")
     duplicated = sorted({column for column in columns if columns.count(column) > 1})
@@ -260,8 +280,11 @@ def _parsed_rows(source, layout: CsvLayout, result: ImportResult, reject) -> Ite
         row_line, line = line, reader.line_num + 1
         if len(cells) != len(layout.columns):
             result.rejected += 1
-            reject(Rejection(row_line, "", "", f"has {len(cells)} fields; the header has {len(layout.columns)}"))
+            raw = dict(zip(layout.columns, cells, strict=False))
+            reason = f"has {len(cells)} fields; the header has {len(layout.columns)} (a comma or quote out of place?)"
+            reject(Rejection(row_line, "", "", reason, raw))
             continue
+        cells = [_unquoted(cell) for cell in cells]
         parsed, problems = _parse_row(row_line, dict(zip(layout.columns, cells, strict=True)))
         if problems:
             result.rejected += 1
@@ -271,13 +294,18 @@ def _parsed_rows(source, layout: CsvLayout, result: ImportResult, reject) -> Ite
         yield parsed
 
 
+def _unquoted(cell: str) -> str:
+    """A cell our own CSV files wrote as '=..., '@... (kept from running as a formula) reads as it was."""
+    return cell[1:] if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r" else cell
+
+
 def _parse_row(line: int, raw: dict[str, str]) -> tuple[ParsedRow | None, list[Rejection]]:
     values = {column: " ".join(raw.get(column, "").split()) for column in UPDATABLE_FIELDS}
     values["notes"] = raw.get("notes", "").strip()
     problems = []
 
     def problem(column, reason):
-        problems.append(Rejection(line, column, raw.get(column, ""), reason))
+        problems.append(Rejection(line, column, raw.get(column, ""), reason, raw))
 
     if not values["name"]:
         problem("name", "a name is required")
@@ -305,7 +333,10 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[ParsedRow | None, list[R
         if followers_raw:
             followers = _parse_followers(followers_raw)
             if followers is None or followers > MAX_FOLLOWERS:
-                problem(f"{platform}_followers", "is not a follower count (e.g. 12500 or 12.5k)")
+                problem(
+                    f"{platform}_followers",
+                    "is not a whole follower count we can read for sure: write 12500, 12.500, 12,500 or 12.5k",
+                )
         if not value:
             if followers_raw:
                 problem(f"{platform}_followers", f"is given without a {platform} handle")
@@ -322,15 +353,31 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[ParsedRow | None, list[R
             problem("tags", f"tag {tag[:20]!r}... is longer than 64 characters")
     if problems:
         return None, problems
-    return ParsedRow(line=line, values=values, accounts=accounts, tags=tags), []
+    return ParsedRow(line=line, values=values, accounts=accounts, tags=tags, raw=raw), []
 
 
 def _parse_followers(raw: str) -> int | None:
-    match = FOLLOWERS_PATTERN.fullmatch(raw.replace(",", "").replace("_", "").replace(" ", ""))
-    if not match:
+    """A follower count as people write it in any locale, or None when it cannot be read for sure.
+
+    "12500", "12 500", "12'500", "12.500" and "12,500" are 12,500 (a separator before groups of three
+    digits groups them); "12.5k" and "12,5k" are 12,500 (one decimal mark before k or M). A fraction
+    without k or M ("3.2"), mixed or misplaced separators ("1,2.3", "23,45") are not read: the row is
+    flagged rather than imported as 3 or 2,345 silently."""
+    text = re.sub(r"[\s_'\u00a0\u202f]", "", raw)
+    match = re.fullmatch(r"([\d.,]+)([kKmM]?)", text)
+    if not match or not match.group(1)[0].isdigit() or not match.group(1)[-1].isdigit():
         return None
-    number, suffix = float(match.group(1)), match.group(2).lower()
-    return round(number * {"": 1, "k": 1_000, "m": 1_000_000}[suffix])
+    number, suffix = match.group(1), match.group(2).lower()
+    if suffix:
+        decimal = re.fullmatch(r"(\d+)(?:[.,](\d{1,2}))?", number)
+        if not decimal:
+            return None
+        value = float(f"{decimal.group(1)}.{decimal.group(2) or 0}")
+        return round(value * {"k": 1_000, "m": 1_000_000}[suffix])
+    if number.isdigit():
+        return int(number)
+    grouped = re.fullmatch(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*", number)
+    return int(re.sub(r"[.,]", "", number)) if grouped else None
 
 
 def _batches(rows: Iterator[ParsedRow], size: int) -> Iterator[list[ParsedRow]]:
@@ -373,6 +420,7 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
     pending_emails: dict[str, Creator] = {}
     changed: dict[int, Creator] = {}
     plans: list[tuple[ParsedRow, Creator]] = []
+    first_lines: dict[int, int] = {}  # id(creator) -> the batch's first row naming them
     for row in batch:
         owners = {}
         for platform, handle, _ in row.accounts:
@@ -385,12 +433,14 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
         if len(owners) > 1:
             names = "; ".join(f"{where} is {creator.name!r}" for creator, where in owners.values())
             result.rejected += 1
-            reject(Rejection(row.line, "", "", f"handles belong to different creators: {names}"))
+            reject(Rejection(row.line, "", "", f"handles belong to different creators: {names}", row.raw))
             continue
         email = row.values["email"]
         if not owners and len(creators_by_email.get(email, [])) > 1:
             result.rejected += 1
-            reject(Rejection(row.line, "email", email, "matches several creators; add a handle they already have"))
+            reject(
+                Rejection(row.line, "email", email, "matches several creators; add a handle they already have", row.raw)
+            )
             continue
         if owners:
             creator = next(iter(owners.values()))[0]
@@ -404,6 +454,11 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
             new_creators.append(creator)
             if email:
                 pending_emails[email] = creator
+        if id(creator) in first_lines:
+            result.merged += 1
+            result.duplicates.append(Duplicate(row.line, first_lines[id(creator)], row.values["name"] or creator.name))
+        else:
+            first_lines[id(creator)] = row.line
         for column, value in row.values.items():
             if value and getattr(creator, column) != value:
                 setattr(creator, column, value)

@@ -271,3 +271,40 @@ def test_values_longer_than_their_columns_are_rejected_by_line():
         (4, "language"),
     }
     assert list(Creator.objects.values_list("name", flat=True)) == ["Fine"]
+
+
+@pytest.mark.parametrize(
+    ("written", "followers"),
+    [("3.200", 3200), ("3,200", 3200), ("23,4k", 23_400), ("23.4k", 23_400), ("1 234 567", 1_234_567),
+     ("12'500", 12_500), ("1.2M", 1_200_000), ("950", 950)],
+)  # fmt: skip
+def test_follower_counts_are_read_in_any_locale(written, followers):
+    result = run(f'name,instagram,instagram_followers\nMaya,@maya,"{written}"\n')
+    assert result.rejected == 0
+    assert SocialAccount.objects.get(handle="maya").follower_count == followers
+
+
+@pytest.mark.parametrize("written", ["3.2", "23,45", "1,2.3", "1,234.567", "12.5.k"])
+def test_a_follower_count_that_cannot_be_read_for_sure_flags_the_row(written):
+    result = run(f'name,instagram,instagram_followers\nMaya,@maya,"{written}"\n')
+    assert result.rejected == 1 and not SocialAccount.objects.exists()
+    assert "12.500" in result.rejections[0].reason and result.rejections[0].row["instagram_followers"] == written
+
+
+def test_rows_about_the_same_person_are_merged_reported_and_counted():
+    SocialAccountFactory(platform="instagram", handle="known")
+    text = (
+        "name,email,instagram,tiktok\n"
+        "Maya Hart,maya@example.com,@maya,\n"  # line 2: new
+        "Maya H.,,,@maya.tt\n"  # line 3: new (no shared key)
+        "Maya Hart,,https://instagram.com/maya/,@maya.tt\n"  # line 4: both earlier rows' handles: refused
+        "Known One,,@known,\n"  # line 5: already known, updated
+        "Maya Hart,MAYA@example.com,,\n"  # line 6: line 2's email: merged
+        "Known One,,@Known,\n"  # line 7: line 5 again: merged
+        "Nobody,,,\n"  # line 8: rejected
+    )
+    result = run(text)
+    assert (result.created, result.updated, result.merged, result.rejected) == (2, 1, 2, 2)
+    assert result.created + result.updated + result.merged + result.rejected == result.rows == 7
+    assert [(d.line, d.first_line) for d in result.duplicates] == [(6, 2), (7, 5)]
+    assert Creator.objects.filter(name="Maya Hart").count() == 1

@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, When
 
 from crm import access, services
 from crm.access import visible_campaigns
@@ -30,7 +30,8 @@ def campaign_cards(user) -> list[dict]:
     campaigns = list(
         visible_campaigns(user)
         .exclude(status=Campaign.Status.COMPLETED)
-        .order_by("-created_at", "-id")[:CAMPAIGNS_SHOWN]
+        .annotate(running=Case(When(status=Campaign.Status.ACTIVE, then=0), default=1))
+        .order_by("running", "-created_at", "-id")[:CAMPAIGNS_SHOWN]  # active ones first
     )
     ids = [campaign.pk for campaign in campaigns]
     stages = defaultdict(dict)

@@ -112,7 +112,7 @@ class LaunchForm(forms.Form):
             ids = [member.pk for member in members]
             self.fields["member"].queryset = CampaignMember.objects.filter(pk__in=ids).select_related("creator")
             self.fields["member"].choices = [("", "The first member who can get it")] + [
-                (member.pk, member.creator.name) for member in members
+                (member.pk, getattr(member, "label", member.creator.name)) for member in members
             ]
 
     def clean(self):

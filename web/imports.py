@@ -49,7 +49,10 @@ def run_import(job_id: int) -> dict:
 
     def on_rejection(rejection: importer.Rejection) -> None:
         if len(rejections) < MAX_REJECTIONS_KEPT:
-            rejections.append([rejection.line, rejection.column, rejection.value, rejection.reason])
+            # The original row as [column, value] pairs: PostgreSQL's jsonb would not keep a dict's column order.
+            rejections.append(
+                [rejection.line, rejection.column, rejection.value, rejection.reason, list(rejection.row.items())]
+            )
 
     def on_progress(rows: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(processed_rows=F("processed_rows") + rows)
@@ -82,7 +85,9 @@ def run_import(job_id: int) -> dict:
         created=result.created,
         updated=result.updated,
         rejected=result.rejected,
+        merged=result.merged,
         rejections=rejections,
+        duplicates=[[d.line, d.first_line, d.creator] for d in result.duplicates],
         finished_at=timezone.now(),
     )
-    return {"created": result.created, "updated": result.updated, "rejected": result.rejected}
+    return {"created": result.created, "updated": result.updated, "merged": result.merged, "rejected": result.rejected}

@@ -27,7 +27,13 @@ class ImportJob(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
-    rejections = models.JSONField(default=list, blank=True, help_text="[line, column, value, reason], in file order.")
+    merged = models.PositiveIntegerField(default=0, help_text="Rows naming the same creator as an earlier row.")
+    rejections = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[line, column, value, reason, original row as [column, value] pairs], in file order.",
+    )
+    duplicates = models.JSONField(default=list, blank=True, help_text="[line, first line, name] of merged rows.")
     error = models.TextField(blank=True, help_text="Why the whole file was refused.")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

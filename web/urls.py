@@ -5,7 +5,7 @@ from django.urls import path, reverse_lazy
 
 from web import auth as web_auth
 from web import urls_work  # the work pages: queue, inbox, permission requests, senders, templates
-from web.views import campaigns, common, creators, dashboard
+from web.views import campaigns, common, content, creators, dashboard, edit
 
 app_name = "web"
 
@@ -46,6 +46,7 @@ urlpatterns = [
     path("favicon.ico", common.favicon, name="favicon"),
     path("creators/", creators.creator_list, name="creators"),
     path("creators/bulk/", creators.creator_bulk, name="creator_bulk"),
+    path("creators/export.csv", creators.creator_export, name="creator_export"),
     path("creators/<int:pk>/", creators.creator_detail, name="creator"),
     path("creators/<int:pk>/merge/", creators.creator_merge, name="creator_merge"),
     path("creators/import/", creators.creator_import, name="creator_import"),
@@ -57,4 +58,20 @@ urlpatterns = [
     path("campaigns/<int:pk>/launch/", campaigns.campaign_launch, name="campaign_launch"),
     path("campaigns/<int:pk>/members/<int:member_pk>/move/", campaigns.member_move, name="member_move"),
     *urls_work.urlpatterns,
+]
+
+urlpatterns += [
+    path("creators/<int:pk>/posts/", content.add_post, name="creator_add_post"),
+    path("creators/<int:pk>/rights/", content.ask_rights, name="creator_ask_rights"),
+    path("content/", content.content_list, name="content"),
+    path("content/export.csv", content.content_export, name="content_export"),
+    path("content/may-use/", content.may_use, name="may_use"),
+]
+
+urlpatterns += [
+    path("creators/<int:pk>/edit/", edit.creator_edit, name="creator_edit"),
+    path("campaigns/<int:pk>/edit/", edit.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/report/", campaigns.campaign_report, name="campaign_report"),
+    path("campaigns/<int:pk>/members/<int:member_pk>/remove/", campaigns.member_remove, name="member_remove"),
+    path("campaigns/<int:pk>/report.csv", campaigns.campaign_report_csv, name="campaign_report_csv"),
 ]

@@ -9,6 +9,7 @@ urlpatterns = [
     path("manual-queue/", queue.manual_queue, name="manual_queue"),
     path("manual-queue/<int:pk>/sent/", queue.mark_sent, name="queue_mark_sent"),
     path("manual-queue/<int:pk>/cancel/", queue.cancel, name="queue_cancel"),
+    path("manual-queue/<int:pk>/requeue/", queue.requeue, name="queue_requeue"),
     path("manual-queue/<int:pk>/approve/", queue.approve, name="queue_approve"),
     path("manual-queue/<int:pk>/retry/", queue.retry, name="queue_retry"),
 ]
@@ -42,6 +43,7 @@ urlpatterns += [
     path("templates/", editor.template_list, name="templates"),
     path("templates/new/", editor.template_edit, name="template_new"),
     path("templates/<int:pk>/", editor.template_edit, name="template"),
+    path("templates/<int:pk>/delete/", editor.template_delete, name="template_delete"),
     path("templates/preview/", editor.template_preview, name="template_preview"),
     path("sequences/new/", editor.sequence_edit, name="sequence_new"),
     path("sequences/<int:pk>/", editor.sequence_edit, name="sequence"),

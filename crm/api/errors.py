@@ -10,7 +10,8 @@ import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
+from django.template import loader
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as html_server_error
 from rest_framework import status
@@ -38,9 +39,14 @@ def api_exception_handler(exc, context):
 
 
 def server_error(request, *args, **kwargs):
-    """The 500 page: JSON under /api/, a short plain page elsewhere; never a traceback."""
+    """The 500 page: JSON under /api/, the pages' styled page with the navigation elsewhere (Django's
+    plain one if even that cannot be drawn, e.g. with the database down); never a traceback."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Something went wrong on our side; it has been logged."}, status=500)
+    try:
+        return HttpResponseServerError(loader.render_to_string("web/500.html", {"section": ""}, request))
+    except Exception:  # the error page must not fail in turn
+        logger.exception("The styled 500 page could not be drawn")
     return html_server_error(request, *args, **kwargs)
 
 
@@ -48,4 +54,4 @@ def not_found(request, exception=None):
     """The 404 page: JSON under /api/ (a path no route matches, e.g. `/api/v1/creators/1.5/`)."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
-    return page_not_found(request, exception)
+    return page_not_found(request, exception, template_name="web/404.html")

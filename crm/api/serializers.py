@@ -9,7 +9,17 @@ from rest_framework import serializers
 
 from core.headersafe import validate_one_line
 from crm import access
-from crm.models import Campaign, CampaignMember, ConsentEvent, Content, Creator, PermissionRequest, SocialAccount, Tag
+from crm.models import (
+    Campaign,
+    CampaignMember,
+    ConsentEvent,
+    Content,
+    Creator,
+    PermissionRequest,
+    SocialAccount,
+    Tag,
+    UsageChannel,
+)
 from crm.services.creators import MAX_FOLLOWERS
 
 # Bounds on every input (SECURITY.md): no list or text a client sends is unbounded.
@@ -154,7 +164,8 @@ class ContentSerializer(serializers.ModelSerializer):
 class PermissionRequestSerializer(serializers.ModelSerializer):
     content_url = serializers.CharField(source="content.url", read_only=True)
     may_be_used = serializers.SerializerMethodField(
-        help_text="True while the rights are granted and not past their end date: the post may run in its scope."
+        help_text="Granted and not past its end date; the channel and territory are not checked here: ask "
+        "`GET /api/v1/content/may-use/` whether the post may run on a channel, in a country, on a date."
     )
 
     class Meta:
@@ -245,6 +256,28 @@ class TagCreateSerializer(serializers.ModelSerializer):
     class Meta:
         model = Tag
         fields = ["name"]
+
+
+class MayUseQuerySerializer(serializers.Serializer):
+    """The question: may this post be used on this channel, in this country, on this date?"""
+
+    url = serializers.CharField(max_length=1000, help_text="The post's link, in any form it was copied.")
+    channel = serializers.ChoiceField(choices=UsageChannel.choices)
+    territory = serializers.CharField(max_length=100, help_text="One country: an ISO code (DE) or its name (Germany).")
+    date = serializers.DateField(required=False, help_text="The day of use (YYYY-MM-DD); today if left out.")
+
+
+class MayUseAnswerSerializer(serializers.Serializer):
+    """Yes or no, why in words, and the permission request the answer rests on."""
+
+    may_use = serializers.BooleanField()
+    reason = serializers.CharField(help_text="e.g. “No: paid ads are not in the grant (request #12).”")
+    permission_request = serializers.IntegerField(allow_null=True)
+    content = serializers.IntegerField()
+    content_url = serializers.CharField()
+    channel = serializers.CharField()
+    territory = serializers.CharField(help_text="The country asked about, as its ISO code.")
+    date = serializers.DateField()
 
 
 class ContentCreateSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ from crm import filtersets, services
 from crm.api import serializers
 from crm.api.base import ScopedViewSetMixin, valid
 from crm.models import Campaign, CampaignMember, ConsentEvent, Content, Creator, PermissionRequest, SocialAccount, Tag
+from crm.services import usage
 
 CREATOR_EXAMPLE = OpenApiExample(
     "A creator with two accounts",
@@ -238,6 +239,32 @@ class ContentViewSet(ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
         data = valid(serializers.ContentCreateSerializer, request.data, context={"request": request})
         content = services.add_content(data.pop("creator"), actor=request.user, **data)
         return Response(serializers.ContentSerializer(content).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[serializers.MayUseQuerySerializer],
+        responses={200: serializers.MayUseAnswerSerializer},
+        summary="May this post be used on a channel, in a country, on a date?",
+        description="One answer with its reason, e.g. `No: Germany is outside GB, IE, US (request #12).` "
+        "An unknown link, channel or country is a 400 naming the field.",
+    )
+    @action(detail=False, methods=["get"], url_path="may-use", filter_backends=[], pagination_class=None)
+    def may_use(self, request):
+        query = valid(serializers.MayUseQuerySerializer, request.query_params)
+        asked = usage.ask_by_link(
+            query["url"], query["channel"], query["territory"], query.get("date"), posts=self.get_queryset()
+        )
+        answer = asked.answer
+        body = {
+            "may_use": answer.yes,
+            "reason": answer.reason,
+            "permission_request": answer.request.pk if answer.request else None,
+            "content": asked.post.pk,
+            "content_url": asked.post.url,
+            "channel": asked.channel,
+            "territory": asked.country,
+            "date": asked.on_date,
+        }
+        return Response(serializers.MayUseAnswerSerializer(body).data)
 
 
 class PermissionRequestViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

@@ -26,6 +26,7 @@ from crm.services.campaigns import (
     check_assignee,
     create_campaign,
     move_member,
+    remove_member,
     update_campaign,
     update_member,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "opt_out",
     "permission_proof",
     "record_consent_event",
+    "remove_member",
     "request_permission",
     "revoke_api_token",
     "revoke_rights",

@@ -2,6 +2,7 @@
 stages or assign them to a teammate."""
 
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from crm.errors import DomainError, check, set_checked
@@ -73,3 +74,13 @@ def move_member(member, stage: str, *, actor):
         member.stage, member.stage_changed_at = stage, timezone.now()
         member.save(update_fields=["stage", "stage_changed_at"])
     return member
+
+
+def remove_member(member, *, actor) -> None:
+    """Take a creator off a campaign (added by mistake, or no longer wanted). The creator, their
+    messages and consent history stay; only the membership goes."""
+    try:
+        with transaction.atomic():
+            member.delete()
+    except ProtectedError:
+        raise DomainError({"member": ["Something still refers to this membership; it cannot be removed."]}) from None

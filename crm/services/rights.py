@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from crm import events
+from crm import events, territories
 from crm.errors import DomainError, TransitionNotAllowed, check
 from crm.models import Campaign, ConsentEvent, Content, PermissionRequest, UsageChannel, normalize_hashtag
 from crm.services.ledger import Evidence, record_consent_event, verify_ledger, voided_ids
@@ -57,6 +57,13 @@ class Scope:
             )
         if not (self.territory or "").strip():
             errors["territory"] = "Name the territory, e.g. worldwide or GB, IE."
+        else:
+            try:
+                territories.parse(self.territory)
+            except territories.UnknownTerritory as error:
+                errors["territory"] = (
+                    f"{str(error)!r} is not a country code or region; use ISO codes (GB, IE, DE), EU, EEA or worldwide."
+                )
         if self.duration_days is not None and not 0 < self.duration_days <= MAX_DURATION_DAYS:
             errors["duration_days"] = (
                 f"Use a number of days from 1 to {MAX_DURATION_DAYS}, or leave empty for no end date."
@@ -102,7 +109,7 @@ def request_permission(
         creator=content.creator,
         campaign=campaign,
         channels=list(scope.channels),
-        territory=scope.territory.strip(),
+        territory=territories.normalise(scope.territory),
         exclusive=scope.exclusive,
         duration_days=scope.duration_days,
         terms_url=terms_url.strip(),

@@ -9,6 +9,7 @@ objects and an actor, never a request, and raise `crm.errors.DomainError` by fie
 | `manual_queue` | mark sent by hand, cancel, approve, retry |
 | `inbox` | answering a creator from a conversation |
 | `rights` | asking for the rights to a post through the outbox |
+| `templates` | deleting a template nothing uses |
 | `senders` | connecting, changing, pausing and resuming sender accounts |
 | `erasure` | the right to erasure across the CRM and the outbox |
 
@@ -18,9 +19,15 @@ New code imports the subject module; the names below are the package's public su
 from outreach.services.erasure import erase_creator
 from outreach.services.inbox import complete_follow_up, open_follow_ups, reply_in_conversation, reply_window
 from outreach.services.launch import LaunchSummary, launch_campaign
-from outreach.services.manual_queue import approve_message, cancel_message, mark_sent_manually, retry_message
+from outreach.services.manual_queue import (
+    approve_message,
+    cancel_message,
+    mark_sent_manually,
+    requeue_cancelled,
+    retry_message,
+)
 from outreach.services.rendering import first_template, handle_on, render_for
-from outreach.services.rights import ask_for_permission, send_permission_request
+from outreach.services.rights import RightsOutcome, ask_for_permission, ask_for_permissions, send_permission_request
 from outreach.services.senders import (
     connect_sender,
     mailbox_problems,
@@ -31,15 +38,19 @@ from outreach.services.senders import (
     update_sender,
 )
 from outreach.services.sequences import create_due_follow_ups, save_sequence, stop_sequences
+from outreach.services.templates import delete_template
 
 __all__ = [
     "LaunchSummary",
+    "RightsOutcome",
     "approve_message",
     "ask_for_permission",
+    "ask_for_permissions",
     "cancel_message",
     "complete_follow_up",
     "connect_sender",
     "create_due_follow_ups",
+    "delete_template",
     "erase_creator",
     "first_template",
     "handle_on",
@@ -52,6 +63,7 @@ __all__ = [
     "replace_token",
     "reply_in_conversation",
     "reply_window",
+    "requeue_cancelled",
     "resume_sender",
     "retry_message",
     "save_sequence",

@@ -85,3 +85,14 @@ def _back_to_queue(message: OutreachMessage, *, from_status: str, refusal: str, 
         raise DomainError({"status": f"{refusal}; it is {message.status}."})
     enqueue_sending(message.sender_account_id)
     return message
+
+
+def requeue_cancelled(message: OutreachMessage, *, actor) -> OutreachMessage:
+    """Undo a cancel: the message goes back to the queue, due now, and the policy decides again how it
+    goes (by API, to a person, or nowhere), as for any message that comes due."""
+    return _back_to_queue(
+        message,
+        from_status=Status.CANCELLED,
+        refusal="Only a cancelled message can be put back",
+        reason=f"Put back in the queue by {actor.get_username()}.",
+    )

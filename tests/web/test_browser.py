@@ -37,6 +37,9 @@ def chromium(module_chromium):
     return module_chromium
 
 
+IMPORTED = "2 new creators, 0 already known and updated, 0 the same person as an earlier row (merged), 1 not imported"
+
+
 @pytest.fixture
 def day(settings, monkeypatch, tmp_path, fake_meta, alice):
     """Alice's world before she signs in: a sender on the fake Instagram, a template, rights about to end."""
@@ -102,7 +105,7 @@ def test_it_runs_a_managers_day_in_chromium(browser_page, live_server, fake_meta
     )
     page.get_by_role("button", name="Import").click()
     page.wait_for_url("**/creators/import/*/")
-    page.locator("#import-status").get_by_text("2 created, 0 updated, 1 rejected").wait_for()
+    page.locator("#import-status").get_by_text(IMPORTED).wait_for()
     assert page.locator("#rejections td[data-label=Line]").inner_text() == "4"
     screenshot(page, "import")
 
@@ -147,7 +150,7 @@ def test_it_runs_a_managers_day_in_chromium(browser_page, live_server, fake_meta
     page.get_by_role("link", name="Launch outreach").click()
     page.get_by_label("Sender account").select_option(label="Acme Instagram (Instagram)")
     page.get_by_label("Template").select_option(label=str(day["template"]))
-    page.get_by_label("Preview for").select_option(label="Maya Hart")
+    page.get_by_label("Preview for").select_option(label="Maya Hart (@mayahart)")
     page.get_by_role("button", name="Preview").click()
     assert page.locator("pre.preview").inner_text() == "Hi Maya! Acme here."
     assert (page.locator("#count-api").inner_text(), page.locator("#count-manual").inner_text()) == ("1", "2")
@@ -236,6 +239,6 @@ def test_it_shows_an_imports_progress_while_the_queue_works(browser_page, alice,
     page.get_by_role("button", name="Import").click()
     page.get_by_text("Waiting for the queue worker").wait_for()
     run_import(ImportJob.objects.get().pk)  # what `manage.py qcluster` does
-    page.locator("#import-status").get_by_text("2 created, 0 updated, 1 rejected").wait_for(timeout=5_000)
+    page.locator("#import-status").get_by_text(IMPORTED).wait_for(timeout=5_000)
     assert page.locator("#rejections td[data-label=Column]").inner_text() == "country"
     assert "two-letter ISO 3166 code" in page.locator("#rejections td[data-label=Reason]").inner_text()

@@ -159,11 +159,18 @@ def test_it_imports_a_csv_file_in_the_queue_and_reports_rejected_rows(
     job.refresh_from_db()
     assert job.status == "done" and job.created >= 1 and job.rejected >= 1
     text = page.content.decode()
-    assert "rejected" in text and '<td data-label="Line">4</td>' in text
+    assert "not imported" in text and '<td data-label="Line">4</td>' in text
     assert Creator.objects.filter(name="Maya Hart").exists()
     assert not list(tmp_path.glob("imports/*.csv"))  # the upload is deleted when done
-    report = alice_client.get(f"/creators/import/{job.pk}/rejected.csv")
-    assert report.content.decode().startswith("line,column,value,reason")
+    report = b"".join(alice_client.get(f"/creators/import/{job.pk}/rejected.csv").streaming_content)
+    lines = report.decode("utf-8-sig").splitlines()
+    assert lines[0] == "name,instagram,instagram_followers,tags,country,rejected_line,rejected_reason"
+    assert lines[2].startswith("Bad Country,'@badcountry,100,,Britain,4,\"country: use a two-letter ISO")
+    fixed = "\n".join([lines[0], lines[2].replace("Britain", "GB")]).encode()  # fixed in a spreadsheet
+    with django_capture_on_commit_callbacks(execute=True):
+        again = alice_client.post("/creators/import/", {"file": SimpleUploadedFile("fixed.csv", fixed)})
+    assert alice_client.get(again["Location"]).status_code == 200
+    assert Creator.objects.get(name="Bad Country").accounts.get().handle == "badcountry"
 
 
 def test_it_refuses_a_binary_file_whole_and_says_why(

@@ -19,10 +19,17 @@ def pages(alice):
         "/creators/",
         "/creators/?q=creator&platform=instagram&tag=beauty&followers_min=10&followers_max=99999&sort=newest",
         f"/creators/{creator.pk}/",
+        "/creators/?sort=followers&q=e",
         "/creators/import/",
         "/campaigns/",
         "/campaigns/new/",
         f"/campaigns/{campaign.pk}/",
+        f"/campaigns/{campaign.pk}/report/",
+        f"/campaigns/{campaign.pk}/edit/",
+        f"/creators/{creator.pk}/edit/",
+        "/content/",
+        "/content/?rights=granted&expiry=30&creator=creator",
+        "/content/may-use/?url=https://instagram.com/p/x&channel=paid_ads&territory=DE",
         f"/campaigns/{campaign.pk}/launch/",
     ]
 

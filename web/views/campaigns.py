@@ -3,21 +3,27 @@ permission requests. Rules live in crm.services and outreach.services; these vie
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Window
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
-from crm import access, services
+from crm import access, search, services
 from crm.filtersets import CampaignFilter
-from crm.models import CampaignMember
+from crm.models import CampaignMember, SocialAccount
 from outreach import services as outreach
 from outreach import templating
+from outreach.models import OutreachMessage
 from web.access import can_write, page, visible_campaigns
-from web.forms import CampaignForm, LaunchForm, MoveMemberForm, show_errors
+from web.csv_export import csv_response
+from web.forms import CampaignForm, LaunchForm, MoveMemberForm, error_text, show_errors
+from web.report import campaign_report as campaign_report_numbers
+from web.report import report_rows
 
 Stage = CampaignMember.Stage
 BOARD_COLUMN_SIZE = 50  # cards per stage; the count above each column is exact
 PREVIEW_MEMBER_CHOICES = 200
+BLOCKED_SHOWN = 100
 
 
 def _campaign(request, pk, *, write=False):
@@ -62,7 +68,8 @@ def campaign_new(request):
 
 
 def _board(campaign):
-    """Members by stage, at most BOARD_COLUMN_SIZE per column (latest moves first): two queries."""
+    """Members by stage, at most BOARD_COLUMN_SIZE per column (latest moves first), with a handle each:
+    three queries."""
     counts = dict(campaign.members.values_list("stage").annotate(n=Count("id")).order_by())
     ranked = (
         campaign.members.select_related("creator")
@@ -72,7 +79,17 @@ def _board(campaign):
         .filter(rank__lte=BOARD_COLUMN_SIZE)
     )
     columns = {stage: [] for stage in Stage.values}
+    ranked = list(ranked)
+    # The handle beside the name: two people may share a name, never a handle on one platform.
+    handles = {}
+    for creator_id, platform, handle in (
+        SocialAccount.objects.filter(creator_id__in=[member.creator_id for member in ranked])
+        .values_list("creator_id", "platform", "handle")
+        .order_by("creator_id", "id")
+    ):
+        handles.setdefault(creator_id, f"{platform} @{handle}")
     for member in ranked:
+        member.handle = handles.get(member.creator_id, "")
         columns[member.stage].append(member)
     return [
         {"stage": stage, "label": label, "members": columns[stage], "count": counts.get(stage, 0)}
@@ -96,7 +113,15 @@ def campaign_detail(request, pk: int):
     """A campaign: its details, the member board, and its permission requests."""
     campaign = _campaign(request, pk)
     requests = campaign.permission_requests.select_related("creator", "content").order_by("-created_at", "-id")[:20]
-    context = {"section": "campaigns", "requests": requests, **_board_context(request, campaign)}
+    blocked = OutreachMessage.objects.filter(campaign=campaign, status=OutreachMessage.Status.BLOCKED)
+    context = {
+        "section": "campaigns",
+        "requests": requests,
+        # Who a launch could not reach, and why: read back from the outbox rows, not only counted.
+        "blocked": blocked.select_related("creator", "sender_account").order_by("-created_at", "-id")[:BLOCKED_SHOWN],
+        "blocked_count": blocked.count(),
+        **_board_context(request, campaign),
+    }
     return render(request, "web/campaigns/detail.html", context)
 
 
@@ -122,9 +147,9 @@ def campaign_launch(request, pk: int):
     """Choose what to send and from which account, preview it for a real member, see how many messages
     would go by API, to the manual queue or nowhere (and why), then launch."""
     campaign = _campaign(request, pk, write=True)  # the page is all write controls: viewers get 403
-    members = list(campaign.members.select_related("creator").order_by("creator__name", "id")[:PREVIEW_MEMBER_CHOICES])
-    form = LaunchForm(request.POST or None, members=members)
-    context = {"section": "campaigns", "campaign": campaign, "form": form}
+    find = (request.POST.get("find") or request.GET.get("find") or "").strip()[:200]
+    form = LaunchForm(request.POST or None, members=_preview_members(campaign, find))
+    context = {"section": "campaigns", "campaign": campaign, "form": form, "find": find}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         choice = {"sender_account": data["sender_account"], "template": data["template"], "sequence": data["sequence"]}
@@ -145,6 +170,27 @@ def campaign_launch(request, pk: int):
             context["summary"] = summary
             context["preview"] = _preview(form, campaign, summary)
     return render(request, "web/campaigns/launch.html", context)
+
+
+def _preview_members(campaign, find: str) -> list:
+    """The members to preview for: those whose name (ignoring accents) or handle matches `find`, else the
+    first by name; at most PREVIEW_MEMBER_CHOICES, each labelled with a handle (names can repeat)."""
+    members = campaign.members.select_related("creator")
+    if find:
+        handles = SocialAccount.objects.filter(search.folded_contains("handle", find.lstrip("@"))).values("creator_id")
+        members = members.filter(search.folded_contains("creator__name", find) | Q(creator_id__in=handles))
+    members = list(members.order_by("creator__name", "id")[:PREVIEW_MEMBER_CHOICES])
+    handles = {}
+    for creator_id, handle in (
+        SocialAccount.objects.filter(creator_id__in=[m.creator_id for m in members])
+        .values_list("creator_id", "handle")
+        .order_by("creator_id", "id")
+    ):
+        handles.setdefault(creator_id, handle)
+    for member in members:
+        handle = handles.get(member.creator_id)
+        member.label = f"{member.creator.name} (@{handle})" if handle else member.creator.name
+    return members
 
 
 def _preview(form, campaign, summary) -> dict | None:
@@ -169,3 +215,36 @@ def _preview(form, campaign, summary) -> dict | None:
             "error": str(error.messages[0] if hasattr(error, "messages") else error),
         }
     return {"creator": member.creator.name, "subject": subject, "text": text}
+
+
+@page
+def campaign_report(request, pk: int):
+    """The campaign's funnel, reply rates by template, platform and sender, first-reply time and rights."""
+    campaign = _campaign(request, pk)
+    report = campaign_report_numbers(campaign)
+    return render(
+        request, "web/campaigns/report.html", {"section": "campaigns", "campaign": campaign, "report": report}
+    )
+
+
+@page
+def campaign_report_csv(request, pk: int):
+    """The same report as CSV."""
+    campaign = _campaign(request, pk)
+    rows = report_rows(campaign_report_numbers(campaign))
+    return csv_response(f"campaign-{campaign.pk}-report.csv", rows[0], rows[1:])
+
+
+@require_POST
+@page
+def member_remove(request, pk: int, member_pk: int):
+    """Take a creator off this campaign (the board asks first)."""
+    campaign = _campaign(request, pk, write=True)
+    member = get_object_or_404(campaign.members.select_related("creator"), pk=member_pk)
+    try:
+        services.remove_member(member, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"Removed {member.creator.name} from {campaign.name}.")
+    return redirect("web:campaign", pk=campaign.pk)

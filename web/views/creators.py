@@ -2,22 +2,22 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.db.models import OuterRef, Prefetch, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from core import csvsafe
-from crm import access, services
+from crm import importer, services
 from crm.filtersets import CreatorFilter
-from crm.models import CampaignMember, Creator
+from crm.models import Creator, SocialAccount
 from web import imports
-from web.access import can_write, get_visible, page, visible_campaigns, workable_campaigns
+from web.access import can_write, get_visible, page, workable_campaigns
+from web.csv_export import csv_response
 from web.forms import BulkCreatorsForm, ImportForm, error_text
 from web.models import ImportJob
 from web.pagination import Sort, paginate
-from web.timeline import creator_timeline
+from web.views import content
 
 PAGE_SIZE = 50
 SORTS = {
@@ -25,7 +25,20 @@ SORTS = {
     "newest": Sort("Newest first", "created_at", descending=True),
     "oldest": Sort("Oldest first", "created_at"),
     "updated": Sort("Recently changed", "updated_at", descending=True),
+    "followers": Sort("Most followers", "top_followers", descending=True),
 }
+
+
+def _with_top_followers(queryset):
+    """Each creator's largest follower count on any account (-1 without one), for the followers sort."""
+    top = (
+        SocialAccount.objects.filter(creator_id=OuterRef("pk"), follower_count__isnull=False)
+        .order_by("-follower_count")
+        .values("follower_count")[:1]
+    )
+    return queryset.annotate(top_followers=Coalesce(Subquery(top), Value(-1)))
+
+
 FILTER_LABELS = {
     "q": "Search",
     "platform": "Platform",
@@ -58,20 +71,61 @@ def creator_list(request):
     queryset = (filterset.qs if filterset.is_bound else Creator.objects.all()).prefetch_related(
         "tags", Prefetch("accounts", to_attr="account_list")
     )
+    if sort_key == "followers":
+        queryset = _with_top_followers(queryset)
     creators = paginate(queryset, SORTS[sort_key], request.GET.get("after", ""), PAGE_SIZE)
+    # How many match, when something is asked (the whole table is never counted).
+    matching = queryset.count() if filterset.is_bound and any(request.GET.get(name) for name in FILTER_LABELS) else None
     query = request.GET.copy()
     query.pop("after", None)
     context = {
         "section": "creators",
         "filter_form": filterset.form,
         "page": creators,
+        "matching": matching,
         "sorts": SORTS,
         "sort": sort_key,
         "query": query.urlencode(),
         "campaigns": _work_campaigns(request.user),
-        "bulk_form": BulkCreatorsForm(campaigns=_work_campaigns(request.user)),
+        "bulk_form": BulkCreatorsForm(
+            campaigns=_work_campaigns(request.user), auto_id="bulk_%s"
+        ),  # ids unlike the filter's
     }
     return render(request, "web/creators/list.html", context)
+
+
+def _filtered(request):
+    filterset = CreatorFilter(request.GET or None, queryset=Creator.objects.all())
+    return filterset.qs if filterset.is_bound and filterset.is_valid() else Creator.objects.all()
+
+
+@page
+def creator_export(request):
+    """The filtered list as CSV (name, email, country, status, tags, accounts with followers)."""
+    sort_key = request.GET.get("sort") if request.GET.get("sort") in SORTS else "name"
+    queryset = _filtered(request)
+    if sort_key == "followers":
+        queryset = _with_top_followers(queryset)
+    queryset = queryset.order_by(*SORTS[sort_key].ordering).prefetch_related(
+        "tags", Prefetch("accounts", to_attr="account_list")
+    )
+
+    def rows():
+        for creator in queryset.iterator(chunk_size=2000):
+            yield [
+                creator.pk,
+                creator.name,
+                creator.email,
+                creator.country,
+                creator.get_status_display(),
+                ", ".join(tag.name for tag in creator.tags.all()),
+                "; ".join(
+                    f"{a.platform}:@{a.handle}" + (f" ({a.follower_count})" if a.follower_count is not None else "")
+                    for a in creator.account_list
+                ),
+            ]
+
+    return csv_response("creators.csv", ["id", "name", "email", "country", "status", "tags", "accounts"], rows())
 
 
 @page
@@ -104,23 +158,9 @@ def creator_bulk(request):
 
 @page
 def creator_detail(request, pk: int):
-    """One creator: accounts, tags, campaigns (those this person sees), content, and the timeline."""
+    """One creator: accounts, tags, campaigns, posts with their rights, and the timeline (web/views/content.py)."""
     creator = get_object_or_404(Creator.objects.select_related("owner").prefetch_related("accounts", "tags"), pk=pk)
-    memberships = (
-        CampaignMember.objects.filter(creator=creator, campaign__in=visible_campaigns(request.user).values("pk"))
-        .select_related("campaign")
-        .order_by("-created_at")
-    )
-    context = {
-        "section": "creators",
-        "creator": creator,
-        "memberships": memberships,
-        "content": access.visible(creator.content.select_related("campaign"), request.user).order_by(
-            "-posted_at", "-id"
-        )[:50],
-        "timeline": creator_timeline(creator, request.user),
-    }
-    return render(request, "web/creators/detail.html", context)
+    return content.render_creator(request, creator)
 
 
 @page
@@ -177,11 +217,19 @@ def import_status(request, pk: int):
 
 @page
 def import_rejections(request, pk: int):
-    """The rejected rows as CSV (line, column, value, reason), like the command's report."""
+    """The rejected rows as they were in the file, with the line and every reason added at the end: fix
+    them in a spreadsheet and upload the file again (the importer skips the two added columns)."""
     job = _own_job(request, pk)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
-    writer = csvsafe.writer(response)
-    writer.writerow(["line", "column", "value", "reason"])
-    writer.writerows(job.rejections)
-    return response
+    by_line: dict[int, dict] = {}
+    columns: list[str] = []
+    for line, column, _value, reason, *rest in job.rejections:
+        original = dict(rest[0]) if rest else {}  # [column, value] pairs, in the file's order
+        entry = by_line.setdefault(line, {"row": original, "reasons": []})
+        entry["reasons"].append(f"{column}: {reason}" if column else reason)
+        columns.extend(name for name in original if name not in columns)
+    header = [*columns, *importer.REPORT_COLUMNS]
+    rows = (
+        [*(entry["row"].get(name, "") for name in columns), line, "; ".join(entry["reasons"])]
+        for line, entry in sorted(by_line.items())
+    )
+    return csv_response(f"import-{job.pk}-rejected.csv", header, rows)

@@ -16,7 +16,7 @@ from crm.models import Campaign, CampaignMember, Creator, Role, role_of
 from outreach import services, templating
 from outreach.models import LENGTH_LIMITS, MessageTemplate, SenderPlatform, Sequence, SequenceStep, text_length
 from web.access import page, visible_campaigns
-from web.forms import show_errors
+from web.forms import error_text, show_errors
 
 PREVIEW_CREATORS = 200
 
@@ -206,3 +206,17 @@ def _show_sequence_errors(form, steps, error) -> None:
         form.add_error(None, "Steps: " + " ".join(by_step))
     if problems:
         show_errors(form, DomainError(problems))
+
+
+@require_POST
+@page
+def template_delete(request, pk: int):
+    """Delete a template nothing uses any more (the list asks first)."""
+    template = get_object_or_404(MessageTemplate, pk=pk)
+    try:
+        services.delete_template(template, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"Deleted “{template.name}”.")
+    return redirect("web:templates")

@@ -14,12 +14,13 @@ from django.views.decorators.http import require_POST
 from crm import access
 from outreach import services
 from outreach.deeplinks import deep_link
-from outreach.models import OutreachMessage, SenderPlatform
+from outreach.models import RECIPIENT_PLATFORM, OutreachMessage, SenderPlatform
 from web.access import get_workable, page, visible_campaigns
 from web.forms import error_text
 from web.work import safe_back
 
 PAGE_SIZE = 50
+UNDO_KEY = "web.queue.undo"  # the message just cancelled, offered for undo on the next page
 Status = OutreachMessage.Status
 SHOWN = {
     Status.MANUAL: "To send by hand",
@@ -60,7 +61,9 @@ def manual_queue(request):
             subject=message.rendered_subject,
             text=message.rendered_text,
         )
-        rows.append({"message": message, "link": url, "link_label": label,
+        recipient = RECIPIENT_PLATFORM.get(message.platform, message.platform)
+        handle = next((a.handle for a in message.creator.accounts.all() if a.platform == recipient), "")
+        rows.append({"message": message, "link": url, "link_label": label, "handle": handle,
                      "can_act": access.can_change(message, request.user)})  # fmt: skip
     query = request.GET.copy()
     query.pop("page", None)
@@ -81,6 +84,7 @@ def manual_queue(request):
         "platform": platform,
         "campaigns": visible_campaigns(request.user).order_by("name").only("pk", "name"),
         "campaign": campaign,
+        "undo": request.session.pop(UNDO_KEY, None),
     }
     return render(request, "web/queue/list.html", context)
 
@@ -115,6 +119,22 @@ def cancel(request, pk: int):
         messages.error(request, error_text(error))
     else:
         messages.success(request, f"Cancelled the message to {message.creator.name}.")
+        request.session[UNDO_KEY] = {"pk": message.pk, "name": message.creator.name}
+    return redirect(safe_back(request, reverse("web:manual_queue")))
+
+
+@require_POST
+@page
+def requeue(request, pk: int):
+    """Undo a cancel: the message goes back to the queue and the policy decides again how it goes."""
+    message = _message_to_act_on(request, pk)
+    request.session.pop(UNDO_KEY, None)
+    try:
+        services.requeue_cancelled(message, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, f"The message to {message.creator.name} is back in the queue.")
     return redirect(safe_back(request, reverse("web:manual_queue")))
 
 
