@@ -255,7 +255,8 @@ OUTREACH_CREATOR_WEEKLY_CAP = env_int("OUTREACH_CREATOR_WEEKLY_CAP", 3)
 OUTREACH_REQUIRE_CONTACT_CONSENT_COUNTRIES = [c.upper() for c in env_list("OUTREACH_REQUIRE_CONTACT_CONSENT_COUNTRIES")]
 OUTREACH_CLAIM_BATCH = env_int("OUTREACH_CLAIM_BATCH", 100)
 OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
-OUTREACH_TASK_BUDGET_SECONDS = env_int("OUTREACH_TASK_BUDGET_SECONDS", 200)
+# A sending run hands back to the queue this often, so a stopping worker is never held for long.
+OUTREACH_TASK_BUDGET_SECONDS = env_int("OUTREACH_TASK_BUDGET_SECONDS", 30)
 PERMISSION_REQUEST_EXPIRY_DAYS = env_int("PERMISSION_REQUEST_EXPIRY_DAYS", 14)
 # Automatic replies say they are automatic (Messenger policy; California and German bot laws).
 AUTO_REPLY_PREFIX = env_str("AUTO_REPLY_PREFIX", "[Automatic reply]")
@@ -288,8 +289,16 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
-# A claimed message is leased for longer than a task may run, so a live worker never loses it.
-OUTREACH_LEASE_SECONDS = env_int("OUTREACH_LEASE_SECONDS", Q_TIMEOUT + 60)
+# A claim is a short lease the sending worker renews (a heartbeat every third of it), so a message
+# claimed by a dead worker is settled within about a lease plus a reaper period (outreach/worker.py).
+OUTREACH_LEASE_SECONDS = env_int("OUTREACH_LEASE_SECONDS", 30)
+OUTREACH_REAP_SECONDS = env_int("OUTREACH_REAP_SECONDS", 15)
+# Platform calls in flight at once per sending run (threads doing HTTP only; one database connection).
+OUTREACH_SEND_CONCURRENCY = env_int("OUTREACH_SEND_CONCURRENCY", 32)
+# Where the per-account pacing lives, shared by all machines: "redis" (needs REDIS_URL) or "database".
+# Pace at this share of each platform's per-second limit, so scheduling jitter never crosses it.
+OUTREACH_RATE_HEADROOM = float(env_str("OUTREACH_RATE_HEADROOM", "0.9"))
+OUTREACH_RATE_LIMITER = env_str("OUTREACH_RATE_LIMITER", "redis" if REDIS_URL else "database")
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -13,9 +13,11 @@ A row still `sending` after its lease is never resent: `reap_stale_leases` moves
 import contextlib
 import datetime
 import logging
+import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -29,6 +31,7 @@ from core.backoff import backoff_seconds
 from crm import events
 from crm import services as crm_services
 from crm.models import CampaignMember, Creator
+from outreach import limiter
 from outreach.channels import Outbound, Outcome, SenderConfig, SendResult, get_channel
 from outreach.channels.base import new_session
 from outreach.models import Conversation, ConversationMessage, OutreachMessage, SenderAccount, SenderPlatform
@@ -212,16 +215,68 @@ def release(messages: list[OutreachMessage]) -> None:
         )
 
 
+STOP = threading.Event()  # set by `request_stop` (the `queue` command's SIGUSR1): finish what is in flight
+
+
+def request_stop(*_args) -> None:
+    """Ask this process's sending runs to stop soon: calls in flight finish, the rest go back to the queue."""
+    STOP.set()
+
+
+class Lease:
+    """The claim's lease, renewed while the run works (a heartbeat every third of it), so a dead
+    worker's claim runs out within OUTREACH_LEASE_SECONDS while a live one never loses it."""
+
+    def __init__(self):
+        self.seconds = settings.OUTREACH_LEASE_SECONDS
+        self.token = ""
+        self.renewed = time.monotonic()
+        self.answered = False  # did the platform's last answer in this run accept the call
+
+    def claimed(self, token: str) -> None:
+        self.token, self.renewed = token, time.monotonic()
+
+    def beat(self, force: bool = False) -> None:
+        if not self.token or (not force and time.monotonic() - self.renewed < self.seconds / 3):
+            return
+        now = timezone.now()
+        update_row(
+            OutreachMessage,
+            {"lease_expires_at": now + datetime.timedelta(seconds=self.seconds)},
+            claim_token=self.token,
+            status=Status.SENDING,
+        )
+        self.renewed = time.monotonic()
+
+
+_last_reap = [0.0]
+
+
+def reap_now_and_then() -> None:
+    """Settle other workers' expired claims every OUTREACH_REAP_SECONDS from inside send runs too,
+    so a dead machine's messages are settled while the others are busy sending."""
+    if time.monotonic() - _last_reap[0] >= settings.OUTREACH_REAP_SECONDS:
+        _last_reap[0] = time.monotonic()
+        reap_stale_leases()
+
+
 def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int | None = None) -> SendReport:
-    """Send this account's due messages until none are left, its limits stop it, or time runs out."""
+    """Send this account's due messages until none are left, its limits stop it, or time runs out.
+
+    Up to OUTREACH_SEND_CONCURRENCY platform calls are in flight at once (threads that only do
+    HTTP); this thread alone touches the database: claims, the started mark, outcomes, heartbeats.
+    """
     budget = budget_seconds if budget_seconds is not None else settings.OUTREACH_TASK_BUDGET_SECONDS
     batch = batch or settings.OUTREACH_CLAIM_BATCH
-    # A claim must never outlive its lease, or the reaper would take rows that are still being sent.
-    deadline = time.monotonic() + min(budget, settings.OUTREACH_LEASE_SECONDS * 0.8)
+    deadline = time.monotonic() + budget
     report = SendReport()
-    session = new_session(SenderAccount.objects.get(pk=sender_id).base_url)
+    concurrency = max(1, settings.OUTREACH_SEND_CONCURRENCY)
+    session = new_session(SenderAccount.objects.get(pk=sender_id).base_url, pool_size=concurrency)
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"send-{sender_id}")
+    lease = Lease()
     try:
-        while True:
+        while not STOP.is_set():
+            reap_now_and_then()
             now = timezone.now()
             sender = SenderAccount.objects.get(pk=sender_id)
             if not sender.is_sending(now) or (sender.rate_limited_until and sender.rate_limited_until > now):
@@ -234,74 +289,139 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
             claimed = claim_due(sender, limit=batch, now=now)
             if not claimed:
                 break
+            lease.claimed(claimed[0].claim_token)
             report.claimed += len(claimed)
-            stopped = _deliver(sender, config, claimed, session, deadline, report)
+            stopped = _deliver(sender, config, claimed, session, deadline, report, pool, lease)
             if stopped:
                 break
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or STOP.is_set():
                 report.more_due = OutreachMessage.objects.due().filter(sender_account_id=sender_id).exists()
                 break
     finally:
+        pool.shutdown(wait=True)
         session.close()
     return report
 
 
-def _deliver(sender, config, claimed, session, deadline, report) -> bool:
+def _deliver(sender, config, claimed, session, deadline, report, pool, lease) -> bool:
     """Send a claimed batch; True when the account must stop (rate limit, broken auth, breaker)."""
     channel = get_channel(config, session)
     facts = gather_facts(claimed, timezone.now())
     sent: list[OutreachMessage] = []
     try:
-        return _deliver_each(sender, claimed, facts, channel, deadline, report, sent)
+        return Batch(sender, channel, report, sent, pool, lease).run(claimed, facts, deadline)
     finally:
         after_sent(sent, timezone.now())  # bookkeeping once per batch, whatever stopped it
 
 
-def _deliver_each(sender, claimed, facts, channel, deadline, report, sent) -> bool:
-    per_second = sender.limits()[0]
-    interval = 1 / per_second if per_second else 0
-    last_send = 0.0
-    for index, (message, message_facts) in enumerate(zip(claimed, facts, strict=True)):
-        if time.monotonic() >= deadline:
-            release(claimed[index:])
-            return False
-        try:
-            last_send = _deliver_one(sender, message, message_facts, channel, report, sent, interval, last_send)
-        except Exception:
-            release(claimed[index + 1 :])  # the rest were never tried: back to the queue
-            raise
-        if last_send is None:
-            release(claimed[index + 1 :])
-            return True
-    return False
+class Batch:
+    """One claimed batch in flight: decide each message, wait for its slot of the shared limiter,
+    mark it started, hand the call to the pool, and record outcomes as they come back."""
+
+    def __init__(self, sender, channel, report, sent, pool, lease):
+        self.sender, self.channel, self.report, self.sent = sender, channel, report, sent
+        self.pool, self.lease = pool, lease
+        self.concurrency = pool._max_workers
+        self.in_flight: dict = {}
+        self.stop = False
+        self.limiter = limiter.get_limiter()
+        self.key = limiter.sender_key(sender.pk)
+        per_second = sender.limits()[0]
+        self.rate = per_second * settings.OUTREACH_RATE_HEADROOM if per_second else None
+        self.slots: list[float] = []
+
+    def run(self, claimed, facts, deadline) -> bool:
+        for index, (message, message_facts) in enumerate(zip(claimed, facts, strict=True)):
+            if self.stop or STOP.is_set() or time.monotonic() >= deadline:
+                release(claimed[index:])
+                break
+            try:
+                self.one(message, message_facts, remaining=len(claimed) - index)
+            except _Stopped:
+                release(claimed[index:])
+                break
+            except Exception:
+                release(claimed[index + 1 :])  # the rest were never tried: back to the queue
+                self.drain()
+                raise
+        self.drain()
+        return self.stop
+
+    def one(self, message, message_facts, remaining: int) -> None:
+        decision = decide(message_facts)
+        if decision.mode == BLOCKED:
+            _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason=decision.reason)
+            self.report.count(Status.BLOCKED)
+            return
+        if decision.mode == MANUAL:
+            _finish(message, status=Status.MANUAL, delivery_mode=MANUAL, reason=decision.reason)
+            self.report.count(Status.MANUAL)
+            return
+        # The run's first call goes alone, and so does every call after a failed one: an account that
+        # is limited, broken or failing answers it before a whole batch is in flight.
+        while (len(self.in_flight) >= (self.concurrency if self.lease.answered else 1)) and not self.stop:
+            self.collect(timeout=self.lease.seconds / 3)
+        if self.stop:
+            raise _Stopped
+        self.wait_for_slot(remaining)
+        if self.stop:
+            raise _Stopped
+        if not _mark_started(message):
+            if Creator.objects.filter(pk=message.creator_id, opted_out_at__isnull=False).exists():
+                _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason="The creator opted out.")
+                self.report.count(Status.BLOCKED)
+            return  # else the claim was lost (reaped after a very long pause)
+        # Counted before the answer, so a later message of this batch to the same creator sees it.
+        contact = Contact(message.campaign_id, message.created_by_id, timezone.now())
+        message_facts.recent_contacts.append(contact)
+        future = self.pool.submit(self.channel.send, _outbound(self.sender, message, decision))
+        self.in_flight[future] = (message, decision, message_facts, contact)
+        self.collect(timeout=0)
+
+    def wait_for_slot(self, remaining: int) -> None:
+        """Take the next slot of the account's shared limiter (a few at a time at high rates), and
+        record answers that come back while waiting for it."""
+        if not self.rate:
+            return
+        if not self.slots:
+            n = max(1, min(remaining, int(self.rate * 0.05)))  # up to 50 ms of calls per round trip
+            reservation = self.limiter.reserve(self.key, self.rate, n)
+            self.slots = [reservation.slot(i) for i in range(n - 1, -1, -1)]
+        slot = self.slots.pop()
+        while (wait := slot - time.time()) > 0 and not self.stop:
+            if self.in_flight:
+                self.collect(timeout=min(wait, self.lease.seconds / 3))
+            else:
+                time.sleep(min(wait, self.lease.seconds / 3))  # waiting for the shared slot, not pacing here
+                self.lease.beat()
+
+    def collect(self, timeout: float) -> None:
+        """Record the outcomes of finished calls (waiting up to `timeout` for one), and renew the lease."""
+        if self.in_flight:
+            done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+            for future in done:
+                message, decision, message_facts, contact = self.in_flight.pop(future)
+                try:
+                    result = future.result()
+                except Exception as error:  # an adapter bug after the call started: never resend on our own
+                    logger.exception("sending message %s raised", message.pk)
+                    result = SendResult(Outcome.UNCERTAIN, error_code=type(error).__name__, error_message=str(error))
+                self.lease.answered = result.sent  # a failure narrows the run to one call at a time again
+                if _record(self.sender, message, decision, result, self.report):
+                    self.stop = True
+                if result.sent:
+                    self.sent.append(message)
+                else:
+                    message_facts.recent_contacts.remove(contact)
+        self.lease.beat()
+
+    def drain(self) -> None:
+        while self.in_flight:
+            self.collect(timeout=self.lease.seconds / 3)
 
 
-def _deliver_one(sender, message, message_facts, channel, report, sent, interval, last_send) -> float | None:
-    """Decide and send one claimed message; the time it was sent, or None when the account must stop."""
-    decision = decide(message_facts)
-    if decision.mode == BLOCKED:
-        _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason=decision.reason)
-        report.count(Status.BLOCKED)
-        return last_send
-    if decision.mode == MANUAL:
-        _finish(message, status=Status.MANUAL, delivery_mode=MANUAL, reason=decision.reason)
-        report.count(Status.MANUAL)
-        return last_send
-    wait = last_send + interval - time.monotonic()
-    if wait > 0:
-        time.sleep(wait)  # the platform's per-second limit for this account
-    if not _mark_started(message):
-        if Creator.objects.filter(pk=message.creator_id, opted_out_at__isnull=False).exists():
-            _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason="The creator opted out.")
-            report.count(Status.BLOCKED)
-        return last_send  # else the claim was lost (reaped after a very long pause)
-    last_send = time.monotonic()
-    result = channel.send(_outbound(sender, message, decision))
-    stop = _record(sender, message, decision, result, report)
-    if result.sent:
-        sent.append(message)
-        message_facts.recent_contacts.append(Contact(message.campaign_id, message.created_by_id, timezone.now()))
-    return None if stop else last_send
+class _Stopped(Exception):
+    """The account must stop (its answers said so) while the batch was being handed out."""
 
 
 def _outbound(sender: SenderAccount, message: OutreachMessage, decision: Decision) -> Outbound:
@@ -413,6 +533,8 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
     if result.retry_after is not None:
         until = now + datetime.timedelta(seconds=result.retry_after)
         SenderAccount.objects.filter(pk=sender.pk).update(rate_limited_until=until)
+        # The whole account waits, on every machine: no slot of its limiter starts before then.
+        limiter.get_limiter().block_until(limiter.sender_key(sender.pk), until.timestamp())
         return True
     failures = sender.consecutive_failures + 1
     SenderAccount.objects.filter(pk=sender.pk).update(consecutive_failures=failures)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import requests
+from requests.adapters import HTTPAdapter
 
 # (connect, read) seconds for every platform call; a hung platform must not hold a worker.
 DEFAULT_TIMEOUT = (3.05, 15)
@@ -92,13 +93,19 @@ class Channel(Protocol):
     def send(self, message: Outbound) -> SendResult: ...
 
 
-def new_session(base_url: str = "") -> requests.Session:
+def new_session(base_url: str = "", *, pool_size: int = 10) -> requests.Session:
     """One Session per sender account: keeps connections alive across a batch of sends.
 
-    Given the account's base URL, the proxy and CA-bundle environment variables are read once here
-    instead of on every request (requests re-reads them per call, a measurable cost in the send loop).
+    The one place platform HTTP clients are made. Given the account's base URL, the proxy and
+    CA-bundle environment variables are read once here instead of on every request (requests
+    re-reads them per call, a measurable cost in the send loop). `pool_size` keeps that many
+    connections open per host, for a worker with that many calls in flight.
     """
     session = requests.Session()
+    if pool_size != 10:
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
     session.headers["User-Agent"] = "outreach-crm/1.0"
     if base_url:
         session.proxies.update(requests.utils.get_environ_proxies(base_url))
