@@ -203,6 +203,26 @@ def _mark_started(message: OutreachMessage) -> bool:
     )
 
 
+def _mark_started_many(messages: list[OutreachMessage]) -> set[int]:
+    """`_mark_started` for a group in one committed statement: the ids that may now be sent."""
+    if not messages:
+        return set()
+    if len(messages) == 1:
+        return {messages[0].pk} if _mark_started(messages[0]) else set()
+    table, quote = OutreachMessage._meta.db_table, connection.ops.quote_name
+    ids = [message.pk for message in messages]
+    tokens = {message.claim_token for message in messages}
+    # Only the model's table name and a constant condition go into the text; every value is a parameter.
+    sql = (
+        f"UPDATE {quote(table)} SET send_started_at = %s WHERE id IN ({', '.join(['%s'] * len(ids))})"  # noqa: S608
+        f" AND claim_token IN ({', '.join(['%s'] * len(tokens))}) AND status = %s AND {NOT_OPTED_OUT} RETURNING id"
+    )
+    now = OutreachMessage._meta.get_field("send_started_at").get_db_prep_save(timezone.now(), connection)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [now, *ids, *tokens, Status.SENDING])
+        return {row[0] for row in cursor.fetchall()}
+
+
 def release(messages: list[OutreachMessage]) -> None:
     """Give back rows we claimed but did not try (the batch stopped early); the attempt is not counted."""
     for message in messages:
@@ -315,8 +335,11 @@ def _deliver(sender, config, claimed, session, deadline, report, pool, lease) ->
 
 
 class Batch:
-    """One claimed batch in flight: decide each message, wait for its slot of the shared limiter,
-    mark it started, hand the call to the pool, and record outcomes as they come back."""
+    """One claimed batch in flight: decide messages, take slots of the shared limiter, mark a group
+    started in one statement, hand the calls to the pool at their slots, and record the answers that
+    came back together in one transaction (commits, not statements, are what cost on PostgreSQL)."""
+
+    SLOT_WINDOW = 0.1  # a group holds at most this many seconds of the account's slots
 
     def __init__(self, sender, channel, report, sent, pool, lease):
         self.sender, self.channel, self.report, self.sent = sender, channel, report, sent
@@ -328,100 +351,111 @@ class Batch:
         self.key = limiter.sender_key(sender.pk)
         per_second = sender.limits()[0]
         self.rate = per_second * settings.OUTREACH_RATE_HEADROOM if per_second else None
-        self.slots: list[float] = []
 
     def run(self, claimed, facts, deadline) -> bool:
-        for index, (message, message_facts) in enumerate(zip(claimed, facts, strict=True)):
-            if self.stop or STOP.is_set() or time.monotonic() >= deadline:
-                release(claimed[index:])
-                break
-            try:
-                self.one(message, message_facts, remaining=len(claimed) - index)
-            except _Stopped:
-                release(claimed[index:])
-                break
-            except Exception:
-                release(claimed[index + 1 :])  # the rest were never tried: back to the queue
-                self.drain()
-                raise
+        pending = list(zip(claimed, facts, strict=True))
+        pending.reverse()  # pop() from the end: oldest first
+        try:
+            while pending and not (self.stop or STOP.is_set() or time.monotonic() >= deadline):
+                # The run's first call goes alone, and so does every call after a failed one: an account
+                # that is limited, broken or failing answers it before a whole batch is in flight.
+                free = (self.concurrency if self.lease.answered else 1) - len(self.in_flight)
+                if free <= 0:
+                    self.collect(timeout=self.lease.seconds / 3)
+                    continue
+                group = self.decide(pending, self.group_size(free))
+                if group:
+                    self.start(group)
+                self.collect(timeout=0)
+        except Exception:
+            self.drain()
+            raise
+        finally:
+            release([message for message, _ in pending])  # never tried: back to the queue
         self.drain()
         return self.stop
 
-    def one(self, message, message_facts, remaining: int) -> None:
-        decision = decide(message_facts)
-        if decision.mode == BLOCKED:
-            _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason=decision.reason)
-            self.report.count(Status.BLOCKED)
-            return
-        if decision.mode == MANUAL:
-            _finish(message, status=Status.MANUAL, delivery_mode=MANUAL, reason=decision.reason)
-            self.report.count(Status.MANUAL)
-            return
-        # The run's first call goes alone, and so does every call after a failed one: an account that
-        # is limited, broken or failing answers it before a whole batch is in flight.
-        while (len(self.in_flight) >= (self.concurrency if self.lease.answered else 1)) and not self.stop:
-            self.collect(timeout=self.lease.seconds / 3)
-        if self.stop:
-            raise _Stopped
-        self.wait_for_slot(remaining)
-        if self.stop:
-            raise _Stopped
-        if not _mark_started(message):
-            if Creator.objects.filter(pk=message.creator_id, opted_out_at__isnull=False).exists():
-                _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason="The creator opted out.")
-                self.report.count(Status.BLOCKED)
-            return  # else the claim was lost (reaped after a very long pause)
-        # Counted before the answer, so a later message of this batch to the same creator sees it.
-        contact = Contact(message.campaign_id, message.created_by_id, timezone.now())
-        message_facts.recent_contacts.append(contact)
-        future = self.pool.submit(self.channel.send, _outbound(self.sender, message, decision))
-        self.in_flight[future] = (message, decision, message_facts, contact)
-        self.collect(timeout=0)
+    def group_size(self, free: int) -> int:
+        return max(1, min(free, int(self.rate * self.SLOT_WINDOW))) if self.rate else free
 
-    def wait_for_slot(self, remaining: int) -> None:
-        """Take the next slot of the account's shared limiter (a few at a time at high rates), and
-        record answers that come back while waiting for it."""
-        if not self.rate:
-            return
-        if not self.slots:
-            n = max(1, min(remaining, int(self.rate * 0.05)))  # up to 50 ms of calls per round trip
-            reservation = self.limiter.reserve(self.key, self.rate, n)
-            self.slots = [reservation.slot(i) for i in range(n - 1, -1, -1)]
-        slot = self.slots.pop()
-        while (wait := slot - time.time()) > 0 and not self.stop:
+    def decide(self, pending, size: int) -> list:
+        """Up to `size` messages to send now; those the policy blocks or hands to a person are recorded
+        together in one transaction."""
+        group = []
+        with transaction.atomic():
+            while pending and len(group) < size:
+                message, message_facts = pending.pop()
+                decision = decide(message_facts)
+                if decision.mode == BLOCKED:
+                    _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason=decision.reason)
+                    self.report.count(Status.BLOCKED)
+                elif decision.mode == MANUAL:
+                    _finish(message, status=Status.MANUAL, delivery_mode=MANUAL, reason=decision.reason)
+                    self.report.count(Status.MANUAL)
+                else:
+                    # Counted before the answer, so a later message of this batch to the same creator sees it.
+                    contact = Contact(message.campaign_id, message.created_by_id, timezone.now())
+                    message_facts.recent_contacts.append(contact)
+                    group.append((message, decision, message_facts, contact))
+        return group
+
+    def start(self, group) -> None:
+        """Take the group's slots, commit that its calls are about to start, then start each at its slot."""
+        slots = [0.0] * len(group)
+        if self.rate:
+            reservation = self.limiter.reserve(self.key, self.rate, len(group))
+            slots = [reservation.slot(i) for i in range(len(group))]
+            self.wait_until(slots[0])
+        started = _mark_started_many([message for message, *_ in group])
+        for (message, decision, message_facts, contact), slot in zip(group, slots, strict=True):
+            if message.pk not in started:
+                message_facts.recent_contacts.remove(contact)
+                if Creator.objects.filter(pk=message.creator_id, opted_out_at__isnull=False).exists():
+                    _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason="The creator opted out.")
+                    self.report.count(Status.BLOCKED)
+                continue  # else the claim was lost (reaped after a very long pause)
+            self.wait_until(slot)
+            future = self.pool.submit(self.channel.send, _outbound(self.sender, message, decision))
+            self.in_flight[future] = (message, decision, message_facts, contact)
+
+    def wait_until(self, slot: float) -> None:
+        """Wait for a slot of the shared limiter, recording answers that come back meanwhile."""
+        while (wait_for := slot - time.time()) > 0:
             if self.in_flight:
-                self.collect(timeout=min(wait, self.lease.seconds / 3))
+                self.collect(timeout=min(wait_for, self.lease.seconds / 3))
             else:
-                time.sleep(min(wait, self.lease.seconds / 3))  # waiting for the shared slot, not pacing here
+                time.sleep(min(wait_for, self.lease.seconds / 3))  # the shared slot, not pacing of our own
                 self.lease.beat()
 
     def collect(self, timeout: float) -> None:
-        """Record the outcomes of finished calls (waiting up to `timeout` for one), and renew the lease."""
+        """Record the outcomes of finished calls in one transaction (waiting up to `timeout` for one),
+        and renew the lease."""
         if self.in_flight:
             done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
-            for future in done:
-                message, decision, message_facts, contact = self.in_flight.pop(future)
-                try:
-                    result = future.result()
-                except Exception as error:  # an adapter bug after the call started: never resend on our own
-                    logger.exception("sending message %s raised", message.pk)
-                    result = SendResult(Outcome.UNCERTAIN, error_code=type(error).__name__, error_message=str(error))
-                self.lease.answered = result.sent  # a failure narrows the run to one call at a time again
-                if _record(self.sender, message, decision, result, self.report):
-                    self.stop = True
-                if result.sent:
-                    self.sent.append(message)
-                else:
-                    message_facts.recent_contacts.remove(contact)
+            if done:
+                with transaction.atomic():
+                    for future in done:
+                        self.record(future)
         self.lease.beat()
+
+    def record(self, future) -> None:
+        message, decision, message_facts, contact = self.in_flight.pop(future)
+        try:
+            result = future.result()
+        except Exception as error:  # an adapter bug after the call started: never resend on our own
+            logger.exception("sending message %s raised", message.pk)
+            result = SendResult(Outcome.UNCERTAIN, error_code=type(error).__name__, error_message=str(error))
+        self.lease.answered = result.sent  # a failure narrows the run to one call at a time again
+        if _record(self.sender, message, decision, result, self.report):
+            self.stop = True
+        if result.sent:
+            self.sent.append(message)
+        else:
+            message_facts.recent_contacts.remove(contact)
 
     def drain(self) -> None:
         while self.in_flight:
             self.collect(timeout=self.lease.seconds / 3)
-
-
-class _Stopped(Exception):
-    """The account must stop (its answers said so) while the batch was being handed out."""
 
 
 def _outbound(sender: SenderAccount, message: OutreachMessage, decision: Decision) -> Outbound:
@@ -447,8 +481,9 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
     outcome = result.outcome
     if outcome == Outcome.SENT:
         # Only the outcome (and, for a permission request, its move to `requested`) is written now;
-        # conversations and stages are updated once per batch (`_deliver`).
-        with transaction.atomic():
+        # conversations and stages are updated once per batch (`_deliver`). No savepoint: inside
+        # `Batch.collect` the answers of a group are written in one transaction.
+        with transaction.atomic(savepoint=False):
             _finish(
                 message,
                 status=Status.SENT,
@@ -485,7 +520,7 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
             Outcome.INVALID_RECIPIENT: "The platform does not know this recipient",
             Outcome.REJECTED: "The platform refused the message",
         }[outcome]
-        with transaction.atomic():  # the outcome and its event (crm/events.py) commit together
+        with transaction.atomic(savepoint=False):  # the outcome and its event (crm/events.py) commit together
             _finish(
                 message, status=Status.FAILED, delivery_mode=API, reason=f"{words}: {result.error_message}", **error
             )
@@ -509,7 +544,7 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
         return True
     # RETRY: rate limit, 5xx, transient
     if message.attempts >= message.max_attempts:
-        with transaction.atomic():  # the outcome and its event (crm/events.py) commit together
+        with transaction.atomic(savepoint=False):  # the outcome and its event (crm/events.py) commit together
             _finish(
                 message,
                 status=Status.FAILED,
