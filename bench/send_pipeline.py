@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--latency", type=float, default=0.0, help="the fake answers every send this late (s)")
-    parser.add_argument("--concurrency", type=int, default=32, help="calls in flight per sending run")
+    parser.add_argument("--concurrency", type=int, default=64, help="calls in flight per sending run")
     args = parser.parse_args()
 
     name = f"bench_send_{uuid.uuid4().hex[:8]}"

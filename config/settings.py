@@ -294,7 +294,7 @@ else:
 OUTREACH_LEASE_SECONDS = env_int("OUTREACH_LEASE_SECONDS", 30)
 OUTREACH_REAP_SECONDS = env_int("OUTREACH_REAP_SECONDS", 15)
 # Platform calls in flight at once per sending run (threads doing HTTP only; one database connection).
-OUTREACH_SEND_CONCURRENCY = env_int("OUTREACH_SEND_CONCURRENCY", 32)
+OUTREACH_SEND_CONCURRENCY = env_int("OUTREACH_SEND_CONCURRENCY", 64)
 # Where the per-account pacing lives, shared by all machines: "redis" (needs REDIS_URL) or "database".
 # Pace at this share of each platform's per-second limit, so scheduling jitter never crosses it.
 OUTREACH_RATE_HEADROOM = float(env_str("OUTREACH_RATE_HEADROOM", "0.9"))

@@ -249,21 +249,22 @@ class Lease:
 
     def __init__(self):
         self.seconds = settings.OUTREACH_LEASE_SECONDS
-        self.token = ""
+        self.tokens: list[str] = []  # this run's claims; a finished one matches no `sending` row
         self.renewed = time.monotonic()
         self.answered = False  # did the platform's last answer in this run accept the call
 
     def claimed(self, token: str) -> None:
-        self.token, self.renewed = token, time.monotonic()
+        self.tokens = [*self.tokens[-3:], token]  # older batches are settled by then
+        self.beat(force=True)
 
     def beat(self, force: bool = False) -> None:
-        if not self.token or (not force and time.monotonic() - self.renewed < self.seconds / 3):
+        if not self.tokens or (not force and time.monotonic() - self.renewed < self.seconds / 3):
             return
         now = timezone.now()
         update_row(
             OutreachMessage,
             {"lease_expires_at": now + datetime.timedelta(seconds=self.seconds)},
-            claim_token=self.token,
+            claim_token=self.tokens,
             status=Status.SENDING,
         )
         self.renewed = time.monotonic()
@@ -287,13 +288,14 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
     HTTP); this thread alone touches the database: claims, the started mark, outcomes, heartbeats.
     """
     budget = budget_seconds if budget_seconds is not None else settings.OUTREACH_TASK_BUDGET_SECONDS
-    batch = batch or settings.OUTREACH_CLAIM_BATCH
+    batch_size = batch or settings.OUTREACH_CLAIM_BATCH
     deadline = time.monotonic() + budget
     report = SendReport()
     concurrency = max(1, settings.OUTREACH_SEND_CONCURRENCY)
     session = new_session(SenderAccount.objects.get(pk=sender_id).base_url, pool_size=concurrency)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"send-{sender_id}")
     lease = Lease()
+    batch = Batch(pool, lease)
     try:
         while not STOP.is_set():
             reap_now_and_then()
@@ -306,54 +308,55 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
             except crypto.SecretUnreadable as error:
                 open_breaker(sender, f"The access token cannot be decrypted: {error}", now)
                 break
-            claimed = claim_due(sender, limit=batch, now=now)
+            claimed = claim_due(sender, limit=batch_size, now=now)
             if not claimed:
                 break
             lease.claimed(claimed[0].claim_token)
             report.claimed += len(claimed)
-            stopped = _deliver(sender, config, claimed, session, deadline, report, pool, lease)
+            # The calls of this batch's last messages are still in flight while the next one is claimed;
+            # they count as contacts in its facts (marked started), so no creator is written to twice.
+            stopped = batch.run(sender, get_channel(config, session), claimed, report, deadline)
+            after_sent(batch.take_sent(), timezone.now())  # bookkeeping once per batch
             if stopped:
                 break
             if time.monotonic() >= deadline or STOP.is_set():
+                batch.drain()
                 report.more_due = OutreachMessage.objects.due().filter(sender_account_id=sender_id).exists()
                 break
     finally:
-        pool.shutdown(wait=True)
-        session.close()
+        try:
+            batch.drain()
+            after_sent(batch.take_sent(), timezone.now())  # whatever stopped the run
+        finally:
+            pool.shutdown(wait=True)
+            session.close()
     return report
 
 
-def _deliver(sender, config, claimed, session, deadline, report, pool, lease) -> bool:
-    """Send a claimed batch; True when the account must stop (rate limit, broken auth, breaker)."""
-    channel = get_channel(config, session)
-    facts = gather_facts(claimed, timezone.now())
-    sent: list[OutreachMessage] = []
-    try:
-        return Batch(sender, channel, report, sent, pool, lease).run(claimed, facts, deadline)
-    finally:
-        after_sent(sent, timezone.now())  # bookkeeping once per batch, whatever stopped it
-
-
 class Batch:
-    """One claimed batch in flight: decide messages, take slots of the shared limiter, mark a group
-    started in one statement, hand the calls to the pool at their slots, and record the answers that
-    came back together in one transaction (commits, not statements, are what cost on PostgreSQL)."""
+    """A run's calls in flight, batch after batch: decide messages, take slots of the shared limiter,
+    mark a group started in one statement, hand the calls to the pool at their slots, and record the
+    answers that came back together in one transaction (commits, not statements, cost on PostgreSQL).
+    The next batch is claimed while the last calls of the previous one are still out."""
 
     SLOT_WINDOW = 0.1  # a group holds at most this many seconds of the account's slots
 
-    def __init__(self, sender, channel, report, sent, pool, lease):
-        self.sender, self.channel, self.report, self.sent = sender, channel, report, sent
+    def __init__(self, pool, lease):
         self.pool, self.lease = pool, lease
         self.concurrency = pool._max_workers
         self.in_flight: dict = {}
+        self.sent: list[OutreachMessage] = []
         self.stop = False
         self.limiter = limiter.get_limiter()
+
+    def run(self, sender, channel, claimed, report, deadline) -> bool:
+        """Send a claimed batch; True when the account must stop (rate limit, broken auth, breaker).
+        Returns with the last calls still in flight (`drain` waits for them)."""
+        self.sender, self.channel, self.report = sender, channel, report
         self.key = limiter.sender_key(sender.pk)
         per_second = sender.limits()[0]
         self.rate = per_second * settings.OUTREACH_RATE_HEADROOM if per_second else None
-
-    def run(self, claimed, facts, deadline) -> bool:
-        pending = list(zip(claimed, facts, strict=True))
+        pending = list(zip(claimed, gather_facts(claimed, timezone.now()), strict=True))
         pending.reverse()  # pop() from the end: oldest first
         try:
             while pending and not (self.stop or STOP.is_set() or time.monotonic() >= deadline):
@@ -372,8 +375,13 @@ class Batch:
             raise
         finally:
             release([message for message, _ in pending])  # never tried: back to the queue
-        self.drain()
+        if self.stop:
+            self.drain()
         return self.stop
+
+    def take_sent(self) -> list[OutreachMessage]:
+        sent, self.sent = self.sent, []
+        return sent
 
     def group_size(self, free: int) -> int:
         return max(1, min(free, int(self.rate * self.SLOT_WINDOW))) if self.rate else free
@@ -434,24 +442,32 @@ class Batch:
             done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
             if done:
                 with transaction.atomic():
-                    for future in done:
-                        self.record(future)
+                    answers = [self.answer(future) for future in done]
+                    sent = [answer for answer in answers if answer[2].sent]
+                    if sent:
+                        _record_sent_many(self.sender, sent, self.report)
+                    for answer in answers:
+                        self.record(*answer)
         self.lease.beat()
 
-    def record(self, future) -> None:
+    def answer(self, future):
         message, decision, message_facts, contact = self.in_flight.pop(future)
         try:
             result = future.result()
         except Exception as error:  # an adapter bug after the call started: never resend on our own
             logger.exception("sending message %s raised", message.pk)
             result = SendResult(Outcome.UNCERTAIN, error_code=type(error).__name__, error_message=str(error))
+        return message, decision, result, message_facts, contact
+
+    def record(self, message, decision, result, message_facts, contact) -> None:
+        """What an answer changes besides a sent message's own row (written with the group's)."""
         self.lease.answered = result.sent  # a failure narrows the run to one call at a time again
-        if _record(self.sender, message, decision, result, self.report):
-            self.stop = True
         if result.sent:
             self.sent.append(message)
-        else:
-            message_facts.recent_contacts.remove(contact)
+            return
+        message_facts.recent_contacts.remove(contact)
+        if _record(self.sender, message, decision, result, self.report):
+            self.stop = True
 
     def drain(self) -> None:
         while self.in_flight:
@@ -475,13 +491,51 @@ def _outbound(sender: SenderAccount, message: OutreachMessage, decision: Decisio
     )
 
 
+def _record_sent_many(sender, answers, report: SendReport) -> None:
+    """The SENT outcome of a group of calls in one UPDATE (on each row's claim token), then each
+    message's own consequences (its permission request, its event), in the caller's transaction."""
+    now = timezone.now()
+    meta, quote = OutreachMessage._meta, connection.ops.quote_name
+    table = quote(meta.db_table)
+    rows, params = [], [Status.SENT, API, meta.get_field("sent_at").get_db_prep_save(now, connection)]
+    params.append(meta.get_field("updated_at").get_db_prep_save(now, connection))
+    for message, decision, result, *_ in answers:
+        rows.append("(%s, %s, %s, %s, %s)")
+        params += [message.pk, message.claim_token, decision.reason, decision.recipient_id]
+        params.append(result.provider_message_id[:255])
+    params += [Status.SENDING, Status.NEEDS_REVIEW]
+    # Only the model's quoted table name goes into the text; every value is a parameter.
+    sql = (
+        f"UPDATE {table} SET status = %s, delivery_mode = %s, sent_at = %s, updated_at = %s, "  # noqa: S608
+        "lease_expires_at = NULL, error_code = '', error_message = '', reason = v.column3, "
+        "recipient_id = v.column4, provider_message_id = v.column5 "
+        f"FROM (VALUES {', '.join(rows)}) AS v WHERE {table}.id = v.column1 AND {table}.claim_token = v.column2 "
+        f"AND {table}.status IN (%s, %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    for message, decision, result, *_ in answers:
+        message.status, message.delivery_mode, message.sent_at, message.updated_at = Status.SENT, API, now, now
+        message.reason, message.recipient_id = decision.reason, decision.recipient_id
+        message.provider_message_id, message.lease_expires_at = result.provider_message_id[:255], None
+        message.error_code = message.error_message = ""
+        mark_request_sent(message, now)
+        events.publish(events.MESSAGE_SENT, events.outreach_message_data(message))  # webhooks (crm/events.py)
+    report.count(Status.SENT, len(answers))
+    if sender.consecutive_failures or sender.breaker_state == SenderAccount.Breaker.OPEN:
+        SenderAccount.objects.filter(pk=sender.pk).update(
+            consecutive_failures=0, breaker_state=SenderAccount.Breaker.CLOSED, breaker_until=None
+        )
+        sender.consecutive_failures, sender.breaker_state = 0, SenderAccount.Breaker.CLOSED
+
+
 def _record(sender, message, decision: Decision, result: SendResult, report: SendReport) -> bool:
     now = timezone.now()
     error = {"error_code": str(result.error_code)[:64], "error_message": result.error_message[:2000]}
     outcome = result.outcome
     if outcome == Outcome.SENT:
         # Only the outcome (and, for a permission request, its move to `requested`) is written now;
-        # conversations and stages are updated once per batch (`_deliver`). No savepoint: inside
+        # conversations and stages are updated once per batch (`send_due`). No savepoint: inside
         # `Batch.collect` the answers of a group are written in one transaction.
         with transaction.atomic(savepoint=False):
             _finish(
