@@ -53,6 +53,8 @@ bench: install
 	$(BIN)/python bench/import_creators.py
 	$(BIN)/python bench/send_pipeline.py --messages 4000
 	$(BIN)/python bench/webhook_ingest.py
+	$(BIN)/python bench/send_pipeline.py --latency 0.15 --messages 1000 --workers 1
+	$(BIN)/python bench/scale_out.py
 	$(BIN)/python bench/api_list.py --no-fail
 
 clean:
