@@ -11,6 +11,7 @@ A row still `sending` after its lease is never resent: `reap_stale_leases` moves
 """
 
 import contextlib
+import dataclasses
 import datetime
 import logging
 import threading
@@ -40,6 +41,14 @@ from outreach.policy import API, BLOCKED, MANUAL, Contact, Decision, decide, gat
 logger = logging.getLogger(__name__)
 Status = OutreachMessage.Status
 
+# Answers that mean "this account is sending too fast" (Meta 4/17/32/613/80001-80014, X and TikTok
+# HTTP 429, TikTok 40064/40100), and how long the whole account waits when the platform named no time.
+RATE_LIMIT_CODES = frozenset({"4", "17", "32", "613", *(str(code) for code in range(80001, 80015))}) | {
+    "40064",
+    "40100",
+    "http_429",
+}
+RATE_LIMIT_PAUSE_SECONDS = 60
 BREAKER_THRESHOLD = 5
 BREAKER_COOLDOWN = datetime.timedelta(minutes=10)
 UNSUBSCRIBE_SALT = "outreach.unsubscribe"
@@ -597,6 +606,8 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
         report.count("auth_broken")
         return True
     # RETRY: rate limit, 5xx, transient
+    if result.retry_after is None and str(result.error_code) in RATE_LIMIT_CODES:
+        result = dataclasses.replace(result, retry_after=RATE_LIMIT_PAUSE_SECONDS)
     if message.attempts >= message.max_attempts:
         with transaction.atomic(savepoint=False):  # the outcome and its event (crm/events.py) commit together
             _finish(
