@@ -6,6 +6,7 @@ Development needs nothing set: SQLite under var/, debug off unless DJANGO_DEBUG=
 
 import base64
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -160,6 +161,13 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Creator import uploads wait here for a queue worker, which may run on another machine: with
+    # several machines use a shared location (an NFS mount) or an object store, e.g. django-storages'
+    # IMPORT_STORAGE_BACKEND=storages.backends.s3.S3Storage with IMPORT_STORAGE_OPTIONS='{"bucket_name": ...}'.
+    "imports": {
+        "BACKEND": env_str("IMPORT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(env_str("IMPORT_STORAGE_OPTIONS") or "{}") or {"location": str(VAR_DIR / "imports")},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
