@@ -6,7 +6,6 @@ import pytest
 from django_q.signals import pre_execute
 
 from config import logcontext
-
 from tests.conftest import run_manage
 
 
