@@ -13,6 +13,7 @@ A row still `sending` after its lease is never resent: `reap_stale_leases` moves
 import contextlib
 import dataclasses
 import datetime
+import functools
 import logging
 import threading
 import time
@@ -324,7 +325,9 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
             report.claimed += len(claimed)
             # The calls of this batch's last messages are still in flight while the next one is claimed;
             # they count as contacts in its facts (marked started), so no creator is written to twice.
-            stopped = batch.run(sender, get_channel(config, session), claimed, report, deadline)
+            # The adapter is made when a message is first sent through it (LinkedIn has none: its
+            # messages all go to the manual queue).
+            stopped = batch.run(sender, functools.partial(get_channel, config, session), claimed, report, deadline)
             after_sent(batch.take_sent(), timezone.now())  # bookkeeping once per batch
             if stopped:
                 break
@@ -358,10 +361,10 @@ class Batch:
         self.stop = False
         self.limiter = limiter.get_limiter()
 
-    def run(self, sender, channel, claimed, report, deadline) -> bool:
+    def run(self, sender, make_channel, claimed, report, deadline) -> bool:
         """Send a claimed batch; True when the account must stop (rate limit, broken auth, breaker).
         Returns with the last calls still in flight (`drain` waits for them)."""
-        self.sender, self.channel, self.report = sender, channel, report
+        self.sender, self.make_channel, self.channel, self.report = sender, make_channel, None, report
         self.key = limiter.sender_key(sender.pk)
         per_second = sender.limits()[0]
         self.rate = per_second * settings.OUTREACH_RATE_HEADROOM if per_second else None
@@ -432,6 +435,7 @@ class Batch:
                     self.report.count(Status.BLOCKED)
                 continue  # else the claim was lost (reaped after a very long pause)
             self.wait_until(slot)
+            self.channel = self.channel or self.make_channel()
             future = self.pool.submit(self.channel.send, _outbound(self.sender, message, decision))
             self.in_flight[future] = (message, decision, message_facts, contact)
 

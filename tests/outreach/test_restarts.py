@@ -112,7 +112,8 @@ def manage(env, *args, timeout=180):
 
 def statuses(url) -> Counter:
     with psycopg.connect(url) as connection:
-        return Counter(dict(connection.execute("SELECT status, count(*) FROM outreach_outreachmessage GROUP BY 1").fetchall()))
+        rows = connection.execute("SELECT status, count(*) FROM outreach_outreachmessage GROUP BY 1").fetchall()
+        return Counter(dict(rows))
 
 
 def test_sending_resumes_after_postgres_and_then_redis_restart_mid_launch(fake_meta, own_postgres, own_redis):
