@@ -13,7 +13,9 @@ second than the limit.
 """
 
 import argparse
+import cProfile
 import os
+import pstats
 import signal
 import subprocess
 import sys
@@ -135,9 +137,6 @@ def main() -> None:
             ]
         )
         if os.environ.get("BENCH_PROFILE"):  # in this process, under cProfile: where the time goes
-            import cProfile
-            import pstats
-
             from outreach.worker import send_due
 
             profile = cProfile.Profile()

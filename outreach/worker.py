@@ -305,7 +305,7 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
     session = new_session(SenderAccount.objects.get(pk=sender_id).base_url, pool_size=concurrency)
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"send-{sender_id}")
     lease = Lease()
-    batch = Batch(pool, lease)
+    batch = Batch(pool, lease, concurrency)
     try:
         while not STOP.is_set():
             reap_now_and_then()
@@ -353,9 +353,8 @@ class Batch:
 
     SLOT_WINDOW = 0.1  # a group holds at most this many seconds of the account's slots
 
-    def __init__(self, pool, lease):
-        self.pool, self.lease = pool, lease
-        self.concurrency = pool._max_workers
+    def __init__(self, pool, lease, concurrency: int):
+        self.pool, self.lease, self.concurrency = pool, lease, concurrency
         self.in_flight: dict = {}
         self.sent: list[OutreachMessage] = []
         self.stop = False
