@@ -170,12 +170,14 @@ def test_sending_resumes_after_postgres_and_then_redis_restart_mid_launch(fake_m
             time.sleep(1)
     finally:
         fake_meta.latency = 0.0
-        os.killpg(cluster.pid, signal.SIGTERM)
+        os.kill(cluster.pid, signal.SIGTERM)
+        signalled = time.monotonic()
         try:
             cluster.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(cluster.pid, signal.SIGKILL)
             cluster.wait()
+        stopped_in = time.monotonic() - signalled
     delivered = Counter(m["recipient"] for m in fake_meta.sent(IG_ACCOUNT))
     counts = statuses(own_postgres["url"])
     print("statuses", dict(counts), "delivered", len(delivered))
@@ -183,3 +185,4 @@ def test_sending_resumes_after_postgres_and_then_redis_restart_mid_launch(fake_m
     assert set(counts) <= {"sent", "needs_review"}, counts  # nothing lost, nothing stuck
     assert counts["sent"] + counts["needs_review"] == MESSAGES
     assert counts["needs_review"] <= 2 * 2 * 8, counts  # at most the calls in flight at each restart
+    assert stopped_in < 30, f"run_queue took {stopped_in:.0f} s to stop after the restarts"

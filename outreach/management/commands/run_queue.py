@@ -9,7 +9,8 @@ calls, and further SIGTERMs re-enter the same join. So the main process seemed t
 Here the first SIGTERM/SIGINT also sends SIGUSR1 to the cluster's processes; in a worker it sets
 `outreach.worker.STOP` (the handler is installed before the fork, so every process inherits it), so
 a sending run lets its calls in flight finish, gives unstarted claims back to the queue and returns
-at once. The cluster then stops normally, in seconds. A thread of the main process also settles
+at once. The cluster then stops normally, in seconds; should a part of it still hang (seen once
+after a Redis restart), everything left is killed after STOP_SECONDS. A thread of the main process also settles
 expired claims every OUTREACH_REAP_SECONDS (django-q2 schedules run at most once a minute).
 """
 
@@ -28,6 +29,7 @@ from django_q.cluster import Cluster
 from outreach import worker
 
 logger = logging.getLogger(__name__)
+STOP_SECONDS = 20  # after the first SIGTERM, the most a stop may take before the rest is killed
 
 
 def descendants(pid: int) -> list[int]:
@@ -56,10 +58,21 @@ class QuickStopCluster(Cluster):
         if not getattr(self, "_winding_down", False):
             self._winding_down = True
             logger.info("run_queue: signal %s, asking workers to stop sending", signum)
-            for pid in descendants(os.getpid()):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGUSR1)
+            signal_all(signal.SIGUSR1)
+            # If a part of the cluster still hangs (a broker that went away mid-stop), end it hard:
+            # the claims of a killed worker are settled by the reaper, never sent twice.
+            timer = threading.Timer(STOP_SECONDS, signal_all, args=(signal.SIGKILL,))
+            timer.daemon = True
+            timer.start()
         super().sig_handler(signum, frame)
+
+
+def signal_all(signum: int) -> None:
+    if signum == signal.SIGKILL:
+        logger.warning("run_queue: the cluster did not stop within %s s; killing it", STOP_SECONDS)
+    for pid in descendants(os.getpid()):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
 
 
 def reap_forever(stop: threading.Event) -> None:
