@@ -29,11 +29,11 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	@echo
 	@echo "  Outreach CRM: http://$(HOST):$(PORT)/  (sign in as demo / demo; the admin is at /admin/)"
-	@echo "  Sandbox platforms on 127.0.0.1:8700-8703; queue worker: manage.py qcluster"
+	@echo "  Sandbox platforms on 127.0.0.1:8700-8703; queue worker: manage.py run_queue"
 	@echo "  A creator writes: .venv/bin/python manage.py creator_says --handle mayahart '#YesAcme'"
 	@echo
 	$(BIN)/python manage.py sandbox --setup-demo & sandbox=$$!; \
-	$(BIN)/python manage.py qcluster & worker=$$!; \
+	$(BIN)/python manage.py run_queue & worker=$$!; \
 	trap 'kill $$sandbox $$worker 2>/dev/null; wait' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
 
@@ -56,6 +56,8 @@ bench: install
 	$(BIN)/python bench/import_creators.py
 	$(BIN)/python bench/send_pipeline.py --messages 4000
 	$(BIN)/python bench/webhook_ingest.py
+	$(BIN)/python bench/send_pipeline.py --latency 0.15 --messages 1000 --workers 1
+	$(BIN)/python bench/scale_out.py
 	$(BIN)/python bench/api_list.py --no-fail
 
 clean:

@@ -7,6 +7,7 @@ Development needs nothing set: SQLite under var/, debug off unless DJANGO_DEBUG=
 import base64
 import datetime
 import hashlib
+import json
 import os
 from pathlib import Path
 
@@ -105,6 +106,7 @@ if not PRODUCTION:
     INSTALLED_APPS.append("outreach.sandbox")  # the demo's imitation platforms (`manage.py sandbox`)
 
 MIDDLEWARE = [
+    "config.logcontext.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -205,6 +207,13 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Creator import uploads wait here for a queue worker, which may run on another machine: with
+    # several machines use a shared location (an NFS mount) or an object store, e.g. django-storages'
+    # IMPORT_STORAGE_BACKEND=storages.backends.s3.S3Storage with IMPORT_STORAGE_OPTIONS='{"bucket_name": ...}'.
+    "imports": {
+        "BACKEND": env_str("IMPORT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(env_str("IMPORT_STORAGE_OPTIONS") or "{}") or {"location": str(VAR_DIR / "imports")},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if PRODUCTION
@@ -311,7 +320,8 @@ OUTREACH_CREATOR_WEEKLY_CAP = env_int("OUTREACH_CREATOR_WEEKLY_CAP", 3)
 OUTREACH_REQUIRE_CONTACT_CONSENT_COUNTRIES = [c.upper() for c in env_list("OUTREACH_REQUIRE_CONTACT_CONSENT_COUNTRIES")]
 OUTREACH_CLAIM_BATCH = env_int("OUTREACH_CLAIM_BATCH", 100)
 OUTREACH_MAX_ATTEMPTS = env_int("OUTREACH_MAX_ATTEMPTS", 5)
-OUTREACH_TASK_BUDGET_SECONDS = env_int("OUTREACH_TASK_BUDGET_SECONDS", 200)
+# A sending run hands back to the queue this often, so a stopping worker is never held for long.
+OUTREACH_TASK_BUDGET_SECONDS = env_int("OUTREACH_TASK_BUDGET_SECONDS", 30)
 PERMISSION_REQUEST_EXPIRY_DAYS = env_int("PERMISSION_REQUEST_EXPIRY_DAYS", 14)
 # Seconds between two rights-request comments of one account (platforms flag bursts of comments as spam).
 COMMENT_REQUEST_INTERVAL_SECONDS = env_int("COMMENT_REQUEST_INTERVAL_SECONDS", 300)
@@ -346,8 +356,16 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
-# A claimed message is leased for longer than a task may run, so a live worker never loses it.
-OUTREACH_LEASE_SECONDS = env_int("OUTREACH_LEASE_SECONDS", Q_TIMEOUT + 60)
+# A claim is a short lease the sending worker renews (a heartbeat every third of it), so a message
+# claimed by a dead worker is settled within about a lease plus a reaper period (outreach/worker.py).
+OUTREACH_LEASE_SECONDS = env_int("OUTREACH_LEASE_SECONDS", 30)
+OUTREACH_REAP_SECONDS = env_int("OUTREACH_REAP_SECONDS", 15)
+# Platform calls in flight at once per sending run (threads doing HTTP only; one database connection).
+OUTREACH_SEND_CONCURRENCY = env_int("OUTREACH_SEND_CONCURRENCY", 64)
+# Where the per-account pacing lives, shared by all machines: "redis" (needs REDIS_URL) or "database".
+# Pace at this share of each platform's per-second limit, so scheduling jitter never crosses it.
+OUTREACH_RATE_HEADROOM = float(env_str("OUTREACH_RATE_HEADROOM", "0.9"))
+OUTREACH_RATE_LIMITER = env_str("OUTREACH_RATE_LIMITER", "redis" if REDIS_URL else "database")
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -362,8 +380,19 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Every line names its request or queue task (config/logcontext.py); LOG_FORMAT=json for a log pipeline.
+    "filters": {"context": {"()": "config.logcontext.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s task=%(task_id)s] %(message)s"},
+        "json": {"()": "config.logcontext.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if env_str("LOG_FORMAT") == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"mail.log": {"level": "WARNING"}, "axes": {"level": "WARNING"}},  # the SMTP sink and axes talk a lot
 }

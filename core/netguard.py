@@ -296,9 +296,10 @@ def webhook_adapter() -> GuardedAdapter:
     return GuardedAdapter(webhook_policy)
 
 
-def guard_session(session, policy: Policy = platform_policy):
-    """Mount the guard on both schemes of a requests Session; returns the session."""
-    adapter = GuardedAdapter(policy)
+def guard_session(session, policy: Policy = platform_policy, *, pool_size: int = 10):
+    """Mount the guard on both schemes of a requests Session (keeping `pool_size` connections per
+    host); returns the session."""
+    adapter = GuardedAdapter(policy, pool_connections=4 if pool_size != 10 else 10, pool_maxsize=pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

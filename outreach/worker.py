@@ -11,11 +11,15 @@ A row still `sending` after its lease is never resent: `reap_stale_leases` moves
 """
 
 import contextlib
+import dataclasses
 import datetime
+import functools
 import logging
+import threading
 import time
 import uuid
 from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -29,7 +33,8 @@ from core.backoff import backoff_seconds
 from crm import events
 from crm import services as crm_services
 from crm.models import CampaignMember, Creator
-from outreach.channels import Outbound, Outcome, SenderConfig, SendResult, get_channel, has_channel
+from outreach import limiter
+from outreach.channels import Outbound, Outcome, SenderConfig, SendResult, get_channel
 from outreach.channels.base import new_session
 from outreach.mail import addresses as mail_addresses
 from outreach.mail import threads as mail_threads
@@ -39,6 +44,14 @@ from outreach.policy import API, BLOCKED, MANUAL, Contact, Decision, decide, gat
 logger = logging.getLogger(__name__)
 Status = OutreachMessage.Status
 
+# Answers that mean "this account is sending too fast" (Meta 4/17/32/613/80001-80014, X and TikTok
+# HTTP 429, TikTok 40064/40100), and how long the whole account waits when the platform named no time.
+RATE_LIMIT_CODES = frozenset({"4", "17", "32", "613", *(str(code) for code in range(80001, 80015))}) | {
+    "40064",
+    "40100",
+    "http_429",
+}
+RATE_LIMIT_PAUSE_SECONDS = 60
 BREAKER_THRESHOLD = 5
 BREAKER_COOLDOWN = datetime.timedelta(minutes=10)
 UNSUBSCRIBE_SALT = "outreach.unsubscribe"
@@ -203,6 +216,26 @@ def _mark_started(message: OutreachMessage) -> bool:
     )
 
 
+def _mark_started_many(messages: list[OutreachMessage]) -> set[int]:
+    """`_mark_started` for a group in one committed statement: the ids that may now be sent."""
+    if not messages:
+        return set()
+    if len(messages) == 1:
+        return {messages[0].pk} if _mark_started(messages[0]) else set()
+    table, quote = OutreachMessage._meta.db_table, connection.ops.quote_name
+    ids = [message.pk for message in messages]
+    tokens = {message.claim_token for message in messages}
+    # Only the model's table name and a constant condition go into the text; every value is a parameter.
+    sql = (
+        f"UPDATE {quote(table)} SET send_started_at = %s WHERE id IN ({', '.join(['%s'] * len(ids))})"  # noqa: S608
+        f" AND claim_token IN ({', '.join(['%s'] * len(tokens))}) AND status = %s AND {NOT_OPTED_OUT} RETURNING id"
+    )
+    now = OutreachMessage._meta.get_field("send_started_at").get_db_prep_save(timezone.now(), connection)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [now, *ids, *tokens, Status.SENDING])
+        return {row[0] for row in cursor.fetchall()}
+
+
 def release(messages: list[OutreachMessage]) -> None:
     """Give back rows we claimed but did not try (the batch stopped early); the attempt is not counted."""
     for message in messages:
@@ -215,16 +248,70 @@ def release(messages: list[OutreachMessage]) -> None:
         )
 
 
+STOP = threading.Event()  # set by `request_stop` (the `queue` command's SIGUSR1): finish what is in flight
+
+
+def request_stop(*_args) -> None:
+    """Ask this process's sending runs to stop soon: calls in flight finish, the rest go back to the queue."""
+    STOP.set()
+
+
+class Lease:
+    """The claim's lease, renewed while the run works (a heartbeat every third of it), so a dead
+    worker's claim runs out within OUTREACH_LEASE_SECONDS while a live one never loses it."""
+
+    def __init__(self):
+        self.seconds = settings.OUTREACH_LEASE_SECONDS
+        self.tokens: list[str] = []  # this run's claims; a finished one matches no `sending` row
+        self.renewed = time.monotonic()
+        self.answered = False  # did the platform's last answer in this run accept the call
+
+    def claimed(self, token: str) -> None:
+        self.tokens = [*self.tokens[-3:], token]  # older batches are settled by then
+        self.beat(force=True)
+
+    def beat(self, force: bool = False) -> None:
+        if not self.tokens or (not force and time.monotonic() - self.renewed < self.seconds / 3):
+            return
+        now = timezone.now()
+        update_row(
+            OutreachMessage,
+            {"lease_expires_at": now + datetime.timedelta(seconds=self.seconds)},
+            claim_token=self.tokens,
+            status=Status.SENDING,
+        )
+        self.renewed = time.monotonic()
+
+
+_last_reap = [0.0]
+
+
+def reap_now_and_then() -> None:
+    """Settle other workers' expired claims every OUTREACH_REAP_SECONDS from inside send runs too,
+    so a dead machine's messages are settled while the others are busy sending."""
+    if time.monotonic() - _last_reap[0] >= settings.OUTREACH_REAP_SECONDS:
+        _last_reap[0] = time.monotonic()
+        reap_stale_leases()
+
+
 def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int | None = None) -> SendReport:
-    """Send this account's due messages until none are left, its limits stop it, or time runs out."""
+    """Send this account's due messages until none are left, its limits stop it, or time runs out.
+
+    Up to OUTREACH_SEND_CONCURRENCY platform calls are in flight at once (threads that only do
+    HTTP); this thread alone touches the database: claims, the started mark, outcomes, heartbeats.
+    """
     budget = budget_seconds if budget_seconds is not None else settings.OUTREACH_TASK_BUDGET_SECONDS
-    batch = batch or settings.OUTREACH_CLAIM_BATCH
-    # A claim must never outlive its lease, or the reaper would take rows that are still being sent.
-    deadline = time.monotonic() + min(budget, settings.OUTREACH_LEASE_SECONDS * 0.8)
+    batch_size = batch or settings.OUTREACH_CLAIM_BATCH
+    deadline = time.monotonic() + budget
     report = SendReport()
-    session = new_session(SenderAccount.objects.get(pk=sender_id).base_url)
+    concurrency = max(1, settings.OUTREACH_SEND_CONCURRENCY)
+    session = new_session(SenderAccount.objects.get(pk=sender_id).base_url, pool_size=concurrency)
+    pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=f"send-{sender_id}")
+    lease = Lease()
+    batch = Batch(pool, lease, concurrency)
     try:
-        while True:
+        while not STOP.is_set():
+            reap_now_and_then()
             now = timezone.now()
             sender = SenderAccount.objects.get(pk=sender_id)
             if not sender.is_sending(now) or (sender.rate_limited_until and sender.rate_limited_until > now):
@@ -234,78 +321,172 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
             except crypto.SecretUnreadable as error:
                 open_breaker(sender, f"The access token cannot be decrypted: {error}", now)
                 break
-            claimed = claim_due(sender, limit=batch, now=now)
+            claimed = claim_due(sender, limit=batch_size, now=now)
             if not claimed:
                 break
+            lease.claimed(claimed[0].claim_token)
             report.claimed += len(claimed)
-            stopped = _deliver(sender, config, claimed, session, deadline, report)
+            # The calls of this batch's last messages are still in flight while the next one is claimed;
+            # they count as contacts in its facts (marked started), so no creator is written to twice.
+            # The adapter is made when a message is first sent through it (LinkedIn has none: its
+            # messages all go to the manual queue).
+            stopped = batch.run(sender, functools.partial(get_channel, config, session), claimed, report, deadline)
+            after_sent(batch.take_sent(), timezone.now())  # bookkeeping once per batch
             if stopped:
                 break
-            if time.monotonic() >= deadline:
+            if time.monotonic() >= deadline or STOP.is_set():
+                batch.drain()
                 report.more_due = OutreachMessage.objects.due().filter(sender_account_id=sender_id).exists()
                 break
     finally:
-        session.close()
+        try:
+            batch.drain()
+            after_sent(batch.take_sent(), timezone.now())  # whatever stopped the run
+        finally:
+            pool.shutdown(wait=True)
+            session.close()
     return report
 
 
-def _deliver(sender, config, claimed, session, deadline, report) -> bool:
-    """Send a claimed batch; True when the account must stop (rate limit, broken auth, breaker)."""
-    # The policy never sends a LinkedIn message by API, so there is no channel to build for it.
-    channel = get_channel(config, session) if has_channel(config.platform) else None
-    facts = gather_facts(claimed, timezone.now())
-    sent: list[OutreachMessage] = []
-    try:
-        return _deliver_each(sender, claimed, facts, channel, deadline, report, sent)
-    finally:
-        after_sent(sent, timezone.now())  # bookkeeping once per batch, whatever stopped it
+class Batch:
+    """A run's calls in flight, batch after batch: decide messages, take slots of the shared limiter,
+    mark a group started in one statement, hand the calls to the pool at their slots, and record the
+    answers that came back together in one transaction (commits, not statements, cost on PostgreSQL).
+    The next batch is claimed while the last calls of the previous one are still out."""
 
+    SLOT_WINDOW = 0.1  # a group holds at most this many seconds of the account's slots
 
-def _deliver_each(sender, claimed, facts, channel, deadline, report, sent) -> bool:
-    per_second = sender.limits()[0]
-    interval = 1 / per_second if per_second else 0
-    last_send = 0.0
-    for index, (message, message_facts) in enumerate(zip(claimed, facts, strict=True)):
-        if time.monotonic() >= deadline:
-            release(claimed[index:])
-            return False
+    def __init__(self, pool, lease, concurrency: int):
+        self.pool, self.lease, self.concurrency = pool, lease, concurrency
+        self.in_flight: dict = {}
+        self.sent: list[OutreachMessage] = []
+        self.stop = False
+        self.limiter = limiter.get_limiter()
+
+    def run(self, sender, make_channel, claimed, report, deadline) -> bool:
+        """Send a claimed batch; True when the account must stop (rate limit, broken auth, breaker).
+        Returns with the last calls still in flight (`drain` waits for them)."""
+        self.sender, self.make_channel, self.channel, self.report = sender, make_channel, None, report
+        self.key = limiter.sender_key(sender.pk)
+        per_second = sender.limits()[0]
+        self.rate = per_second * settings.OUTREACH_RATE_HEADROOM if per_second else None
+        pending = list(zip(claimed, gather_facts(claimed, timezone.now()), strict=True))
+        pending.reverse()  # pop() from the end: oldest first
         try:
-            last_send = _deliver_one(sender, message, message_facts, channel, report, sent, interval, last_send)
+            while pending and not (self.stop or STOP.is_set() or time.monotonic() >= deadline):
+                # The run's first call goes alone, and so does every call after a failed one: an account
+                # that is limited, broken or failing answers it before a whole batch is in flight.
+                free = (self.concurrency if self.lease.answered else 1) - len(self.in_flight)
+                if free <= 0:
+                    self.collect(timeout=self.lease.seconds / 3)
+                    continue
+                group = self.decide(pending, self.group_size(free))
+                if group:
+                    self.start(group)
+                self.collect(timeout=0)
         except Exception:
-            release(claimed[index + 1 :])  # the rest were never tried: back to the queue
+            self.drain()
             raise
-        if last_send is None:
-            release(claimed[index + 1 :])
-            return True
-    return False
+        finally:
+            release([message for message, _ in pending])  # never tried: back to the queue
+        if self.stop:
+            self.drain()
+        return self.stop
 
+    def take_sent(self) -> list[OutreachMessage]:
+        sent, self.sent = self.sent, []
+        return sent
 
-def _deliver_one(sender, message, message_facts, channel, report, sent, interval, last_send) -> float | None:
-    """Decide and send one claimed message; the time it was sent, or None when the account must stop."""
-    decision = decide(message_facts)
-    if decision.mode == BLOCKED:
-        _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason=decision.reason)
-        report.count(Status.BLOCKED)
-        return last_send
-    if decision.mode == MANUAL:
-        _finish(message, status=Status.MANUAL, delivery_mode=MANUAL, reason=decision.reason)
-        report.count(Status.MANUAL)
-        return last_send
-    wait = last_send + interval - time.monotonic()
-    if wait > 0:
-        time.sleep(wait)  # the platform's per-second limit for this account
-    if not _mark_started(message):
-        if Creator.objects.filter(pk=message.creator_id, opted_out_at__isnull=False).exists():
-            _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason="The creator opted out.")
-            report.count(Status.BLOCKED)
-        return last_send  # else the claim was lost (reaped after a very long pause)
-    last_send = time.monotonic()
-    result = channel.send(_outbound(sender, message, decision))
-    stop = _record(sender, message, decision, result, report)
-    if result.sent:
-        sent.append(message)
-        message_facts.recent_contacts.append(Contact(message.campaign_id, message.created_by_id, timezone.now()))
-    return None if stop else last_send
+    def group_size(self, free: int) -> int:
+        return max(1, min(free, int(self.rate * self.SLOT_WINDOW))) if self.rate else free
+
+    def decide(self, pending, size: int) -> list:
+        """Up to `size` messages to send now; those the policy blocks or hands to a person are recorded
+        together in one transaction."""
+        group = []
+        with transaction.atomic():
+            while pending and len(group) < size:
+                message, message_facts = pending.pop()
+                decision = decide(message_facts)
+                if decision.mode == BLOCKED:
+                    _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason=decision.reason)
+                    self.report.count(Status.BLOCKED)
+                elif decision.mode == MANUAL:
+                    _finish(message, status=Status.MANUAL, delivery_mode=MANUAL, reason=decision.reason)
+                    self.report.count(Status.MANUAL)
+                else:
+                    # Counted before the answer, so a later message of this batch to the same creator sees it.
+                    contact = Contact(message.campaign_id, message.created_by_id, timezone.now())
+                    message_facts.recent_contacts.append(contact)
+                    group.append((message, decision, message_facts, contact))
+        return group
+
+    def start(self, group) -> None:
+        """Take the group's slots, commit that its calls are about to start, then start each at its slot."""
+        slots = [0.0] * len(group)
+        if self.rate:
+            reservation = self.limiter.reserve(self.key, self.rate, len(group))
+            slots = [reservation.slot(i) for i in range(len(group))]
+            self.wait_until(slots[0])
+        started = _mark_started_many([message for message, *_ in group])
+        for (message, decision, message_facts, contact), slot in zip(group, slots, strict=True):
+            if message.pk not in started:
+                message_facts.recent_contacts.remove(contact)
+                if Creator.objects.filter(pk=message.creator_id, opted_out_at__isnull=False).exists():
+                    _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason="The creator opted out.")
+                    self.report.count(Status.BLOCKED)
+                continue  # else the claim was lost (reaped after a very long pause)
+            self.wait_until(slot)
+            self.channel = self.channel or self.make_channel()
+            future = self.pool.submit(self.channel.send, _outbound(self.sender, message, decision))
+            self.in_flight[future] = (message, decision, message_facts, contact)
+
+    def wait_until(self, slot: float) -> None:
+        """Wait for a slot of the shared limiter, recording answers that come back meanwhile."""
+        while (wait_for := slot - time.time()) > 0:
+            if self.in_flight:
+                self.collect(timeout=min(wait_for, self.lease.seconds / 3))
+            else:
+                time.sleep(min(wait_for, self.lease.seconds / 3))  # the shared slot, not pacing of our own
+                self.lease.beat()
+
+    def collect(self, timeout: float) -> None:
+        """Record the outcomes of finished calls in one transaction (waiting up to `timeout` for one),
+        and renew the lease."""
+        if self.in_flight:
+            done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+            if done:
+                with transaction.atomic():
+                    answers = [self.answer(future) for future in done]
+                    sent = [answer for answer in answers if answer[2].sent]
+                    if sent:
+                        _record_sent_many(self.sender, sent, self.report)
+                    for answer in answers:
+                        self.record(*answer)
+        self.lease.beat()
+
+    def answer(self, future):
+        message, decision, message_facts, contact = self.in_flight.pop(future)
+        try:
+            result = future.result()
+        except Exception as error:  # an adapter bug after the call started: never resend on our own
+            logger.exception("sending message %s raised", message.pk)
+            result = SendResult(Outcome.UNCERTAIN, error_code=type(error).__name__, error_message=str(error))
+        return message, decision, result, message_facts, contact
+
+    def record(self, message, decision, result, message_facts, contact) -> None:
+        """What an answer changes besides a sent message's own row (written with the group's)."""
+        self.lease.answered = result.sent  # a failure narrows the run to one call at a time again
+        if result.sent:
+            self.sent.append(message)
+            return
+        message_facts.recent_contacts.remove(contact)
+        if _record(self.sender, message, decision, result, self.report):
+            self.stop = True
+
+    def drain(self) -> None:
+        while self.in_flight:
+            self.collect(timeout=self.lease.seconds / 3)
 
 
 def _outbound(sender: SenderAccount, message: OutreachMessage, decision: Decision) -> Outbound:
@@ -327,14 +508,53 @@ def _outbound(sender: SenderAccount, message: OutreachMessage, decision: Decisio
     )
 
 
+def _record_sent_many(sender, answers, report: SendReport) -> None:
+    """The SENT outcome of a group of calls in one UPDATE (on each row's claim token), then each
+    message's own consequences (its permission request, its event), in the caller's transaction."""
+    now = timezone.now()
+    meta, quote = OutreachMessage._meta, connection.ops.quote_name
+    table = quote(meta.db_table)
+    rows, params = [], [Status.SENT, API, meta.get_field("sent_at").get_db_prep_save(now, connection)]
+    params.append(meta.get_field("updated_at").get_db_prep_save(now, connection))
+    for message, decision, result, *_ in answers:
+        rows.append("(%s, %s, %s, %s, %s)")
+        params += [message.pk, message.claim_token, decision.reason, decision.recipient_id]
+        params.append(result.provider_message_id[:255])
+    params += [Status.SENDING, Status.NEEDS_REVIEW]
+    # Only the model's quoted table name goes into the text; every value is a parameter.
+    sql = (
+        f"UPDATE {table} SET status = %s, delivery_mode = %s, sent_at = %s, updated_at = %s, "  # noqa: S608
+        "lease_expires_at = NULL, error_code = '', error_message = '', reason = v.column3, "
+        "recipient_id = v.column4, provider_message_id = v.column5 "
+        f"FROM (VALUES {', '.join(rows)}) AS v WHERE {table}.id = v.column1 AND {table}.claim_token = v.column2 "
+        f"AND {table}.status IN (%s, %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    for message, decision, result, *_ in answers:
+        message.status, message.delivery_mode, message.sent_at, message.updated_at = Status.SENT, API, now, now
+        message.reason, message.recipient_id = decision.reason, decision.recipient_id
+        message.provider_message_id, message.lease_expires_at = result.provider_message_id[:255], None
+        message.error_code = message.error_message = ""
+        mark_request_sent(message, now)
+        events.publish(events.MESSAGE_SENT, events.outreach_message_data(message))  # webhooks (crm/events.py)
+    report.count(Status.SENT, len(answers))
+    if sender.consecutive_failures or sender.breaker_state == SenderAccount.Breaker.OPEN:
+        SenderAccount.objects.filter(pk=sender.pk).update(
+            consecutive_failures=0, breaker_state=SenderAccount.Breaker.CLOSED, breaker_until=None
+        )
+        sender.consecutive_failures, sender.breaker_state = 0, SenderAccount.Breaker.CLOSED
+
+
 def _record(sender, message, decision: Decision, result: SendResult, report: SendReport) -> bool:
     now = timezone.now()
     error = {"error_code": str(result.error_code)[:64], "error_message": result.error_message[:2000]}
     outcome = result.outcome
     if outcome == Outcome.SENT:
         # Only the outcome (and, for a permission request, its move to `requested`) is written now;
-        # conversations and stages are updated once per batch (`_deliver`).
-        with transaction.atomic():
+        # conversations and stages are updated once per batch (`send_due`). No savepoint: inside
+        # `Batch.collect` the answers of a group are written in one transaction.
+        with transaction.atomic(savepoint=False):
             _finish(
                 message,
                 status=Status.SENT,
@@ -371,7 +591,7 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
             Outcome.INVALID_RECIPIENT: "The platform does not know this recipient",
             Outcome.REJECTED: "The platform refused the message",
         }[outcome]
-        with transaction.atomic():  # the outcome and its event (crm/events.py) commit together
+        with transaction.atomic(savepoint=False):  # the outcome and its event (crm/events.py) commit together
             _finish(
                 message, status=Status.FAILED, delivery_mode=API, reason=f"{words}: {result.error_message}", **error
             )
@@ -394,8 +614,10 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
         report.count("auth_broken")
         return True
     # RETRY: rate limit, 5xx, transient
+    if result.retry_after is None and str(result.error_code) in RATE_LIMIT_CODES:
+        result = dataclasses.replace(result, retry_after=RATE_LIMIT_PAUSE_SECONDS)
     if message.attempts >= message.max_attempts:
-        with transaction.atomic():  # the outcome and its event (crm/events.py) commit together
+        with transaction.atomic(savepoint=False):  # the outcome and its event (crm/events.py) commit together
             _finish(
                 message,
                 status=Status.FAILED,
@@ -419,6 +641,8 @@ def _record(sender, message, decision: Decision, result: SendResult, report: Sen
     if result.retry_after is not None:
         until = now + datetime.timedelta(seconds=result.retry_after)
         SenderAccount.objects.filter(pk=sender.pk).update(rate_limited_until=until)
+        # The whole account waits, on every machine: no slot of its limiter starts before then.
+        limiter.get_limiter().block_until(limiter.sender_key(sender.pk), until.timestamp())
         return True
     failures = sender.consecutive_failures + 1
     SenderAccount.objects.filter(pk=sender.pk).update(consecutive_failures=failures)

@@ -1,10 +1,14 @@
-"""Creator imports from the pages: store the upload, run `crm.importer` in the queue, record progress."""
+"""Creator imports from the pages: store the upload, run `crm.importer` in the queue, record progress.
 
+The upload goes to the `imports` storage (settings.STORAGES), not to the web machine's disk, so a
+queue worker on any machine can read it; it is written and read in chunks (memory stays flat)."""
+
+import contextlib
 import logging
 import uuid
 from pathlib import Path
 
-from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -17,20 +21,15 @@ logger = logging.getLogger(__name__)
 MAX_REJECTIONS_KEPT = 10_000  # enough for any report a person reads; the count is always exact
 
 
-def upload_dir() -> Path:
-    return Path(settings.VAR_DIR) / "imports"
+def import_storage() -> Storage:
+    return storages["imports"]
 
 
 def start_import(upload, *, actor, encoding: str = "utf-8") -> ImportJob:
     """Keep the uploaded file and queue its import; the whole-file checks run first, in the task."""
-    folder = upload_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}.csv"
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
+    name = import_storage().save(f"{uuid.uuid4().hex}.csv", upload)  # streamed in chunks by the storage
     job = ImportJob.objects.create(
-        created_by=actor, file_name=Path(upload.name).name[:255], stored_path=str(path), encoding=encoding
+        created_by=actor, file_name=Path(upload.name).name[:255], stored_path=name, encoding=encoding
     )
     transaction.on_commit(lambda: async_task("web.imports.run_import", job.pk, task_name=f"import-{job.pk}"))
     return job
@@ -44,7 +43,7 @@ def run_import(job_id: int) -> dict:
     if not claimed:
         return {"skipped": True}  # delivered twice: the first delivery does the work
     job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    path = Path(job.stored_path)
+    storage = import_storage()
     rejections: list[list] = []
 
     def on_rejection(rejection: importer.Rejection) -> None:
@@ -58,7 +57,7 @@ def run_import(job_id: int) -> dict:
         ImportJob.objects.filter(pk=job_id).update(processed_rows=F("processed_rows") + rows)
 
     try:
-        with path.open("rb") as source:
+        with storage.open(job.stored_path, "rb") as source:
             layout = importer.inspect_file(source, encoding=job.encoding)
             ImportJob.objects.filter(pk=job_id).update(total_rows=layout.rows)
             result = importer.import_creators(
@@ -78,7 +77,8 @@ def run_import(job_id: int) -> dict:
         )
         raise
     finally:
-        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            storage.delete(job.stored_path)
     ImportJob.objects.filter(pk=job_id).update(
         status=ImportJob.Status.DONE,
         processed_rows=result.rows or F("total_rows"),

@@ -19,12 +19,7 @@ MODULES = {
     "email": "email",
 }  # LinkedIn has no open messaging API: the policy puts its messages in the manual queue, never here
 
-__all__ = ["Channel", "Outbound", "Outcome", "SendResult", "SenderConfig", "get_channel", "has_channel"]
-
-
-def has_channel(platform: str) -> bool:
-    """Whether messages on this platform can be sent by API at all (LinkedIn's cannot)."""
-    return platform in MODULES
+__all__ = ["Channel", "Outbound", "Outcome", "SendResult", "SenderConfig", "get_channel"]
 
 
 def get_channel(config: SenderConfig, session=None) -> Channel:

@@ -111,15 +111,17 @@ class Channel(Protocol):
     def send(self, message: Outbound) -> SendResult: ...
 
 
-def new_session(base_url: str = "") -> requests.Session:
+def new_session(base_url: str = "", *, pool_size: int = 10) -> requests.Session:
     """One Session per sender account: keeps connections alive across a batch of sends.
 
-    Given the account's base URL, the proxy and CA-bundle environment variables are read once here
-    instead of on every request (requests re-reads them per call, a measurable cost in the send loop).
-    Every connection it opens is checked by core.netguard (no private, loopback or metadata address,
-    however the host is spelt or what it resolves to; loopback only with ALLOW_INSECURE_PLATFORM_URLS).
+    The one place platform HTTP clients are made. Given the account's base URL, the proxy and
+    CA-bundle environment variables are read once here instead of on every request (requests
+    re-reads them per call, a measurable cost in the send loop). `pool_size` keeps that many
+    connections open per host, for a worker with that many calls in flight. Every connection it
+    opens is checked by core.netguard (no private, loopback or metadata address, however the host is
+    spelt or what it resolves to; loopback only with ALLOW_INSECURE_PLATFORM_URLS).
     """
-    session = netguard.guard_session(requests.Session())
+    session = netguard.guard_session(requests.Session(), pool_size=pool_size)
     session.headers["User-Agent"] = "outreach-crm/1.0"
     if base_url:
         session.proxies.update(requests.utils.get_environ_proxies(base_url))

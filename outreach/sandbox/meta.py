@@ -85,8 +85,9 @@ class FakeMeta(FakePlatform):
     with the `now` callable given to the constructor. Every public method takes `self.lock`.
     """
 
-    def __init__(self, now: Callable[[], float] = time.time, **kwargs):
+    def __init__(self, now: Callable[[], float] = time.time, latency: float = 0.0, **kwargs):
         super().__init__(**kwargs)
+        self.latency = latency  # every send is answered this many seconds late (a platform far away)
         self.reset(now)
         self.route("POST", r"/(?P<version>v\d+\.\d+)/(?P<object_id>[^/]+)/messages", self._handle_send)
         self.route("GET", r"/(?P<version>v\d+\.\d+)/(?P<user>[^/]+)", self._handle_profile)
@@ -458,8 +459,8 @@ class FakeMeta(FakePlatform):
                 reply = Reply(error.status, body)
             kind = account.kind if account else PAGE
             headers = {"X-Business-Use-Case-Usage": self._usage(account_id, kind, 0), **reply.headers}
-        if delay:
-            time.sleep(delay)
+        if delay or self.latency:
+            time.sleep(delay + self.latency)
         return Reply(reply.status, reply.body, headers)
 
     def _resolve(self, object_id: str, received: Received) -> tuple[str, Account | None]:

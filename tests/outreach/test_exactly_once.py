@@ -81,7 +81,7 @@ def test_two_workers_over_the_same_500_messages_deliver_each_exactly_once(fake_m
 def test_a_worker_killed_mid_send_sends_nothing_twice_and_leaves_nothing_stuck(fake_meta):
     sender = outbox(fake_meta, 60)
     fake_meta.delay_next(IG_ACCOUNT, 0.05, n=60)
-    lease = {"OUTREACH_LEASE_SECONDS": "2"}
+    lease = {"OUTREACH_LEASE_SECONDS": "2", "OUTREACH_SEND_CONCURRENCY": "4"}
     victim = start_worker(sender, env=lease)
     deadline = time.monotonic() + 60
     while fake_meta.sent_count(IG_ACCOUNT) < 15 and time.monotonic() < deadline:
@@ -100,7 +100,7 @@ def test_a_worker_killed_mid_send_sends_nothing_twice_and_leaves_nothing_stuck(f
     statuses = Counter(OutreachMessage.objects.values_list("status", flat=True))
     assert set(statuses) <= {"sent", "needs_review"}, statuses
     assert statuses["sent"] + statuses["needs_review"] == 60
-    assert statuses["needs_review"] <= 1  # at most the message in flight when it died; the rest went out once
+    assert statuses["needs_review"] <= 4  # at most the calls in flight when it died; the rest went out once
     sent_recipients = {
         f"ig{pk}" for pk in OutreachMessage.objects.filter(status="sent").values_list("creator_id", flat=True)
     }

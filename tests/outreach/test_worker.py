@@ -249,3 +249,16 @@ def test_a_late_retry_never_takes_a_row_back_from_review(sender, campaign):
     OutreachMessage.objects.filter(pk=message.pk).update(status=Status.NEEDS_REVIEW)  # reaped meanwhile
     assert worker._finish(claimed, status=Status.PENDING) is False
     assert worker._finish(claimed, status=Status.SENT) is True  # a final outcome may still be learned
+
+
+def test_a_rate_limit_code_without_a_stated_wait_still_pauses_the_whole_account(fake_meta, sender, campaign, alice):
+    member_who_wrote(campaign, fake_meta, "9014")
+    member_who_wrote(campaign, fake_meta, "9015")
+    fake_meta.fail_next(IG_ACCOUNT, status=400, code=613, message="Calls to this api have exceeded the rate limit.")
+    launch(campaign, sender, alice)
+    before = timezone.now()
+    report = worker.send_due(sender.pk)
+    assert report.outcomes == {"retry": 1}
+    sender.refresh_from_db()
+    assert sender.rate_limited_until >= before + datetime.timedelta(seconds=worker.RATE_LIMIT_PAUSE_SECONDS - 1)
+    assert worker.send_due(sender.pk).claimed == 0  # the account waits, whoever runs next

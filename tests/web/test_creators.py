@@ -137,6 +137,7 @@ def test_it_answers_404_for_an_unknown_creator(alice_client):
     assert alice_client.get("/creators/999999/").status_code == 404
 
 
+FILES = "django.core.files.storage.FileSystemStorage"
 CSV = (
     "name,instagram,instagram_followers,tags,country\n"
     "Maya Hart,@mayahart,12.5k,beauty;skincare,GB\n"
@@ -149,7 +150,10 @@ def test_it_imports_a_csv_file_in_the_queue_and_reports_rejected_rows(
     alice_client, monkeypatch, tmp_path, settings, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(Conf, "SYNC", True)
-    settings.VAR_DIR = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "imports": {"BACKEND": FILES, "OPTIONS": {"location": str(tmp_path / "imports")}},
+    }
     upload = SimpleUploadedFile("creators.csv", CSV.encode(), content_type="text/csv")
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post("/creators/import/", {"file": upload, "encoding": "utf-8"})
@@ -177,7 +181,10 @@ def test_it_refuses_a_binary_file_whole_and_says_why(
     alice_client, monkeypatch, tmp_path, settings, django_capture_on_commit_callbacks
 ):
     monkeypatch.setattr(Conf, "SYNC", True)
-    settings.VAR_DIR = tmp_path
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "imports": {"BACKEND": FILES, "OPTIONS": {"location": str(tmp_path / "imports")}},
+    }
     upload = SimpleUploadedFile("photo.csv", b"\x89PNG\x00\x00binary", content_type="text/csv")
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post("/creators/import/", {"file": upload})
