@@ -55,6 +55,15 @@ def broker_state() -> dict:
     return {"ok": True, "kind": kind, "tasks_waiting": waiting, "latency_ms": latency_ms}
 
 
+def _mailboxes() -> list[dict]:
+    """Each connected mailbox's state; an unreadable table is logged, never a 500 of the check."""
+    try:
+        return mailbox_states()
+    except DatabaseError as error:
+        logger.error("health check: mailboxes unreadable: %s", error)
+        return []
+
+
 def sending_state() -> dict:
     """The outbox's backlog: messages due now, the oldest one's wait, and claims past their lease
     (a stopped worker's, settled by the reaper within OUTREACH_REAP_SECONDS)."""
@@ -84,5 +93,5 @@ def healthz(request):
     if database["ok"]:
         body["sending"] = sending_state()
         # A mailbox that cannot be read is reported, but the application itself is still up.
-        body["mailboxes"] = mailbox_states()
+        body["mailboxes"] = _mailboxes()
     return JsonResponse(body, status=200 if healthy else 503)

@@ -104,6 +104,7 @@ def build_world():
     w.sender = SenderAccountFactory(owner=w.owner, api_base_url="https://127.0.0.1:9")
     w.spare_sender = SenderAccountFactory(owner=w.owner, api_base_url="https://127.0.0.1:9")  # no messages: deletable
     w.template = MessageTemplateFactory(body=HASHTAG_BODY, created_by=w.owner)
+    w.spare_template = MessageTemplateFactory(name="Nobody uses me", created_by=w.owner)
     w.spare_template = MessageTemplateFactory(body="Hi {{ creator.first_name }}!", created_by=w.owner)  # unused
     w.sequence = SequenceFactory(created_by=w.owner)
     SequenceStepFactory(sequence=w.sequence, template=w.template)
@@ -140,6 +141,7 @@ def build_world():
         )  # fmt: skip
 
     w.manual = outbox(OutreachMessage.Status.MANUAL)
+    w.cancelled = outbox(OutreachMessage.Status.CANCELLED)
     w.review = outbox(OutreachMessage.Status.NEEDS_REVIEW)
     w.failed = outbox(OutreachMessage.Status.FAILED, error_message="500 from the platform")
     now = timezone.now()

@@ -271,12 +271,12 @@ class MayUseAnswerSerializer(serializers.Serializer):
     """Yes or no, why in words, and the permission request the answer rests on."""
 
     may_use = serializers.BooleanField()
-    reason = serializers.CharField(help_text="e.g. “No: paid ads are not in the grant (request #12).”")
+    reason = serializers.CharField(max_length=1000, help_text="e.g. “No: paid ads are not in the grant (request #12).”")
     permission_request = serializers.IntegerField(allow_null=True)
     content = serializers.IntegerField()
-    content_url = serializers.CharField()
-    channel = serializers.CharField()
-    territory = serializers.CharField(help_text="The country asked about, as its ISO code.")
+    content_url = serializers.CharField(max_length=500)
+    channel = serializers.CharField(max_length=40)
+    territory = serializers.CharField(max_length=200, help_text="The country asked about, as its ISO code.")
     date = serializers.DateField()
 
 
