@@ -26,6 +26,7 @@ from imapclient import IMAPClient
 from imapclient import imapclient as imap_flags
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from core import netguard
 from outreach.inbound.deliveries import store_delivery
 from outreach.inbound.mail import ROLE_KEY, SENDER_KEY
 from outreach.mail.addresses import imap_server
@@ -91,6 +92,10 @@ def connect(sender: SenderAccount) -> IMAPClient:
     server = imap_server(sender)
     context = ssl.create_default_context(cafile=settings.EMAIL_IMAP_CA_FILE or None)
     port = server.port or (993 if server.security == "ssl" else 143)
+    try:  # the address guard again at connect time: the name may resolve elsewhere since it was saved
+        netguard.check_host(server.host, port, allow_loopback=settings.ALLOW_INSECURE_PLATFORM_URLS)
+    except netguard.UnsafeAddress as error:
+        raise MailboxError("unreachable", f"Refused to connect to {server.host}:{port}: {error}") from None
     try:
         client = IMAPClient(
             server.host,

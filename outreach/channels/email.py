@@ -20,6 +20,7 @@ import smtplib
 from email.utils import formataddr
 from urllib.parse import unquote, urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection, make_msgid
 from django.core.mail.backends.base import BaseEmailBackend
@@ -27,6 +28,7 @@ from django.core.mail.utils import DNS_NAME
 from django.core.validators import validate_email
 from django.utils.html import linebreaks
 
+from core import netguard
 from core.headersafe import one_line
 from outreach.channels.base import MailServer, Outbound, Outcome, SenderConfig, SendResult
 
@@ -105,6 +107,9 @@ class EmailChannel:
         message_id = email.extra_headers["Message-ID"]
         details = {"message_id": message_id}
 
+        refused = self._refused_address()
+        if refused is not None:
+            return refused
         try:
             self.connection.open()
         except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError) as error:
@@ -127,6 +132,18 @@ class EmailChannel:
         finally:
             self._close()
         return SendResult(Outcome.SENT, provider_message_id=message_id, details=details)
+
+    def _refused_address(self) -> SendResult | None:
+        """The address guard at connect time (core.netguard): the SMTP server's name must not
+        resolve to a private, loopback or metadata address (loopback only in the sandbox)."""
+        host, port = getattr(self.connection, "host", None), getattr(self.connection, "port", None)
+        if not host:
+            return None  # the settings' backend (console, locmem): nothing is connected to
+        try:
+            netguard.check_host(host, int(port or 25), allow_loopback=settings.ALLOW_INSECURE_PLATFORM_URLS)
+        except netguard.UnsafeAddress as error:
+            return SendResult(Outcome.REJECTED, error_code="refused_address", error_message=str(error)[:500])
+        return None
 
     def compose(self, message: Outbound) -> EmailMultiAlternatives:
         """The email as it will go out, with the unsubscribe link in both the text and the HTML part."""

@@ -74,7 +74,7 @@ SENDER_FIELDS = (
 PASSWORDS = ("smtp_password", "imap_password")
 
 
-def mailbox_problems(platform: str, fields: dict) -> dict[str, str]:
+def mailbox_problems(platform: str, fields: dict, *, resolve=None) -> dict[str, str]:
     """An email sender's mailbox settings, by field: a port in range, a host for each password, and
     mailbox settings only on email senders."""
     problems = {}
@@ -89,6 +89,15 @@ def mailbox_problems(platform: str, fields: dict) -> dict[str, str]:
             problems[f"{kind}_host"] = f"Enter the {kind.upper()} server for this password."
         if fields.get(f"{kind}_security") == "none" and not settings.ALLOW_INSECURE_PLATFORM_URLS:
             problems[f"{kind}_security"] = "Use ssl or starttls: a password must not cross the network in clear."
+        host = (fields.get(f"{kind}_host") or "").strip()
+        if host and f"{kind}_port" not in problems:
+            # The same address guard as platform and webhook URLs (again at connect time).
+            try:
+                netguard.check_host(
+                    host, int(port or 0) or 1, allow_loopback=settings.ALLOW_INSECURE_PLATFORM_URLS, resolve=resolve
+                )
+            except netguard.UnsafeAddress as error:
+                problems[f"{kind}_host"] = str(error)
     return problems
 
 

@@ -10,6 +10,7 @@ from django.apps import apps as django_apps
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from core import netguard
 from outreach.channels import email
 from outreach.channels.base import MailServer, Outbound, Outcome, SenderConfig
 from outreach.models import SenderAccount
@@ -17,6 +18,36 @@ from outreach.sandbox.smtp import SmtpSink
 from outreach.worker import sender_config
 
 BRAND = "partners@acme.example"
+PUBLIC = "93.184.215.14"  # a public address: what the test mail servers' names "resolve" to
+
+
+@pytest.fixture(autouse=True)
+def mail_names(monkeypatch):
+    """The address guard resolves the mail servers' names; here without DNS (tests use no network)."""
+    real = netguard.system_resolve
+    monkeypatch.setattr(
+        netguard, "system_resolve", lambda host, port: [PUBLIC] if host.endswith(".acme.example") else real(host, port)
+    )
+
+
+def test_a_mail_server_on_a_private_address_is_refused_at_save_and_at_connect(monkeypatch, db, settings):
+    from crm.errors import DomainError
+    from outreach.services import senders
+
+    monkeypatch.setattr(netguard, "system_resolve", lambda host, port: ["10.0.0.5"])
+    with pytest.raises(DomainError) as refused:
+        senders.connect_sender(actor=None, name="M", platform="email", account_id=BRAND, imap_host="imap.evil.example")
+    assert "imap_host" in refused.value.errors
+    settings.ALLOW_INSECURE_PLATFORM_URLS = False
+    config = SenderConfig(
+        platform="email", base_url="", account_id=BRAND, smtp=MailServer("smtp.evil.example", 587, "starttls", "u", "p")
+    )
+    result = email.build(config).send(
+        Outbound(recipient_id="maya@creator.example", text="Hi", unsubscribe_url="https://x/u")
+    )
+    assert (result.outcome, result.error_code) == (Outcome.REJECTED, "refused_address")
+
+
 move = importlib.import_module("outreach.migrations.0015_smtp_credentials_out_of_url_and_mailbox_schedule")
 
 
