@@ -77,7 +77,9 @@ def test_a_machine_killed_mid_launch_sends_nothing_twice_and_its_claims_settle_w
         # The survivor (or the next minute's dispatcher, standing in here) sends what went back to the queue.
         enqueue(env, sender.pk, 2)
         deadline = time.monotonic() + 60
-        while OutreachMessage.objects.filter(status="pending").exists() and time.monotonic() < deadline:
+        # Until the launch is over: nothing waiting and nothing in flight (the survivor's last calls).
+        unfinished = OutreachMessage.objects.filter(status__in=["pending", "sending"])
+        while unfinished.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         fake_meta.latency = 0.0
