@@ -2,6 +2,7 @@
 the address), automatic replies (recorded, but they stop nothing and grant nothing) and our own
 mail seen in the mailbox's Sent folder (an echo: it threads and clears the manual queue)."""
 
+import contextlib
 import re
 
 from django.db import IntegrityError, transaction
@@ -81,11 +82,8 @@ def bounce_received(message: InboundMessage) -> None:
 
 def suppress(address: str, reason: str, row: OutreachMessage | None = None) -> None:
     """No more email to this address: it joins the suppression list, queued email to it is withdrawn."""
-    try:
-        with transaction.atomic():
-            EmailSuppression.objects.create(address=address, reason=reason, outreach_message=row)
-    except IntegrityError:
-        pass  # already suppressed
+    with contextlib.suppress(IntegrityError), transaction.atomic():  # already suppressed: the first reason stays
+        EmailSuppression.objects.create(address=address, reason=reason, outreach_message=row)
     OutreachMessage.objects.filter(
         platform=EMAIL, status__in=[Status.PENDING, Status.MANUAL], creator__email__iexact=address
     ).update(status=Status.CANCELLED, reason=f"The address hard-bounced: {reason}"[:2000], updated_at=timezone.now())

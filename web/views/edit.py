@@ -32,7 +32,8 @@ class CreatorEditForm(forms.ModelForm):
         return (self.cleaned_data.get("country") or "").strip().upper()
 
     def _post_clean(self):
-        pass  # the service validates the model (crm.errors.set_checked), errors come back by field
+        """No model validation here: the service validates the creator (crm.errors.set_checked) and
+        its errors come back by field through web.forms.show_errors."""
 
 
 class CampaignEditForm(CampaignForm):
