@@ -16,7 +16,9 @@ them. `allow_loopback` opens loopback only (the sandbox's platform fakes, ALLOW_
 
 Callers: `integrations` (webhook subscriptions), `outreach.services.senders` (save time),
 `outreach.channels.base.new_session` (platform calls, `platform_adapter`), and mail transports
-(`check_host` before connecting, `check_peer` after, or `create_connection` for both).
+(`check_host` before connecting, `check_peer` after, or `create_connection` for both: the SMTP
+channel opens its sockets through `create_connection`, the IMAP reader checks the peer before STARTTLS
+or the login).
 """
 
 import ipaddress

@@ -106,6 +106,10 @@ def connect(sender: SenderAccount) -> IMAPClient:
         )
     except (OSError, IMAPClientError) as error:
         raise MailboxError("unreachable", f"Cannot reach {server.host}:{port}: {error}") from None
+    try:  # and the peer actually reached, before a word of ours (STARTTLS, the login) goes to it
+        netguard.check_peer(client.socket(), allow_loopback=settings.ALLOW_INSECURE_PLATFORM_URLS)
+    except netguard.UnsafeAddress as error:
+        raise MailboxError("unreachable", f"Refused to talk to {server.host}:{port}: {error}") from None
     try:
         if server.security == "starttls":
             client.starttls(context)

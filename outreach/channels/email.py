@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection, make_msgid
 from django.core.mail.backends.base import BaseEmailBackend
+from django.core.mail.backends.smtp import EmailBackend as DjangoSMTPBackend
 from django.core.mail.utils import DNS_NAME
 from django.core.validators import validate_email
 from django.utils.html import linebreaks
@@ -32,9 +33,34 @@ from core import netguard
 from core.headersafe import one_line
 from outreach.channels.base import MailServer, Outbound, Outcome, SenderConfig, SendResult
 
-SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+SMTP_BACKEND = "outreach.channels.email.GuardedSMTPBackend"
 AUTH_FAILURE_CODES = {530, 534, 535, 538}  # authentication required / failed (RFC 4954)
 BAD_MAILBOX = re.compile(rb"^5\.1\.\d+")  # enhanced status 5.1.x: bad destination address
+
+
+def _guarded_socket(host: str, port: int, timeout):
+    """The socket smtplib would open, but only to an address core.netguard allows, and checked again
+    once connected: the name cannot resolve to a private address between the check and the connect."""
+    return netguard.create_connection(host, port, timeout, allow_loopback=settings.ALLOW_INSECURE_PLATFORM_URLS)
+
+
+class _GuardedSMTP(smtplib.SMTP):
+    def _get_socket(self, host, port, timeout):
+        return _guarded_socket(host, port, timeout)
+
+
+class _GuardedSMTPSSL(smtplib.SMTP_SSL):
+    def _get_socket(self, host, port, timeout):
+        return self.context.wrap_socket(_guarded_socket(host, port, timeout), server_hostname=self._host)
+
+
+class GuardedSMTPBackend(DjangoSMTPBackend):
+    """Django's SMTP backend whose connections go through the address guard at connect time, so a
+    team's SMTP host can never reach this server's own network, whatever its name resolves to later."""
+
+    @property
+    def connection_class(self):
+        return _GuardedSMTPSSL if self.use_ssl else _GuardedSMTP
 
 
 def build(config: SenderConfig, session=None) -> "EmailChannel":
@@ -112,6 +138,8 @@ class EmailChannel:
             return refused
         try:
             self.connection.open()
+        except netguard.UnsafeAddress as error:  # the name resolved elsewhere at connect time
+            return SendResult(Outcome.REJECTED, error_code="refused_address", error_message=str(error)[:500])
         except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError) as error:
             return _failure(Outcome.AUTH_BROKEN, error, details)  # wrong credentials, or no AUTH/STARTTLS
         except OSError as error:  # refused, timed out, TLS, greeting refused: nothing was sent

@@ -12,7 +12,8 @@ from crm import events
 from crm.errors import DomainError
 from integrations import services as hooks
 from outreach import services, worker
-from outreach.channels.base import new_session
+from outreach.channels import email
+from outreach.channels.base import MailServer, Outbound, Outcome, SenderConfig, new_session
 from outreach.models import Conversation, OutreachMessage
 from tests.api.conftest import api_for
 from tests.factories import CampaignFactory, CampaignMemberFactory, SocialAccountFactory
@@ -210,3 +211,23 @@ def test_webhook_urls_go_through_the_same_guard(settings, alice, host):
     with pytest.raises(DomainError) as refused:
         hooks.create_subscription(actor=alice, url=f"http://{host}/hooks", events_wanted=[events.CONSENT_GRANTED])
     assert list(refused.value.errors) == ["url"]
+
+
+def test_an_smtp_host_that_rebinds_to_loopback_between_check_and_connect_is_refused(strict, smtp_sink, monkeypatch):
+    answers = iter([["93.184.216.34"], ["127.0.0.1"]])  # public when checked, loopback when connecting
+    monkeypatch.setattr(netguard, "system_resolve", lambda host, port: next(answers))
+    server = MailServer("mail.rebind.example", smtp_sink.port, "none", "", "")
+    message = Outbound(recipient_id="maya@creator.example", text="Hi", subject="Hi", unsubscribe_url="https://u/1")
+    result = email.build(SenderConfig("email", "", "partners@brand.example", smtp=server, timeout=(1, 1))).send(message)
+    assert (result.outcome, result.error_code) == (Outcome.REJECTED, "refused_address")
+    assert "loopback" in result.error_message
+    assert smtp_sink.messages == []
+
+
+def test_the_smtp_backend_connects_through_the_guard(strict, smtp_sink):
+    backend = email.smtp_connection(MailServer(smtp_sink.host, smtp_sink.port, "none", "", ""), timeout=1)
+    with pytest.raises(netguard.UnsafeAddress):
+        backend.open()
+    strict.ALLOW_INSECURE_PLATFORM_URLS = True
+    assert backend.open() is True
+    backend.close()
