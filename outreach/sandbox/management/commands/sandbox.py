@@ -13,7 +13,7 @@ from outreach.demo import DEMO_SENDERS, SANDBOX_TOKEN
 from outreach.sandbox import dovecot
 from outreach.sandbox.meta_comments import FakeMetaComments
 from outreach.sandbox.smtp import SmtpSink
-from outreach.sandbox.tiktok import FakeTikTok
+from outreach.sandbox.tiktok_comments import FakeTikTokComments
 from outreach.sandbox.x import FakeX
 
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         # With Debian's Dovecot installed, the demo's email sender gets a real mailbox: mail the sink
         # accepts for it lands there, readable over IMAP (login: its address, password: the sandbox token).
         mailbox = dovecot.Dovecot(port=imap_port) if dovecot.installed() else None
-        meta, x, tiktok = FakeMetaComments(port=port), FakeX(port=port + 1), FakeTikTok(port=port + 2)
+        meta, x, tiktok = FakeMetaComments(port=port), FakeX(port=port + 1), FakeTikTokComments(port=port + 2)
         smtp = SmtpSink(port=port + 3, mailbox=mailbox)
         try:
             for service in (meta, x, tiktok, smtp):
