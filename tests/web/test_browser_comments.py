@@ -62,7 +62,7 @@ def test_the_comments_inbox_of_a_post_in_chromium(browser_page, world, live_serv
     page.goto("/comments/")
     assert page.get_by_role("heading", name="UGC found").is_visible()
     assert page.get_by_text("Glowing with @acme serum").is_visible()
-    page.get_by_role("link", name="Our new serum, in three shades").click()
+    page.get_by_role("link", name=POST).click()  # a webhook names our post by its id only
     page.wait_for_url("**/comments/posts/**")
     post_url = page.url
 
