@@ -68,6 +68,12 @@ class Command(BaseCommand):
                 x.add_user(account_id, SANDBOX_TOKEN)
             elif platform == "tiktok":
                 tiktok.add_business(account_id, SANDBOX_TOKEN)
+                # A video of ours with comments: the TikTok poll (every 10 minutes) brings them in.
+                tiktok.add_video(account_id, "7300000000000000001", caption="Acme serum: the 30-second routine")
+                tiktok.user_comments("7300000000000000001", user_id="tt-user-1", username="glow.with.sam",
+                                     text="Does it work on oily skin?")  # fmt: skip
+                tiktok.user_comments("7300000000000000001", user_id="tt-user-2", username="lena.k",
+                                     text="Where can I buy it in Berlin?")  # fmt: skip
         if setup_demo:
             senders = demo.setup_demo(urls)
             self.stdout.write(f"Demo sender accounts point at the sandbox: {', '.join(s.name for s in senders)}.")
