@@ -193,3 +193,30 @@ def test_rights_asked_under_a_tiktok_comment_are_granted_by_the_authors_hashtag_
     )
     assert CommentRightsRequest.objects.get().status == "answered"
     assert tasks.poll_tiktok_comments() == 0 and ConsentEvent.objects.count() == 1
+
+
+def test_a_post_found_by_hand_is_added_by_its_link(fake, sender, api_session):
+    session, base = api_session
+    added = session.post(
+        f"{base}/discovered-media/by-link/",
+        json={
+            "sender_account": sender.pk,
+            "permalink": "https://www.tiktok.com/@lena.k/video/7322",
+            "username": "@Lena.K",
+        },
+        timeout=10,
+    )
+    assert added.status_code == 201, added.text
+    assert (added.json()["source"], added.json()["username"]) == ("link", "lena.k")
+    again = session.post(
+        f"{base}/discovered-media/by-link/",
+        json={"sender_account": sender.pk, "permalink": "https://tiktok.com/@lena.k/video/7322/", "username": "lena.k"},
+        timeout=10,
+    )
+    assert again.json()["id"] == added.json()["id"]  # one find per link
+    blank = session.post(
+        f"{base}/discovered-media/by-link/",
+        json={"sender_account": sender.pk, "permalink": "https://www.tiktok.com/@x/video/1", "username": "@"},
+        timeout=10,
+    )
+    assert blank.status_code == 400 and "author" in blank.json()["username"][0]
