@@ -4,6 +4,8 @@ creator; public replies and hiding go through the API; a private reply or a keyw
 without calling TikTok (it has none); rights asked under a creator's comment are granted by the
 author's own #YesAcme reply, read by the poll."""
 
+import time
+
 import pytest
 import requests
 from django_q.conf import Conf
@@ -176,6 +178,7 @@ def test_rights_asked_under_a_tiktok_comment_are_granted_by_the_authors_hashtag_
     assert asked.status == "sent" and asked.method == "comment_reply" and len(ours.text) <= 150
     assert ours.parent_id == said.comment_id and "#YesAcme" in ours.text and "https://acme.example/t" in ours.text
 
+    fake.clock.current = time.time() + 5  # the answers come after we asked
     fake.user_comments(VIDEO, user_id="u-troll", username="not.maya", text="#YesAcme", parent_id=ours.comment_id)
     tiktok_comments.poll_comments(sender)
     request = PermissionRequest.objects.get(pk=asked.permission_request_id)
@@ -220,3 +223,22 @@ def test_a_post_found_by_hand_is_added_by_its_link(fake, sender, api_session):
         timeout=10,
     )
     assert blank.status_code == 400 and "author" in blank.json()["username"][0]
+
+
+def test_the_polls_are_scheduled():
+    import importlib
+
+    from django.apps import apps
+    from django_q.models import Schedule
+
+    importlib.import_module("outreach.migrations.0017_tiktok_comments").create(apps, None)  # flushed: run it again
+    every = dict(Schedule.objects.values_list("func", "minutes"))
+    assert every["outreach.tasks.poll_tiktok_comments"] == 10 and callable(tasks.poll_tiktok_comments)
+    assert every["outreach.tasks.poll_rights_request_replies"] == 15 and callable(tasks.poll_rights_request_replies)
+
+
+def test_a_refused_poll_stores_nothing_and_the_next_one_carries_on(fake, sender):
+    fake.user_comments(VIDEO, user_id="u1", username="fan", text="Hello")
+    fake.fail_next(BRAND_BUSINESS_ID, code=fake_codes.ACCESS_TOKEN_INVALID, message="Access token is incorrect.")
+    assert tasks.poll_tiktok_comments() == 0 and not Comment.objects.exists()  # logged, the others go on
+    assert tasks.poll_tiktok_comments() == 1
