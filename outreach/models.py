@@ -694,6 +694,7 @@ class DiscoveredMedia(models.Model):
         COMMENT_MENTION = "comment_mention", "Mentioned us in a comment"
         TAGGED = "tagged", "Tagged us"
         HASHTAG = "hashtag", "Hashtag search"
+        LINK = "link", "Added by hand from a link"
 
     platform = models.CharField(max_length=20, choices=SenderPlatform.choices, default=SenderPlatform.INSTAGRAM)
     sender_account = models.ForeignKey(SenderAccount, on_delete=models.CASCADE, related_name="discovered_media")

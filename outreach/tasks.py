@@ -17,7 +17,7 @@ from crm.services import rights
 from outreach import identity_lookup, worker
 from outreach.inbound import deliveries, identity
 from outreach.models import OutreachMessage, SenderAccount
-from outreach.services import comments, sequences, ugc
+from outreach.services import comments, sequences, tiktok_comments, ugc
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +92,28 @@ def poll_tags_and_hashtags() -> int:
         except Exception:  # one account's failure must not stop the others
             logger.exception("polling tags and hashtags failed for sender %s", sender.pk)
     return found
+
+
+def poll_tiktok_comments() -> int:
+    """Every 10 minutes: comments on the brand's TikTok videos (polled: the webhooks' fields are [U])."""
+    new = 0
+    for sender in SenderAccount.objects.filter(platform="tiktok", paused=False):
+        try:
+            new += tiktok_comments.poll_comments(sender)
+        except Exception:  # one account's failure must not stop the others
+            logger.exception("polling TikTok comments failed for sender %s", sender.pk)
+    return new
+
+
+def poll_rights_request_replies() -> int:
+    """Every 15 minutes: the authors' answers under our request comments that came by no webhook."""
+    answered = 0
+    for sender in SenderAccount.objects.filter(platform="instagram", paused=False):
+        try:
+            answered += ugc.poll_request_replies(sender)
+        except Exception:
+            logger.exception("polling rights-request replies failed for sender %s", sender.pk)
+    return answered
 
 
 def reconcile_identity(account_id: int, attempt: int = 1) -> str:

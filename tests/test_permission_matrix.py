@@ -25,6 +25,7 @@ from outreach.models import (
     Comment,
     CommentRightsRequest,
     ConversationMessage,
+    DiscoveredMedia,
     HashtagSearch,
     KeywordRule,
     OutreachMessage,
@@ -591,6 +592,18 @@ API_ROWS = [
         "destroy",
     ),
     api("GET discovered-media.list", f"{V1}/discovered-media/", READ_ALL, probe=listed(lambda w: w.found.pk)),
+    api(
+        "POST discovered-media.by_link",
+        f"{V1}/discovered-media/by-link/",
+        write_shared(201),
+        body=lambda w: {
+            "sender_account": w.ig.pk,
+            "permalink": "https://www.tiktok.com/@sam/video/7311",
+            "username": "sam",
+        },
+        probe=happened(lambda w: DiscoveredMedia.objects.filter(source="link", username="sam")),
+        notes="a post found by hand, by its link and author",
+    ),
     api("GET discovered-media.retrieve", f"{V1}/discovered-media/{{w.found.pk}}/", READ_ALL),
     api(
         "POST discovered-media.request_rights",

@@ -131,6 +131,14 @@ class RightsUnderCommentSerializer(RightsByCommentSerializer):
     )
 
 
+class FoundByLinkSerializer(serializers.Serializer):
+    """A post a person found (TikTok has no discovery API we can use): its link and its author."""
+
+    sender_account = serializers.PrimaryKeyRelatedField(queryset=SenderAccount.objects.all())
+    permalink = serializers.URLField(max_length=500)
+    username = serializers.CharField(max_length=100)
+
+
 class BudgetSerializer(serializers.Serializer):
     used = serializers.IntegerField()
     remaining = serializers.IntegerField()
@@ -235,6 +243,15 @@ class DiscoveredMediaViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def request_rights(self, request, pk=None):
         data = valid(RightsByCommentSerializer, request.data, context={"request": request})
         return _ask(self.get_object(), data, request.user)
+
+    @extend_schema(request=FoundByLinkSerializer, responses={201: DiscoveredMediaSerializer})
+    @action(detail=False, methods=["post"], url_path="by-link", filter_backends=[], pagination_class=None)
+    def by_link(self, request):
+        """Add a post found by hand (e.g. a creator's TikTok video) by its link and author, to ask for its
+        rights under the author's comment on one of our posts (or by a person)."""
+        data = valid(FoundByLinkSerializer, request.data)
+        found = ugc.discover_by_link(data["sender_account"], data["permalink"], data["username"])
+        return Response(DiscoveredMediaSerializer(found).data, status=status.HTTP_201_CREATED)
 
 
 class CommentRightsRequestViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

@@ -136,6 +136,25 @@ def mentioned_media(session: requests.Session, config: SenderConfig, media_id: s
     return _read(session, config, _url(config, config.account_id), {"fields": fields}).get("mentioned_media") or {}
 
 
+REPLY_FIELDS = "id,text,username,timestamp"
+
+
+def mentioned_media_comments(session: requests.Session, config: SenderConfig, media_id: str) -> list[dict]:
+    """The comments (and their replies, with `parent_id` added) on media whose caption mentions us.
+
+    How an author's answer to our request comment is read when it does not @mention us: the
+    `mentions` webhook fires only for an @mention, and `comments` only on our own media, so such a
+    reply comes by no webhook. Texts read this way lose the `@` of a mention of us (Meta's note)."""
+    fields = f"mentioned_media.media_id({media_id}){{comments{{{REPLY_FIELDS},replies{{{REPLY_FIELDS}}}}}}}"
+    media = _read(session, config, _url(config, config.account_id), {"fields": fields}).get("mentioned_media") or {}
+    found = []
+    for top in (media.get("comments") or {}).get("data", []):
+        found.append({**top, "parent_id": ""})
+        replies = (top.get("replies") or {}).get("data", [])
+        found += [{**reply, "parent_id": str(top.get("id", ""))} for reply in replies]
+    return found
+
+
 def mentioned_comment(session: requests.Session, config: SenderConfig, comment_id: str) -> dict:
     """The comment that mentions us, with its media; readable only this way (not the comment node)."""
     fields = f"mentioned_comment.comment_id({comment_id}){{{COMMENT_FIELDS}}}"

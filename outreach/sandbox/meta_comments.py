@@ -233,7 +233,10 @@ class FakeMetaComments(FakeMeta):
             media = self.media.get(found["id"])
             if media is None or media.private or not self._mentions(media, account_id):
                 raise GraphError(400, 100, "(#100) The media was not found or does not mention this account.")
-            return {"mentioned_media": self._media_fields(media), "id": account_id}
+            data = self._media_fields(media)
+            if "comments{" in fields:
+                data["comments"] = {"data": self._comment_tree(media, account_id)}
+            return {"mentioned_media": data, "id": account_id}
         comment = self.comments.get(found["id"])
         if comment is None or f"@{self.usernames.get(account_id, '?')}" not in comment.text.lower():
             raise GraphError(400, 100, "(#100) The comment was not found or does not mention this account.")
@@ -249,6 +252,23 @@ class FakeMetaComments(FakeMeta):
             },
             "id": account_id,
         }
+
+    def _comment_tree(self, media: Media, account_id: str) -> list[dict]:
+        """The media's comments with their `replies`; a mention of us loses its `@` (as Meta says)."""
+        ours = f"@{self.usernames.get(account_id, '?')}"
+
+        def shown(comment: FakeComment) -> dict:
+            text = re.sub(re.escape(ours), ours[1:], comment.text, flags=re.I)
+            return {"id": comment.comment_id, "text": text, "username": comment.username,
+                    "timestamp": _iso(comment.timestamp)}  # fmt: skip
+
+        on_media = [c for c in self.comments.values() if c.media_id == media.media_id]
+        on_media.sort(key=lambda c: c.timestamp)
+        tree = []
+        for top in (c for c in on_media if not c.parent_id):
+            replies = [shown(c) for c in on_media if c.parent_id == top.comment_id]
+            tree.append({**shown(top), **({"replies": {"data": replies}} if replies else {})})
+        return tree
 
     def _mentions(self, media: Media, account_id: str) -> bool:
         return f"@{self.usernames.get(account_id, '?')}" in media.caption.lower()

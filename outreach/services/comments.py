@@ -19,6 +19,7 @@ from django.utils import timezone
 from crm.errors import DomainError
 from outreach import templating
 from outreach.channels import meta_comments as api
+from outreach.channels import tiktok_comments as tiktok_api
 from outreach.channels.base import Outcome, new_session
 from outreach.models import (
     BrandPost,
@@ -36,12 +37,18 @@ from outreach.worker import sender_config
 PRIVATE_REPLY_DAYS = 7
 PRIVATE_REPLIES_PER_HOUR = 750  # Meta's limit per account for comments on posts and reels
 OUR_HOURLY_CAP = 700  # our own, a margin under Meta's
+NO_TIKTOK_PRIVATE_REPLIES = (
+    "TikTok has no private replies: a comment opens no conversation. Reply in public, or wait for the "
+    "person to message the brand."
+)
 Status = PrivateReply.Status
 
 
 def private_reply_problem(comment: Comment, now: datetime.datetime | None = None) -> str:
     """Why this comment may not get a private reply now ("" when it may)."""
     now = now or timezone.now()
+    if comment.platform == "tiktok":
+        return NO_TIKTOK_PRIVATE_REPLIES
     if comment.ours:
         return "This comment is the brand's own."
     if comment.removed:
@@ -71,6 +78,8 @@ def send_private_reply(
     comment: Comment, *, text: str, actor=None, automatic: bool = False, keyword_rule: KeywordRule | None = None
 ) -> PrivateReply:
     """Answer a comment with one DM; refused (a DomainError, no platform call) when it is not allowed."""
+    if comment.platform == "tiktok":
+        raise DomainError({"comment": NO_TIKTOK_PRIVATE_REPLIES})
     text = (text or "").strip()
     if not text:
         raise DomainError({"text": "Write the private reply."})
@@ -142,8 +151,9 @@ def reply_publicly(comment: Comment, *, text: str, actor) -> Comment:
     text = (text or "").strip()
     if not text:
         raise DomainError({"text": "Write the reply."})
-    if len(text) > api.MAX_COMMENT_CHARS:
-        raise DomainError({"text": f"A comment has at most {api.MAX_COMMENT_CHARS} characters."})
+    limit = max_comment_chars(comment.platform)
+    if len(text) > limit:
+        raise DomainError({"text": f"A comment has at most {limit} characters here."})
     if comment.source != Comment.Source.OWN_MEDIA:
         raise DomainError({"comment": "Only comments on our own posts can be replied to this way."})
     if comment.live:
@@ -153,7 +163,7 @@ def reply_publicly(comment: Comment, *, text: str, actor) -> Comment:
     target = comment.parent_id or comment.comment_id  # a reply to a reply lands on the top-level comment
     sender = _sender_of(comment)
     with new_session(sender.base_url) as session:
-        result = api.reply_publicly(session, sender_config(sender), target, text)
+        result = public_reply_call(session, sender, comment.media_id, target, text)
     if not result.sent:
         raise DomainError({"comment": f"The platform refused the reply: {result.error_message or result.error_code}"})
     Comment.objects.filter(pk=comment.pk).update(public_reply_id=result.provider_message_id)
@@ -174,13 +184,28 @@ def reply_publicly(comment: Comment, *, text: str, actor) -> Comment:
     return reply
 
 
+def max_comment_chars(platform: str) -> int:
+    """A public comment's length limit: TikTok's 150 characters, Instagram's 2200."""
+    return tiktok_api.MAX_COMMENT_CHARS if platform == "tiktok" else api.MAX_COMMENT_CHARS
+
+
+def public_reply_call(session, sender: SenderAccount, media_id: str, comment_id: str, text: str):
+    """The platform call for a public reply under a comment on our own media (plain data back)."""
+    if sender.platform == "tiktok":
+        return tiktok_api.reply_publicly(session, sender_config(sender), media_id, comment_id, text)
+    return api.reply_publicly(session, sender_config(sender), comment_id, text)
+
+
 def hide_comment(comment: Comment, *, hide: bool = True, actor) -> Comment:
     """Hide (or unhide) a comment on our post; the platform is told first."""
     if comment.source != Comment.Source.OWN_MEDIA:
         raise DomainError({"comment": "Only comments on our own posts can be hidden."})
     sender = _sender_of(comment)
     with new_session(sender.base_url) as session:
-        result = api.hide_comment(session, sender_config(sender), comment.comment_id, hide)
+        if comment.platform == "tiktok":
+            result = tiktok_api.hide_comment(session, sender_config(sender), comment.media_id, comment.comment_id, hide)
+        else:
+            result = api.hide_comment(session, sender_config(sender), comment.comment_id, hide)
     if not result.sent:
         raise DomainError({"comment": f"The platform refused: {result.error_message or result.error_code}"})
     comment.hidden = hide
@@ -190,8 +215,8 @@ def hide_comment(comment: Comment, *, hide: bool = True, actor) -> Comment:
 
 def matching_rule(comment: Comment) -> KeywordRule | None:
     """The first active keyword rule (the post's own before the account's) whose keyword is a word of the comment."""
-    if comment.ours or not comment.text or comment.sender_account_id is None:
-        return None
+    if comment.ours or not comment.text or comment.sender_account_id is None or comment.platform == "tiktok":
+        return None  # TikTok: no private replies, so no rule can answer there
     rules = KeywordRule.objects.filter(sender_account_id=comment.sender_account_id, active=True).select_related(
         "template"
     )
@@ -235,6 +260,8 @@ def apply_keyword_rules(comment: Comment) -> PrivateReply | None:
 
 def save_keyword_rule(*, actor, sender_account: SenderAccount, keyword: str, template: MessageTemplate, post=None):
     """A keyword -> private reply rule; the keyword is a word of its own, the template must render."""
+    if sender_account.platform == "tiktok":
+        raise DomainError({"sender_account": "TikTok has no private replies, so a keyword rule has nothing to send."})
     keyword = (keyword or "").strip()
     if not keyword or any(ch.isspace() for ch in keyword):
         raise DomainError({"keyword": "Give one word, e.g. GUIDE."})

@@ -41,6 +41,7 @@ from outreach.models import (
     SenderAccount,
 )
 from outreach.queue import enqueue
+from outreach.services.comments import max_comment_chars, public_reply_call
 from outreach.worker import sender_config
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ Source = DiscoveredMedia.Source
 RStatus = CommentRightsRequest.Status
 Method = CommentRightsRequest.Method
 COMMENT_CHANNEL = "instagram_comment"  # ConsentEvent.channel for evidence given in a comment
+TIKTOK_COMMENT_CHANNEL = "tiktok_comment"
 HASHTAG_BUDGET = 30
 HASHTAG_WINDOW = datetime.timedelta(days=7)
 OPEN = (RStatus.SENT, RStatus.AUTHOR_REPLIED, RStatus.MANUAL)
@@ -60,6 +62,12 @@ WORDINGS = (
     "reply {hashtag} (terms: {terms}).",
     "Love this, @{author}! Could {brand} reuse it on our {use}? Reply {hashtag} to say yes; the terms are at {terms}.",
     "@{author} {brand} here: may we repost this on our {use}? Reply {hashtag} to accept {terms}.",
+)
+# TikTok comments have at most 150 characters: shorter wordings, rotated the same way.
+SHORT_WORDINGS = (
+    "@{author} may {brand} share your video? Reply {hashtag} to agree: {terms}",
+    "@{author} we'd love to repost this! Reply {hashtag} if OK ({terms})",
+    "@{author} can {brand} feature it? Reply {hashtag} to say yes. Terms: {terms}",
 )
 
 
@@ -98,7 +106,7 @@ def _link_content(found: DiscoveredMedia) -> None:
     """Once the author is known: the crm post (by its permalink) and its creator."""
     if not found.username or not found.permalink:
         return
-    creator = found.creator or creator_by_handle("instagram", found.username)
+    creator = found.creator or creator_by_handle(found.platform, found.username)
     try:
         url = handles.normalize_content_url(found.permalink)
     except ValueError:
@@ -107,7 +115,7 @@ def _link_content(found: DiscoveredMedia) -> None:
         url=url,
         defaults={
             "creator": creator,
-            "platform": "instagram",
+            "platform": found.platform,
             "platform_post_id": found.media_id,
             "caption": found.caption,
             "media_url": found.media_url or found.thumbnail_url,
@@ -143,6 +151,24 @@ def record_discovery(sender: SenderAccount, media_id: str, source: str, **fields
             )
     except IntegrityError:
         return DiscoveredMedia.objects.get(sender_account=sender, media_id=media_id, source=source), False
+
+
+def discover_by_link(sender: SenderAccount, permalink: str, username: str) -> DiscoveredMedia:
+    """A post a person found on a platform without a discovery API (TikTok's mentions API is [U]):
+    kept once per account and link, with its author, so rights can be asked under the author's
+    comment on one of our videos (or by a person)."""
+    username = (username or "").strip().lower().lstrip("@")
+    if not username:
+        raise DomainError({"username": "Name the post's author."})
+    try:
+        url = handles.normalize_content_url(permalink)
+    except ValueError as error:
+        raise DomainError({"permalink": f"The link {error}."}) from None
+    found, _ = record_discovery(
+        sender, url.rsplit("/", 1)[-1] or url, Source.LINK, platform=sender.platform, permalink=url, username=username
+    )
+    _link_content(found)
+    return found
 
 
 def caption_mentioned(sender: SenderAccount, media_id: str) -> DiscoveredMedia:
@@ -203,6 +229,56 @@ def comment_mentioned(comment_pk: int) -> Comment | None:
         found.save()
         _link_content(found)
     return comment
+
+
+def poll_request_replies(sender: SenderAccount) -> int:
+    """Answers to our request comments on posts that mention us, read from the post's comments.
+
+    An author who replies "#YesAcme" without @mentioning us triggers no webhook (`mentions` needs an
+    @mention, `comments` covers only our own media), so the open requests' posts are read through
+    `mentioned_media{comments{...,replies}}`. Each comment is stored once (a webhook may have brought
+    it already); only the author's words after we asked count. Returns how many answers were read."""
+    open_requests = CommentRightsRequest.objects.filter(
+        sender_account=sender,
+        method=Method.MENTION_REPLY,
+        status__in=(RStatus.SENT, RStatus.AUTHOR_REPLIED),
+    ).select_related("discovered", "permission_request")
+    answered = 0
+    with new_session(sender.base_url) as session:
+        for asked in open_requests:
+            try:
+                items = api.mentioned_media_comments(session, sender_config(sender), asked.discovered.media_id)
+            except api.GraphReadError as error:
+                logger.warning("comments of mentioned media %s unreadable: %s", asked.discovered.media_id, error)
+                continue
+            since = asked.sent_at.replace(microsecond=0) if asked.sent_at else None
+            for item in items:
+                username = str(item.get("username") or "").lower()
+                when = parse_datetime(str(item.get("timestamp", "")).replace("+0000", "+00:00")) or timezone.now()
+                if username != asked.author_username.lower() or (since and when < since):
+                    continue
+                try:
+                    with transaction.atomic():
+                        comment = Comment.objects.create(
+                            platform=sender.platform,
+                            comment_id=str(item.get("id")),
+                            source=Comment.Source.MENTION,
+                            sender_account=sender,
+                            media_id=asked.discovered.media_id,
+                            parent_id=str(item.get("parent_id") or ""),
+                            from_username=username,
+                            creator=creator_by_handle("instagram", username),
+                            text=str(item.get("text") or ""),
+                            created_time=when,
+                        )
+                except IntegrityError:
+                    continue  # already stored (a webhook brought it, or an earlier poll)
+                comment_answers(comment, asked)
+                answered += 1
+                asked.refresh_from_db(fields=["status"])
+                if asked.status not in OPEN:
+                    break
+    return answered
 
 
 def poll_tagged(sender: SenderAccount) -> int:
@@ -290,8 +366,9 @@ def _method_for(found: DiscoveredMedia, via_comment: Comment | None) -> str:
     return Method.MANUAL  # "You cannot comment on photos you were tagged in", nor on hashtag media
 
 
-def wording(variant: int, **values) -> str:
-    return WORDINGS[variant % len(WORDINGS)].format(**values)
+def wording(variant: int, platform: str = "instagram", **values) -> str:
+    choices = SHORT_WORDINGS if platform == "tiktok" else WORDINGS
+    return choices[variant % len(choices)].format(**values)
 
 
 def request_rights_by_comment(
@@ -328,6 +405,7 @@ def request_rights_by_comment(
         via_comment.ours
         or via_comment.source != Comment.Source.OWN_MEDIA
         or via_comment.from_username.lower() != found.username.lower()
+        or via_comment.platform != found.sender_account.platform
     ):
         raise DomainError({"via_comment": f"Choose a comment by @{found.username} on one of our posts."})
     sender = found.sender_account
@@ -347,14 +425,18 @@ def request_rights_by_comment(
         use = " and ".join(UsageChannel(c).label.lower() for c in request.channels)
         text = wording(
             variant,
+            sender.platform,
             author=found.username,
             brand=brand or (request.campaign.brand if request.campaign else sender.name),
             use=use,
             terms=request.terms_url,
             hashtag=request.approval_hashtag,
         )
-        if len(text) > api.MAX_COMMENT_CHARS:
-            raise DomainError({"terms_url": "The request comment would be longer than Instagram allows."})
+        limit = max_comment_chars(sender.platform)
+        if len(text) > limit:
+            raise DomainError(
+                {"terms_url": f"The request comment would be longer than the {limit} characters the platform allows."}
+            )
         now = timezone.now()
         last = CommentRightsRequest.objects.filter(sender_account=sender).exclude(method=Method.MANUAL)
         last_due = last.aggregate(latest=Max("due_at"))["latest"]
@@ -405,7 +487,7 @@ def deliver_comment_request(pk: int) -> bool:
             result = api.comment_on_mention(session, config, found.media_id, asked.text, found.mention_comment_id)
         else:
             via = asked.via_comment
-            result = api.reply_publicly(session, config, via.parent_id or via.comment_id, asked.text)
+            result = public_reply_call(session, sender, via.media_id, via.parent_id or via.comment_id, asked.text)
     mine = CommentRightsRequest.objects.filter(pk=pk, claim_token=token, status=RStatus.SENDING)
     if result.sent:
         sent_at = timezone.now()
@@ -470,7 +552,7 @@ def comment_answers(comment: Comment, asked: CommentRightsRequest) -> str:
     request = asked.permission_request
     verdict = classify.classify(comment.text, [request.approval_hashtag])
     evidence = Evidence(
-        channel=COMMENT_CHANNEL,
+        channel=TIKTOK_COMMENT_CHANNEL if comment.platform == "tiktok" else COMMENT_CHANNEL,
         message_id=comment.comment_id,
         text=comment.text,
         rule=f"{verdict.rule} in a comment by the post's author @{author}",

@@ -6,6 +6,7 @@ hashtag does nothing, the author's `#YesAcme` reply grants with the comment as e
 proof shows it. Nothing is sent twice."""
 
 import datetime
+import time
 
 import pytest
 import requests
@@ -156,3 +157,66 @@ def test_a_tagged_post_is_asked_by_a_person(world):
     assert posted["status"] == "sent"
     assert PermissionRequest.objects.get(pk=asked["permission_request"]).status == "requested"
     assert datetime.datetime.fromisoformat(posted["sent_at"].replace("Z", "+00:00"))
+
+
+def test_the_whole_loop_with_an_answer_that_comes_by_no_webhook(world, client, alice):
+    """ "Done means", in one go. The author answers our request comment with "#YesAcme" and no @mention:
+    Meta sends no webhook for that (`mentions` needs an @mention, `comments` covers our own media only,
+    PLATFORMS-UGC.md §1b-§1c), so the scheduled poll reads the mentioned post's comments and grants."""
+    from outreach import tasks
+
+    fake, _, api, base = world
+    maya = CreatorFactory(name="Maya Hart")
+    SocialAccountFactory(creator=maya, platform="instagram", handle="mayahart")
+
+    # 1. A creator comments on the brand's post and gets one private reply, never a second.
+    fake.add_media("18300000000000001", owner=IG_ACCOUNT, caption="Our new serum")
+    said = fake.user_comments("18300000000000001", from_id="9001", username="mayahart", text="Where to buy?")
+    fake.emit(fake.comment_webhook(IG_ACCOUNT, said))
+    comment = Comment.objects.get(comment_id=said.comment_id)
+    assert (
+        call(api, "POST", f"{base}/comments/{comment.pk}/private-reply/", 201, text="acme.example")["status"] == "sent"
+    )
+    call(api, "POST", f"{base}/comments/{comment.pk}/private-reply/", 400, text="again")
+    assert len(fake.private_replies(IG_ACCOUNT)) == 1
+
+    # 2. Her post that mentions the brand becomes content; 3. the rights request goes out as a comment.
+    fake.add_media("18300000000000002", owner="mayahart", caption="Glowing with @acme serum")
+    fake.emit(fake.mention_webhook(IG_ACCOUNT, "18300000000000002"))
+    found = DiscoveredMedia.objects.get(media_id="18300000000000002")
+    assert found.content.creator == maya
+    terms = {"terms_url": "https://acme.example/t", "terms_text": "Terms.", "approval_hashtag": "YesAcme"}
+    asked = call(api, "POST", f"{base}/discovered-media/{found.pk}/request-rights/", 201, channels=["website"], **terms)
+    [ours] = fake.comments_by_business(IG_ACCOUNT)
+    assert asked["status"] == "sent" and "#YesAcme" in ours.text
+
+    # 4. Someone else's hashtag and then the author's own reply, neither @mentioning us: no webhook.
+    fake.clock.current = time.time() + 5  # they answer after we asked
+    fake.user_comments(
+        "18300000000000002", from_id="9100", username="not.maya", text="#YesAcme", parent_id=ours.comment_id
+    )
+    yes = fake.user_comments("18300000000000002", from_id="9001", username="mayahart", text="#YesAcme",
+                             parent_id=ours.comment_id)  # fmt: skip
+    request = PermissionRequest.objects.get(pk=asked["permission_request"])
+    assert request.status == "requested"
+    assert tasks.poll_rights_request_replies() == 1 and tasks.poll_rights_request_replies() == 0
+    request.refresh_from_db()
+    assert request.status == "granted"
+    grant = ConsentEvent.objects.get(permission_request=request)
+    assert (grant.inbound_message_id, grant.inbound_text, grant.outbound_text) == (
+        yes.comment_id,
+        "#YesAcme",
+        ours.text,
+    )
+    assert Comment.objects.filter(comment_id=yes.comment_id).count() == 1
+
+    # 5. The proof page shows the comment evidence.
+    client.force_login(alice)
+    proof = client.get(f"/permission-requests/{request.pk}/proof.json").json()
+    [entry] = proof["ledger"]
+    assert (entry["channel"], entry["platform_message_id"], entry["creator_text"]) == (
+        "instagram_comment", yes.comment_id, "#YesAcme",
+    )  # fmt: skip
+    page = client.get(f"/permission-requests/{request.pk}/proof/").content.decode()
+    assert yes.comment_id in page or "#YesAcme" in page
+    assert len(fake.comments_by_business()) == 1 and len(fake.private_replies()) == 1  # nothing sent twice

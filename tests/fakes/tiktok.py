@@ -32,3 +32,21 @@ def tiktok_config(fake: FakeTikTok, **overrides) -> SenderConfig:
         "access_token": BRAND_TIKTOK_TOKEN,
     }
     return SenderConfig(**{**values, **overrides})
+
+
+@pytest.fixture
+def fake_tiktok_comments():
+    """A running FakeTikTokComments (the comment side of TikTok API for Business) with fresh state,
+    BRAND_BUSINESS_ID registered and a clock at the real time. Import it into a test module:
+    `from tests.fakes.tiktok import fake_tiktok_comments  # noqa: F401`."""
+    import time
+
+    from outreach.sandbox.tiktok_comments import FakeTikTokComments
+
+    clock = Clock()
+    fake = running(FakeTikTokComments)
+    fake.reset(now=clock)
+    fake.clock = clock
+    fake.add_business(BRAND_BUSINESS_ID, BRAND_TIKTOK_TOKEN)
+    yield fake
+    fake.reset(now=time.time)

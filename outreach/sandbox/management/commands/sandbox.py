@@ -13,7 +13,7 @@ from outreach.demo import DEMO_SENDERS, SANDBOX_TOKEN
 from outreach.sandbox import dovecot
 from outreach.sandbox.meta_comments import FakeMetaComments
 from outreach.sandbox.smtp import SmtpSink
-from outreach.sandbox.tiktok import FakeTikTok
+from outreach.sandbox.tiktok_comments import FakeTikTokComments
 from outreach.sandbox.x import FakeX
 
 
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         # With Debian's Dovecot installed, the demo's email sender gets a real mailbox: mail the sink
         # accepts for it lands there, readable over IMAP (login: its address, password: the sandbox token).
         mailbox = dovecot.Dovecot(port=imap_port) if dovecot.installed() else None
-        meta, x, tiktok = FakeMetaComments(port=port), FakeX(port=port + 1), FakeTikTok(port=port + 2)
+        meta, x, tiktok = FakeMetaComments(port=port), FakeX(port=port + 1), FakeTikTokComments(port=port + 2)
         smtp = SmtpSink(port=port + 3, mailbox=mailbox)
         try:
             for service in (meta, x, tiktok, smtp):
@@ -68,6 +68,12 @@ class Command(BaseCommand):
                 x.add_user(account_id, SANDBOX_TOKEN)
             elif platform == "tiktok":
                 tiktok.add_business(account_id, SANDBOX_TOKEN)
+                # A video of ours with comments: the TikTok poll (every 10 minutes) brings them in.
+                tiktok.add_video(account_id, "7300000000000000001", caption="Acme serum: the 30-second routine")
+                tiktok.user_comments("7300000000000000001", user_id="tt-user-1", username="glow.with.sam",
+                                     text="Does it work on oily skin?")  # fmt: skip
+                tiktok.user_comments("7300000000000000001", user_id="tt-user-2", username="lena.k",
+                                     text="Where can I buy it in Berlin?")  # fmt: skip
         if setup_demo:
             senders = demo.setup_demo(urls)
             self.stdout.write(f"Demo sender accounts point at the sandbox: {', '.join(s.name for s in senders)}.")
