@@ -215,3 +215,31 @@ def test_a_plan_launch_uses_a_constant_number_of_queries(alice, senders, templat
         return len(captured)
 
     assert queries_for(20) == queries_for(3)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_ten_thousand_members_on_a_two_channel_plan_launch_in_under_ten_seconds(alice, senders, templates):
+    import time
+
+    from crm.models import CampaignMember
+
+    campaign = CampaignFactory(owner=alice)
+    creators = Creator.objects.bulk_create(
+        [Creator(name=f"Creator {n}", email=f"c{n}@example.com" if n % 2 else "") for n in range(10_000)]
+    )
+    SocialAccount.objects.bulk_create(
+        [
+            SocialAccount(creator=c, platform="instagram", handle=f"c_{c.pk}", platform_user_id=str(c.pk))
+            for c in creators
+        ]
+    )
+    CampaignMember.objects.bulk_create([CampaignMember(campaign=campaign, creator=c) for c in creators])
+    plan = [Channel(senders[0], template=templates[0]), Channel(senders[1], template=templates[1])]
+    started = time.perf_counter()
+    summary = services.launch_campaign(campaign, actor=alice, plan=plan)
+    elapsed = time.perf_counter() - started
+    assert summary.created == 10_000
+    assert summary.by_channel == {("email", "api"): 5_000, ("instagram", "manual"): 5_000}
+    assert elapsed < 10, f"{elapsed:.1f} s"
+    print(f"launch of 10,000 members on two channels: {elapsed:.2f} s")
