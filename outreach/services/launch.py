@@ -221,12 +221,17 @@ def _launch_chunk(chunk, campaign, actor, plan, firsts, manual_fallback, again, 
         todo.append((member, max((reach for _, reach in rows), default=-1) + 1))
     if not todo:
         return
-    # Per channel: a candidate row for each member and the policy's decision on it.
+    # Per channel: a candidate row and the policy's decision for each member no earlier channel
+    # reaches by API (a later channel is not even rendered for the others).
     options = []
+    undecided = list(range(len(todo)))
     for channel, first in zip(plan, firsts, strict=True):
+        if not undecided:
+            break
         platform = channel.sender_account.platform
-        rows = []
-        for member, reach in todo:
+        rows = {}
+        for index in undecided:
+            member, reach = todo[index]
             row = OutreachMessage(
                 campaign=campaign,
                 creator=member.creator,
@@ -256,11 +261,12 @@ def _launch_chunk(chunk, campaign, actor, plan, firsts, manual_fallback, again, 
                     BLOCKED,
                     f"Cannot render the template: {error}",
                 )
-            rows.append(row)
-        decisions = []
-        for row, facts in zip(rows, gather_facts(rows, now), strict=True):
-            decisions.append((BLOCKED, row.reason) if row.status == Status.BLOCKED else _decision(facts))
+            rows[index] = row
+        decisions = {}
+        for (index, row), facts in zip(rows.items(), gather_facts(list(rows.values()), now), strict=True):
+            decisions[index] = (BLOCKED, row.reason) if row.status == Status.BLOCKED else _decision(facts)
         options.append((channel, rows, decisions))
+        undecided = [index for index in undecided if decisions[index][0] != API]
     chosen_rows = []
     for index, (member, _) in enumerate(todo):
         row, mode, reason = _choose(options, index, manual_fallback)
@@ -302,7 +308,7 @@ def _choose(options, index, manual_fallback) -> tuple[OutreachMessage, str, str]
     (if the plan allows), else a blocked row carrying each channel's reason, the policy's words."""
     for wanted in (API, MANUAL) if manual_fallback else (API,):
         for _, rows, decisions in options:
-            mode, reason = decisions[index]
+            mode, reason = decisions.get(index, (None, ""))
             if mode == wanted:
                 return rows[index], mode, reason
     row = options[0][1][index]
