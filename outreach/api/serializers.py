@@ -145,7 +145,7 @@ class SenderAccountSerializer(serializers.ModelSerializer):
 class OutreachMessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = OutreachMessage
-        fields = ["id", "campaign", "permission_request", "creator", "sequence", "step", "template",
+        fields = ["id", "campaign", "permission_request", "creator", "sequence", "step", "reach", "launch", "template",
                   "sender_account", "platform", "recipient_id", "rendered_subject", "rendered_text",
                   "human_agent", "delivery_mode", "reason", "status", "attempts", "due_at", "next_attempt_at",
                   "provider_message_id", "error_code", "error_message", "sent_at", "sent_by", "created_by",

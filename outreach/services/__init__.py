@@ -4,7 +4,7 @@ objects and an actor, never a request, and raise `crm.errors.DomainError` by fie
 | module | subject |
 |---|---|
 | `rendering` | a template rendered for one creator; the first template of a launch |
-| `launch` | a campaign's first messages into the outbox, with the policy's counts |
+| `launch` | a campaign's first messages on a channel plan, each launch recorded, with the policy's reasons |
 | `sequences` | follow-ups, stopping them on a reply, saving a sequence by its rules |
 | `manual_queue` | mark sent by hand, cancel, approve, retry |
 | `inbox` | answering a creator from a conversation |
