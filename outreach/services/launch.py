@@ -185,12 +185,12 @@ def _check_plan(plan: list[Channel]) -> list[MessageTemplate]:
     for channel in plan:
         first = first_template(channel.template, channel.sequence)
         if first.platforms and channel.sender_account.platform not in first.platforms:
-            raise DomainError(
-                {
-                    "template": f"This template is written for {', '.join(first.platforms)}, "
-                    f"not {channel.sender_account.platform}."
-                }
+            problem = (
+                f"This template is written for {', '.join(first.platforms)}, not {channel.sender_account.platform}."
             )
+            if len(plan) == 1:
+                raise DomainError({"template": problem})
+            raise DomainError({"plan": f"{channel.label} channel: {problem}"})
         firsts.append(first)
     return firsts
 

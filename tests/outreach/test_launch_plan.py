@@ -198,6 +198,13 @@ def test_a_plan_that_cannot_work_says_which_field(alice, world, senders, templat
         services.launch_campaign(
             campaign, actor=alice, plan=[Channel(senders[0], template=MessageTemplateFactory(platforms=["email"]))]
         )
+    with pytest.raises(ValidationError, match="Email channel: This template is written for instagram") as caught:
+        services.launch_campaign(
+            campaign,
+            actor=alice,
+            plan=[plan[0], Channel(senders[1], template=MessageTemplateFactory(platforms=["instagram"]))],
+        )
+    assert list(caught.value.message_dict) == ["plan"]
 
 
 def test_a_plan_launch_uses_a_constant_number_of_queries(alice, senders, templates):
