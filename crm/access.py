@@ -29,6 +29,7 @@ CAMPAIGN_SCOPED = {
     "crm.PermissionRequest": "campaign",
     "crm.ConsentEvent": "permission_request__campaign",
     "outreach.OutreachMessage": "campaign",
+    "outreach.Launch": "campaign",
     "outreach.ConversationMessage": "outreach_message__campaign",
     "outreach.CommentRightsRequest": "permission_request__campaign",
     "outreach.ConversationMessageVersion": "message__outreach_message__campaign",

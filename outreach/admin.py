@@ -19,6 +19,7 @@ from outreach.models import (
     HashtagSearch,
     InboundEvent,
     KeywordRule,
+    Launch,
     MessageTemplate,
     OutreachMessage,
     PrivateReply,
@@ -117,6 +118,15 @@ class ConversationAdmin(ModelAdmin):
     search_fields = ["creator__name", "platform_conversation_id"]
     autocomplete_fields = ["creator", "social_account", "sender_account"]
     list_select_related = ["creator"]
+
+
+@admin.register(Launch)
+class LaunchAdmin(ReadOnlyModelAdmin):
+    """A campaign's launches: the plan, who launched and the counts; a record, read only."""
+
+    list_display = ["campaign", "number", "created_by", "created_at", "members", "created", "already_queued"]
+    list_select_related = ["campaign", "created_by"]
+    search_fields = ["campaign__name"]
 
 
 @admin.register(OutreachMessage)

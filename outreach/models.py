@@ -286,6 +286,37 @@ class Conversation(models.Model):
         return f"{self.creator} on {self.get_platform_display()}"
 
 
+class Launch(models.Model):
+    """One launch of a campaign: the channel plan it used, who launched it and when, and its counts.
+
+    A campaign is launched several times (a first Instagram launch, then an email launch for those not
+    reached); each launch's messages point back to it, so who it reached, and who was blocked and why,
+    stay visible after it. A record, never changed after the launch."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="launches")
+    number = models.PositiveIntegerField(help_text="1 for the campaign's first launch, then 2, 3, ...")
+    plan = models.JSONField(
+        default=list, help_text="The channels in order: sender account, platform, template or sequence."
+    )
+    manual_fallback = models.BooleanField(default=True, help_text="Else the manual queue, when no channel goes by API.")
+    again = models.BooleanField(default=False, help_text="Launched again for the members not reached yet.")
+    members = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    already_queued = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, help_text="Messages by delivery mode and by channel.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "number"], name="outreach_launch_number_once")]
+
+    def __str__(self):
+        return f"Launch {self.number} of {self.campaign_id}"
+
+
 class OutreachMessageQuerySet(models.QuerySet):
     def due(self, now=None):
         """Pending messages whose time has come (and whose retry wait, if any, is over), unless
@@ -301,10 +332,13 @@ class OutreachMessageQuerySet(models.QuerySet):
 class OutreachMessage(models.Model):
     """One message of the outbox: rendered once, decided when due, sent at most once.
 
-    Unique per (campaign, creator, step) or (permission request, step), so launching twice or a
-    task delivered twice creates one row. A worker claims a row (status `sending`, lease, claim
-    token) and commits before calling the platform; a row found in `sending` after its lease goes to
-    `needs_review` if the platform may have been called (`send_started_at`), else back to pending.
+    Unique per (campaign, creator, step, reach) or (permission request, step), so launching twice or a
+    task delivered twice creates one row; `reach` goes up only when a manager launches again for the
+    members not reached, and at most one row per (campaign, creator, step) is ever live (not blocked,
+    cancelled or failed): never two messages to one creator for one step. A worker claims a row
+    (status `sending`, lease, claim token) and commits before calling the platform; a row found in
+    `sending` after its lease goes to `needs_review` if the platform may have been called
+    (`send_started_at`), else back to pending.
     """
 
     class Status(models.TextChoices):
@@ -334,6 +368,10 @@ class OutreachMessage(models.Model):
     creator = models.ForeignKey(Creator, on_delete=models.PROTECT, related_name="outreach_messages")
     sequence = models.ForeignKey(Sequence, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     step = models.PositiveSmallIntegerField(default=0)
+    reach = models.PositiveSmallIntegerField(
+        default=0, help_text="0 for the first try at this step; 1, 2 ... when launched again on another channel."
+    )
+    launch = models.ForeignKey(Launch, null=True, blank=True, on_delete=models.PROTECT, related_name="messages")
     template = models.ForeignKey(MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     sender_account = models.ForeignKey(SenderAccount, on_delete=models.PROTECT, related_name="messages")
     platform = models.CharField(max_length=20, choices=SenderPlatform.choices)
@@ -373,9 +411,16 @@ class OutreachMessage(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "creator", "step"],
+                fields=["campaign", "creator", "step", "reach"],
                 condition=Q(campaign__isnull=False, permission_request__isnull=True),
                 name="outreach_message_once_per_campaign_step",
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "creator", "step"],
+                condition=Q(campaign__isnull=False, permission_request__isnull=True)
+                & ~Q(status__in=["blocked", "cancelled", "failed"]),
+                name="outreach_message_one_live_per_campaign_step",
+                violation_error_message="This creator already has a message for this step of the campaign.",
             ),
             models.UniqueConstraint(
                 fields=["permission_request", "step"],

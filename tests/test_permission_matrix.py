@@ -251,6 +251,8 @@ API_ROWS = [
         body=lambda w: {"template": w.template.pk, "sender_account": w.sender.pk},
         probe=lambda r, w: r.json()["members"] == 2,
     ),
+    api("GET campaign.launches", "/api/v1/campaigns/{w.campaign.pk}/launches/", CAMPAIGN_READ),
+    api("GET campaign.blocked", "/api/v1/campaigns/{w.campaign.pk}/blocked/", CAMPAIGN_READ),
     api("GET content.list", "/api/v1/content/", CAMPAIGN_LIST, probe=listed(lambda w: w.post.pk)),
     api("GET content.retrieve", "/api/v1/content/{w.post.pk}/", CAMPAIGN_READ),
     api(
@@ -779,6 +781,7 @@ PAGE_ROWS = [
     page("GET campaign_edit campaign", page_write_campaign(200), notes="an edit form: viewers get 403"),
     page("GET campaign_report campaign", CAMPAIGN_PAGE),
     page("GET campaign_report_csv campaign", CAMPAIGN_PAGE),
+    page("GET campaign_blocked_csv campaign", CAMPAIGN_PAGE),
     page("POST member_remove campaign member", page_write_campaign(302)),
     page("POST queue_requeue cancelled", page_write_campaign(302)),
     page("POST template_delete spare_template", page_write(302)),

@@ -94,11 +94,44 @@ class MoveMemberForm(forms.Form):
 
 
 class LaunchForm(forms.Form):
-    """What to send and from where; the preview and the counts come from a dry run."""
+    """What to send and from where, as a channel plan: the first channel, then up to two fallbacks
+    tried in order for each member; the preview and the counts come from a dry run."""
 
-    sender_account = forms.ModelChoiceField(queryset=SenderAccount.objects.all(), label="Sender account")
+    CHANNELS = 3
+    IF_NONE = [
+        ("manual", "Put it in the manual queue (the first channel a person can send on)"),
+        ("skip", "Do not send; list the member as blocked"),
+    ]
+
+    sender_account = forms.ModelChoiceField(queryset=SenderAccount.objects.all(), label="1st channel: send from")
     template = forms.ModelChoiceField(queryset=MessageTemplate.objects.all(), required=False, label="Template")
     sequence = forms.ModelChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
+    sender_account_2 = forms.ModelChoiceField(
+        queryset=SenderAccount.objects.all(),
+        required=False,
+        label="Else (2nd channel): send from",
+        help_text="Tried for a member the 1st channel cannot reach by API now.",
+    )
+    template_2 = forms.ModelChoiceField(queryset=MessageTemplate.objects.all(), required=False, label="Template")
+    sequence_2 = forms.ModelChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
+    sender_account_3 = forms.ModelChoiceField(
+        queryset=SenderAccount.objects.all(), required=False, label="Else (3rd channel): send from"
+    )
+    template_3 = forms.ModelChoiceField(queryset=MessageTemplate.objects.all(), required=False, label="Template")
+    sequence_3 = forms.ModelChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
+    if_none = forms.ChoiceField(
+        choices=IF_NONE,
+        required=False,
+        initial="manual",
+        widget=forms.RadioSelect,
+        label="When no channel can send by API",
+    )
+    again = forms.BooleanField(
+        required=False,
+        label="Launch again for the members not reached",
+        help_text="Only members whose earlier messages were all blocked, cancelled or failed; "
+        "everyone else keeps the message they have.",
+    )
     member = forms.ModelChoiceField(
         queryset=CampaignMember.objects.none(),
         required=False,
@@ -115,11 +148,36 @@ class LaunchForm(forms.Form):
                 (member.pk, getattr(member, "label", member.creator.name)) for member in members
             ]
 
+    def channel_fields(self, n: int) -> tuple[str, str, str]:
+        suffix = "" if n == 1 else f"_{n}"
+        return f"sender_account{suffix}", f"template{suffix}", f"sequence{suffix}"
+
+    def channel_groups(self) -> list[list]:
+        """The bound fields of each channel, for the template."""
+        return [[self[name] for name in self.channel_fields(n)] for n in range(1, self.CHANNELS + 1)]
+
     def clean(self):
         data = super().clean()
-        if bool(data.get("template")) == bool(data.get("sequence")):
-            self.add_error("template", "Choose a template or a sequence (one of them).")
+        for n in range(1, self.CHANNELS + 1):
+            sender, template, sequence = self.channel_fields(n)
+            if n > 1 and not data.get(sender):
+                if data.get(template) or data.get(sequence):
+                    self.add_error(sender, "Choose the account to send from, or clear this channel's template.")
+                continue
+            if bool(data.get(template)) == bool(data.get(sequence)):
+                self.add_error(template, "Choose a template or a sequence (one of them).")
         return data
+
+    def plan(self) -> list[dict]:
+        """The channels chosen, in order (for outreach.services.Channel)."""
+        data, plan = self.cleaned_data, []
+        for n in range(1, self.CHANNELS + 1):
+            sender, template, sequence = self.channel_fields(n)
+            if data.get(sender):
+                plan.append(
+                    {"sender_account": data[sender], "template": data.get(template), "sequence": data.get(sequence)}
+                )
+        return plan
 
 
 def show_errors(form, error: ValidationError, *, rename: dict | None = None) -> None:

@@ -56,6 +56,7 @@ urlpatterns = [
     path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign"),
     path("campaigns/<int:pk>/launch/", campaigns.campaign_launch, name="campaign_launch"),
+    path("campaigns/<int:pk>/blocked.csv", campaigns.campaign_blocked_csv, name="campaign_blocked_csv"),
     path("campaigns/<int:pk>/members/<int:member_pk>/move/", campaigns.member_move, name="member_move"),
     *urls_work.urlpatterns,
 ]

@@ -11,6 +11,7 @@ from outreach.models import (
     Conversation,
     ConversationMessage,
     FollowUpTask,
+    Launch,
     MessageTemplate,
     OutreachMessage,
     SenderAccount,
@@ -144,7 +145,7 @@ class SenderAccountSerializer(serializers.ModelSerializer):
 class OutreachMessageSerializer(serializers.ModelSerializer):
     class Meta:
         model = OutreachMessage
-        fields = ["id", "campaign", "permission_request", "creator", "sequence", "step", "template",
+        fields = ["id", "campaign", "permission_request", "creator", "sequence", "step", "reach", "launch", "template",
                   "sender_account", "platform", "recipient_id", "rendered_subject", "rendered_text",
                   "human_agent", "delivery_mode", "reason", "status", "attempts", "due_at", "next_attempt_at",
                   "provider_message_id", "error_code", "error_message", "sent_at", "sent_by", "created_by",
@@ -218,12 +219,39 @@ class ReplySerializer(serializers.Serializer):
     )
 
 
+class LaunchChannelSerializer(serializers.Serializer):
+    sender_account = serializers.PrimaryKeyRelatedField(queryset=SenderAccount.objects.all())
+    template = serializers.PrimaryKeyRelatedField(
+        queryset=MessageTemplate.objects.all(), required=False, allow_null=True
+    )
+    sequence = serializers.PrimaryKeyRelatedField(queryset=Sequence.objects.all(), required=False, allow_null=True)
+
+
 class LaunchSerializer(serializers.Serializer):
     template = serializers.PrimaryKeyRelatedField(
         queryset=MessageTemplate.objects.all(), required=False, allow_null=True
     )
     sequence = serializers.PrimaryKeyRelatedField(queryset=Sequence.objects.all(), required=False, allow_null=True)
-    sender_account = serializers.PrimaryKeyRelatedField(queryset=SenderAccount.objects.all())
+    sender_account = serializers.PrimaryKeyRelatedField(
+        queryset=SenderAccount.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="One channel: the account to send from (with `template` or `sequence`); or give `plan`.",
+    )
+    plan = LaunchChannelSerializer(
+        many=True,
+        required=False,
+        max_length=5,
+        help_text="Channels in order: each member gets the first one the policy lets go by API now.",
+    )
+    manual_fallback = serializers.BooleanField(
+        default=True, help_text="When no channel goes by API: the first that goes to the manual queue; else blocked."
+    )
+    again = serializers.BooleanField(
+        default=False,
+        help_text="Launch again for the members no earlier launch reached (all their messages blocked, "
+        "cancelled or failed); without it, a member who has a message is left alone.",
+    )
     members = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         required=False,
@@ -233,11 +261,33 @@ class LaunchSerializer(serializers.Serializer):
     )
     dry_run = serializers.BooleanField(default=False, help_text="Count only: nothing is queued.")
 
+    def validate(self, data):
+        if data.get("plan") and data.get("sender_account"):
+            raise serializers.ValidationError({"plan": ["Give a plan or a sender_account, not both."]})
+        if not data.get("plan") and not data.get("sender_account"):
+            raise serializers.ValidationError({"sender_account": ["Choose the account to send from, or a plan."]})
+        return data
+
 
 class LaunchReasonSerializer(serializers.Serializer):
     mode = serializers.ChoiceField(choices=OutreachMessage.DeliveryMode.choices)
     reason = serializers.CharField()
     count = serializers.IntegerField()
+
+
+class LaunchChannelCountSerializer(serializers.Serializer):
+    channel = serializers.CharField(help_text="The sender platform (instagram, email, ...).")
+    mode = serializers.ChoiceField(choices=OutreachMessage.DeliveryMode.choices)
+    count = serializers.IntegerField()
+
+
+class LaunchChoiceSerializer(serializers.Serializer):
+    member = serializers.IntegerField()
+    creator = serializers.CharField()
+    channel = serializers.CharField()
+    sender_account = serializers.CharField(help_text="The sender account's name.")
+    mode = serializers.ChoiceField(choices=OutreachMessage.DeliveryMode.choices)
+    reason = serializers.CharField(help_text="The policy's own words.")
 
 
 class LaunchPreviewSerializer(serializers.Serializer):
@@ -249,12 +299,43 @@ class LaunchPreviewSerializer(serializers.Serializer):
 
 
 class LaunchResultSerializer(serializers.Serializer):
+    launch = serializers.IntegerField(allow_null=True, help_text="The launch recorded (null for a dry run).")
+    number = serializers.IntegerField(allow_null=True, help_text="1 for the campaign's first launch, then 2, ...")
     members = serializers.IntegerField()
     created = serializers.IntegerField(help_text="Messages queued now (would be, with dry_run).")
     already_queued = serializers.IntegerField(help_text="Members who already had this message: not queued twice.")
     by_mode = serializers.DictField(child=serializers.IntegerField(), help_text="Counts by api, manual, blocked.")
     by_reason = LaunchReasonSerializer(many=True)
+    by_channel = LaunchChannelCountSerializer(many=True)
+    choices = LaunchChoiceSerializer(many=True, help_text="Member by member (the first 500): channel and why.")
     preview = LaunchPreviewSerializer(allow_null=True)
+
+
+class LaunchRecordSerializer(serializers.ModelSerializer):
+    """A launch as recorded: its plan, who and when, and its counts."""
+
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    counts = serializers.DictField(read_only=True, help_text="by_mode and by_channel: {platform: {mode: n}}.")
+    plan = serializers.ListField(child=serializers.DictField(), read_only=True)
+
+    class Meta:
+        model = Launch
+        fields = ["id", "campaign", "number", "plan", "manual_fallback", "again", "members", "created",
+                  "already_queued", "counts", "created_by", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class BlockedMessageSerializer(serializers.ModelSerializer):
+    """Who a launch could not reach, and why (the policy's words)."""
+
+    creator_name = serializers.CharField(source="creator.name", read_only=True)
+    launch_number = serializers.IntegerField(source="launch.number", read_only=True, allow_null=True)
+
+    class Meta:
+        model = OutreachMessage
+        fields = ["id", "creator", "creator_name", "platform", "sender_account", "launch", "launch_number", "reach",
+                  "reason", "created_at"]  # fmt: skip
+        read_only_fields = fields
 
 
 class PermissionRequestCreateSerializer(serializers.Serializer):

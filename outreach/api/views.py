@@ -341,8 +341,10 @@ class ConversationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 class CampaignViewSet(crm_views.CampaignViewSet):
     """Campaigns you own or are on the team of (admins: all); others' are not found (404).
-    `launch/` queues the first message of a template or sequence for the members (or a subset) and
-    answers with the counts by delivery mode and reason; `dry_run` counts without queueing."""
+    `launch/` queues the first message of a template or sequence for the members (or a subset), on
+    a channel plan (the first channel that goes by API, else the manual queue), and answers with the
+    counts by delivery mode, reason and channel; `dry_run` counts without queueing. `launches/` is
+    the campaign's launch history; `blocked/` who was not reached and why."""
 
     @extend_schema(
         request=serializers.LaunchSerializer,
@@ -354,8 +356,23 @@ class CampaignViewSet(crm_views.CampaignViewSet):
                 request_only=True,
             ),
             OpenApiExample(
+                "Instagram where a window is open, else email, else the manual queue",
+                value={
+                    "plan": [{"sender_account": 1, "template": 2}, {"sender_account": 3, "template": 4}],
+                    "manual_fallback": True,
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Again, by email, for those not reached",
+                value={"plan": [{"sender_account": 3, "template": 4}], "again": True},
+                request_only=True,
+            ),
+            OpenApiExample(
                 "The counts",
                 value={
+                    "launch": 7,
+                    "number": 1,
                     "members": 3,
                     "created": 3,
                     "already_queued": 0,
@@ -365,6 +382,12 @@ class CampaignViewSet(crm_views.CampaignViewSet):
                         {"mode": "manual", "reason": "Instagram: the creator has not written in 24 h.", "count": 1},
                         {"mode": "blocked", "reason": "The creator opted out.", "count": 1},
                     ],
+                    "by_channel": [
+                        {"channel": "email", "mode": "api", "count": 1},
+                        {"channel": "instagram", "mode": "blocked", "count": 1},
+                        {"channel": "instagram", "mode": "manual", "count": 1},
+                    ],
+                    "choices": [],
                     "preview": None,
                 },
                 response_only=True,
@@ -373,20 +396,49 @@ class CampaignViewSet(crm_views.CampaignViewSet):
     )
     @action(detail=True, methods=["post"], filterset_class=None)
     def launch(self, request, pk=None):
-        """Queue the first message for the campaign's members (or `members`), once each, and answer
-        with the counts by delivery mode and reason; `dry_run` only counts."""
+        """Queue the first message for the campaign's members (or `members`), once each, on the channel
+        the plan picks for each, and answer with the counts by mode, reason and channel and, member by
+        member, the channel chosen and the policy's reason; `dry_run` only counts."""
         campaign = self.get_object()
         data = valid(serializers.LaunchSerializer, request.data)
+        plan = [
+            services.Channel(step["sender_account"], step.get("template"), step.get("sequence"))
+            for step in data.get("plan") or []
+        ]
         summary = services.launch_campaign(
             campaign,
             actor=request.user,
-            sender_account=data["sender_account"],
+            sender_account=data.get("sender_account"),
             template=data.get("template"),
             sequence=data.get("sequence"),
+            plan=plan or None,
+            manual_fallback=data["manual_fallback"],
+            again=data["again"],
             member_ids=data.get("members"),
             dry_run=data["dry_run"],
         )
         return Response(summary.as_dict())
+
+    @extend_schema(responses={200: serializers.LaunchRecordSerializer(many=True)})
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def launches(self, request, pk=None):
+        """The campaign's launches, newest first (the last 100): plan, who, when and counts."""
+        campaign = self.get_object()
+        launches = campaign.launches.select_related("created_by").order_by("-number")[:100]
+        return Response(serializers.LaunchRecordSerializer(launches, many=True).data)
+
+    @extend_schema(responses={200: serializers.BlockedMessageSerializer(many=True)})
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def blocked(self, request, pk=None):
+        """Who the campaign's launches could not reach and why, newest first, page by page."""
+        campaign = self.get_object()
+        rows = (
+            OutreachMessage.objects.filter(campaign=campaign, status=OutreachMessage.Status.BLOCKED)
+            .select_related("creator", "launch")
+            .order_by("-created_at", "-id")
+        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(serializers.BlockedMessageSerializer(page, many=True).data)
 
 
 class PermissionRequestViewSet(mixins.CreateModelMixin, crm_views.PermissionRequestViewSet):

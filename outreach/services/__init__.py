@@ -4,7 +4,7 @@ objects and an actor, never a request, and raise `crm.errors.DomainError` by fie
 | module | subject |
 |---|---|
 | `rendering` | a template rendered for one creator; the first template of a launch |
-| `launch` | a campaign's first messages into the outbox, with the policy's counts |
+| `launch` | a campaign's first messages on a channel plan, each launch recorded, with the policy's reasons |
 | `sequences` | follow-ups, stopping them on a reply, saving a sequence by its rules |
 | `manual_queue` | mark sent by hand, cancel, approve, retry |
 | `inbox` | answering a creator from a conversation |
@@ -18,7 +18,7 @@ New code imports the subject module; the names below are the package's public su
 
 from outreach.services.erasure import erase_creator
 from outreach.services.inbox import complete_follow_up, open_follow_ups, reply_in_conversation, reply_window
-from outreach.services.launch import LaunchSummary, launch_campaign
+from outreach.services.launch import Channel, LaunchSummary, launch_campaign
 from outreach.services.manual_queue import (
     approve_message,
     cancel_message,
@@ -41,6 +41,7 @@ from outreach.services.sequences import create_due_follow_ups, save_sequence, st
 from outreach.services.templates import delete_template
 
 __all__ = [
+    "Channel",
     "LaunchSummary",
     "RightsOutcome",
     "approve_message",

@@ -1,5 +1,12 @@
 """Launching a campaign: the first message of a template or sequence, rendered for every member and
-put in the outbox once each, with the counts by delivery mode and reason the policy gives now."""
+put in the outbox once each, on the channel a plan chooses for that member.
+
+A plan is an ordered list of channels (a sender account with its template or sequence): each member
+gets the first channel the policy lets go by API now, else (if the plan says so) the first channel
+that goes to the manual queue, else nothing, with the policy's own reasons kept on a blocked row.
+Each launch is recorded (`Launch`); a later launch with `again` reaches the members no earlier
+launch reached (all their rows for the step blocked, cancelled or failed), and the database keeps at
+most one live message per creator and step (`OutreachMessage` constraints)."""
 
 import datetime
 from collections import Counter
@@ -7,33 +14,73 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from crm.errors import DomainError
 from crm.models import Campaign, CampaignMember, SocialAccount
 from outreach import templating
-from outreach.models import RECIPIENT_PLATFORM, MessageTemplate, OutreachMessage, SenderAccount, Sequence
-from outreach.policy import BLOCKED, decide, gather_facts
+from outreach.models import (
+    RECIPIENT_PLATFORM,
+    Launch,
+    MessageTemplate,
+    OutreachMessage,
+    SenderAccount,
+    SenderPlatform,
+    Sequence,
+)
+from outreach.policy import API, BLOCKED, MANUAL, decide, gather_facts
 from outreach.queue import enqueue_sending
 from outreach.services.rendering import first_template, render_for
 
 Status = OutreachMessage.Status
 CHUNK = 1000
+MAX_CHANNELS = 5
+PREVIEW_ROWS = 500  # members listed one by one in a summary; the counts cover everyone
+NOT_REACHED = (Status.BLOCKED, Status.CANCELLED, Status.FAILED)
+
+
+@dataclass
+class Channel:
+    """One step of a channel plan: send from this account with this template (or sequence)."""
+
+    sender_account: SenderAccount
+    template: MessageTemplate | None = None
+    sequence: Sequence | None = None
+
+    @property
+    def label(self) -> str:
+        return SenderPlatform(self.sender_account.platform).label
+
+    def as_dict(self) -> dict:
+        return {
+            "sender_account": self.sender_account.pk,
+            "sender_name": self.sender_account.name,
+            "platform": self.sender_account.platform,
+            "template": self.template.pk if self.template else None,
+            "sequence": self.sequence.pk if self.sequence else None,
+        }
 
 
 @dataclass
 class LaunchSummary:
-    """What a launch did (or would do): counts by delivery mode and by (mode, reason)."""
+    """What a launch did (or would do): counts by delivery mode, by (mode, reason) and by channel, and
+    member by member (the first PREVIEW_ROWS) which channel was chosen and the policy's reason."""
 
     members: int = 0
     created: int = 0
     already_queued: int = 0
     by_mode: Counter = field(default_factory=Counter)
     by_reason: Counter = field(default_factory=Counter)
+    by_channel: Counter = field(default_factory=Counter)  # (platform, mode) -> count
+    choices: list = field(default_factory=list)
     preview: dict | None = None
+    launch: Launch | None = None
 
     def as_dict(self) -> dict:
         return {
+            "launch": self.launch.pk if self.launch else None,
+            "number": self.launch.number if self.launch else None,
             "members": self.members,
             "created": self.created,
             "already_queued": self.already_queued,
@@ -42,6 +89,11 @@ class LaunchSummary:
                 {"mode": mode, "reason": reason, "count": count}
                 for (mode, reason), count in self.by_reason.most_common()
             ],
+            "by_channel": [
+                {"channel": channel, "mode": mode, "count": count}
+                for (channel, mode), count in sorted(self.by_channel.items())
+            ],
+            "choices": self.choices,
             "preview": self.preview,
         }
 
@@ -50,105 +102,189 @@ def launch_campaign(
     campaign: Campaign,
     *,
     actor,
-    sender_account: SenderAccount,
+    sender_account: SenderAccount | None = None,
     template: MessageTemplate | None = None,
     sequence: Sequence | None = None,
+    plan: list[Channel] | None = None,
+    manual_fallback: bool = True,
+    again: bool = False,
     member_ids: list[int] | None = None,
     dry_run: bool = False,
     now: datetime.datetime | None = None,
 ) -> LaunchSummary:
-    """Queue the first message of a template or sequence for the campaign's members, once each.
+    """Queue the first message for the campaign's members, once each, on the channel the plan picks.
 
-    Every message is rendered now; one that cannot be (a missing value, too long) is stored as
-    blocked with the reason. The summary says how many would go by API, to the manual queue, or
-    nowhere, as the policy sees it now; the policy decides again when each message is due.
-    With `dry_run` nothing is written.
+    Without `plan`, one channel (`sender_account` with `template` or `sequence`). Every message is
+    rendered now; one that cannot be (a missing value, too long) does not go on that channel. A member
+    nothing reaches is stored as blocked with every channel's reason. With `again`, members whose
+    earlier messages for this step were all blocked, cancelled or failed get a new one; without it, a
+    member who has any is left alone. With `dry_run` nothing is written. The policy decides again
+    when each message is due.
     """
     if campaign.status != Campaign.Status.ACTIVE and not dry_run:
         raise DomainError(
             {"campaign": f"The campaign is {campaign.get_status_display().lower()}; activate it to send."}
         )
-    first = first_template(template, sequence)
-    if first.platforms and sender_account.platform not in first.platforms:
-        raise DomainError(
-            {"template": f"This template is written for {', '.join(first.platforms)}, not {sender_account.platform}."}
-        )
+    if plan is None:
+        if sender_account is None:
+            raise DomainError({"sender_account": "Choose the account to send from."})
+        plan = [Channel(sender_account, template, sequence)]
+    firsts = _check_plan(plan)
     now = now or timezone.now()
     members = campaign.members.select_related("creator").order_by("id")
     if member_ids is not None:
         members = members.filter(id__in=member_ids)
     summary = LaunchSummary()
-    chunk: list[CampaignMember] = []
+    launch = None
     with transaction.atomic():
+        if not dry_run:
+            # One launch of a campaign at a time: the next one sees this one's rows (the constraints
+            # would refuse a second message anyway).
+            Campaign.objects.select_for_update().filter(pk=campaign.pk).first()
+            number = (campaign.launches.aggregate(n=Max("number"))["n"] or 0) + 1
+            launch = Launch.objects.create(
+                campaign=campaign,
+                number=number,
+                plan=[channel.as_dict() for channel in plan],
+                manual_fallback=manual_fallback,
+                again=again,
+                created_by=actor if getattr(actor, "pk", None) else None,
+                created_at=now,
+            )
+        chunk: list[CampaignMember] = []
+        args = (campaign, actor, plan, firsts, manual_fallback, again, launch, now, summary)
         for member in members.iterator(chunk_size=CHUNK):
             chunk.append(member)
             if len(chunk) == CHUNK:
-                _launch_chunk(chunk, campaign, actor, sender_account, first, sequence, dry_run, now, summary)
+                _launch_chunk(chunk, *args)
                 chunk = []
         if chunk:
-            _launch_chunk(chunk, campaign, actor, sender_account, first, sequence, dry_run, now, summary)
+            _launch_chunk(chunk, *args)
         if dry_run:
             transaction.set_rollback(True)
-        elif summary.created:
-            enqueue_sending(sender_account.pk)
+        else:
+            _record(launch, summary)
+            for sender_id in {row["sender_account"] for row in launch.plan}:
+                enqueue_sending(sender_id)
+    summary.launch = launch
     return summary
 
 
-def _launch_chunk(chunk, campaign, actor, sender, template, sequence, dry_run, now, summary):
+def _check_plan(plan: list[Channel]) -> list[MessageTemplate]:
+    """The first template of each channel; a DomainError naming the field for a plan that cannot work."""
+    if not plan:
+        raise DomainError({"plan": "Choose at least one channel to send on."})
+    if len(plan) > MAX_CHANNELS:
+        raise DomainError({"plan": f"A plan has at most {MAX_CHANNELS} channels."})
+    platforms = [channel.sender_account.platform for channel in plan]
+    twice = sorted({p for p in platforms if platforms.count(p) > 1})
+    if twice:
+        label = ", ".join(SenderPlatform(p).label for p in twice)
+        raise DomainError({"plan": f"{label} is in the plan twice; each channel once."})
+    firsts = []
+    for channel in plan:
+        first = first_template(channel.template, channel.sequence)
+        if first.platforms and channel.sender_account.platform not in first.platforms:
+            problem = (
+                f"This template is written for {', '.join(first.platforms)}, not {channel.sender_account.platform}."
+            )
+            if len(plan) == 1:
+                raise DomainError({"template": problem})
+            raise DomainError({"plan": f"{channel.label} channel: {problem}"})
+        firsts.append(first)
+    return firsts
+
+
+def _launch_chunk(chunk, campaign, actor, plan, firsts, manual_fallback, again, launch, now, summary):
     creator_ids = [member.creator_id for member in chunk]
-    already = set(
-        OutreachMessage.objects.filter(
-            campaign=campaign, permission_request__isnull=True, step=0, creator_id__in=creator_ids
-        ).values_list("creator_id", flat=True)
-    )
-    wanted = RECIPIENT_PLATFORM.get(sender.platform)
-    handles = {}
+    earlier: dict[int, list] = {}
+    for creator_id, status, reach in OutreachMessage.objects.filter(
+        campaign=campaign, permission_request__isnull=True, step=0, creator_id__in=creator_ids
+    ).values_list("creator_id", "status", "reach"):
+        earlier.setdefault(creator_id, []).append((status, reach))
+    wanted = {RECIPIENT_PLATFORM.get(c.sender_account.platform) for c in plan} - {None}
+    handles: dict[tuple[int, str], str] = {}
     if wanted:
-        for creator_id, handle in SocialAccount.objects.filter(creator_id__in=creator_ids, platform=wanted).values_list(
-            "creator_id", "handle"
+        for creator_id, platform, handle in (
+            SocialAccount.objects.filter(creator_id__in=creator_ids, platform__in=wanted)
+            .order_by("id")
+            .values_list("creator_id", "platform", "handle")
         ):
-            handles.setdefault(creator_id, handle)
-    rows = []
+            handles.setdefault((creator_id, platform), handle)
+    todo: list[tuple[CampaignMember, int]] = []
     for member in chunk:
         summary.members += 1
-        if member.creator_id in already:
+        rows = earlier.get(member.creator_id, [])
+        if rows and (not again or any(status not in NOT_REACHED for status, _ in rows)):
             summary.already_queued += 1
             continue
-        row = OutreachMessage(
-            campaign=campaign,
-            creator=member.creator,
-            sequence=sequence,
-            step=0,
-            template=template,
-            sender_account=sender,
-            platform=sender.platform,
-            due_at=now,
-            created_by=actor,
-            max_attempts=settings.OUTREACH_MAX_ATTEMPTS,
-        )
-        try:
-            row.rendered_subject, row.rendered_text = render_for(
-                template,
-                member.creator,
-                platform=sender.platform,
-                handle=handles.get(member.creator_id, ""),
-                campaign=campaign,
-                sender=sender,
-            )
-        except templating.RenderError as error:
-            row.status, row.delivery_mode, row.reason = Status.BLOCKED, BLOCKED, f"Cannot render the template: {error}"
-        rows.append(row)
-    if not rows:
+        todo.append((member, max((reach for _, reach in rows), default=-1) + 1))
+    if not todo:
         return
-    for row, facts in zip(rows, gather_facts(rows, now), strict=True):
-        if row.status == Status.BLOCKED:
-            mode, reason = BLOCKED, row.reason
-        else:
-            decision = decide(facts)
-            mode, reason = decision.mode, decision.reason
+    # Per channel: a candidate row and the policy's decision for each member no earlier channel
+    # reaches by API (a later channel is not even rendered for the others).
+    options = []
+    undecided = list(range(len(todo)))
+    for channel, first in zip(plan, firsts, strict=True):
+        if not undecided:
+            break
+        platform = channel.sender_account.platform
+        rows = {}
+        for index in undecided:
+            member, reach = todo[index]
+            row = OutreachMessage(
+                campaign=campaign,
+                creator=member.creator,
+                sequence=channel.sequence,
+                step=0,
+                reach=reach,
+                launch=launch,
+                template=first,
+                sender_account=channel.sender_account,
+                platform=platform,
+                due_at=now,
+                created_by=actor,
+                max_attempts=settings.OUTREACH_MAX_ATTEMPTS,
+            )
+            try:
+                row.rendered_subject, row.rendered_text = render_for(
+                    first,
+                    member.creator,
+                    platform=platform,
+                    handle=handles.get((member.creator_id, RECIPIENT_PLATFORM.get(platform)), ""),
+                    campaign=campaign,
+                    sender=channel.sender_account,
+                )
+            except templating.RenderError as error:
+                row.status, row.delivery_mode, row.reason = (
+                    Status.BLOCKED,
+                    BLOCKED,
+                    f"Cannot render the template: {error}",
+                )
+            rows[index] = row
+        decisions = {}
+        for (index, row), facts in zip(rows.items(), gather_facts(list(rows.values()), now), strict=True):
+            decisions[index] = (BLOCKED, row.reason) if row.status == Status.BLOCKED else _decision(facts)
+        options.append((channel, rows, decisions))
+        undecided = [index for index in undecided if decisions[index][0] != API]
+    chosen_rows = []
+    for index, (member, _) in enumerate(todo):
+        row, mode, reason = _choose(options, index, manual_fallback)
         summary.by_mode[mode] += 1
         summary.by_reason[(mode, reason)] += 1
-        if summary.preview is None and row.status != Status.BLOCKED:
+        summary.by_channel[(row.platform, mode)] += 1
+        if len(summary.choices) < PREVIEW_ROWS:
+            summary.choices.append(
+                {
+                    "member": member.pk,
+                    "creator": member.creator.name,
+                    "channel": row.platform,
+                    "sender_account": row.sender_account.name,
+                    "mode": mode,
+                    "reason": reason,
+                }
+            )
+        if summary.preview is None and mode != BLOCKED:
             summary.preview = {
                 "creator": row.creator.name,
                 "subject": row.rendered_subject,
@@ -156,6 +292,49 @@ def _launch_chunk(chunk, campaign, actor, sender, template, sequence, dry_run, n
                 "mode": mode,
                 "reason": reason,
             }
-    if not dry_run:
-        OutreachMessage.objects.bulk_create(rows, ignore_conflicts=True)
-    summary.created += len(rows)
+        chosen_rows.append(row)
+    if launch is not None:
+        OutreachMessage.objects.bulk_create(chosen_rows, ignore_conflicts=True)
+    summary.created += len(chosen_rows)
+
+
+def _decision(facts) -> tuple[str, str]:
+    decision = decide(facts)
+    return decision.mode, decision.reason
+
+
+def _choose(options, index, manual_fallback) -> tuple[OutreachMessage, str, str]:
+    """The row to store for one member: the first channel by API, else the first to the manual queue
+    (if the plan allows), else a blocked row carrying each channel's reason, the policy's words."""
+    for wanted in (API, MANUAL) if manual_fallback else (API,):
+        for _, rows, decisions in options:
+            mode, reason = decisions.get(index, (None, ""))
+            if mode == wanted:
+                return rows[index], mode, reason
+    row = options[0][1][index]
+    if len(options) == 1 and options[0][2][index][0] == BLOCKED:
+        reason = options[0][2][index][1]  # one channel: the policy's reason as it is
+    else:
+        reasons = []
+        for channel, _, decisions in options:
+            mode, why = decisions[index]
+            if mode == MANUAL:
+                why = f"{why} (only by hand, and this launch does not use the manual queue)"
+            reasons.append(f"{channel.label}: {why}")
+        reason = " · ".join(reasons)
+    row.status, row.delivery_mode, row.reason = Status.BLOCKED, BLOCKED, reason
+    return row, BLOCKED, reason
+
+
+def _record(launch: Launch, summary: LaunchSummary) -> None:
+    """The launch's counts: what it decided, by mode and channel, and how many rows it really wrote
+    (a row another launch wrote first is not counted twice)."""
+    created = OutreachMessage.objects.filter(launch=launch).count()
+    summary.already_queued += summary.created - created
+    summary.created = created
+    by_channel: dict[str, dict[str, int]] = {}
+    for (platform, mode), count in summary.by_channel.items():
+        by_channel.setdefault(platform, {})[mode] = count
+    launch.members, launch.created, launch.already_queued = summary.members, created, summary.already_queued
+    launch.counts = {"by_mode": dict(summary.by_mode), "by_channel": by_channel}
+    launch.save(update_fields=["members", "created", "already_queued", "counts"])

@@ -1,7 +1,7 @@
 """The manual queue and the outbox rows a person must check: mark sent by hand, cancel, approve a send
 held for review, retry a failure. Each is a conditional change, so two people acting at once act once."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from crm import events
@@ -77,9 +77,16 @@ def _back_to_queue(message: OutreachMessage, *, from_status: str, refusal: str, 
     """Put a message back to pending, due now, if it is still in `from_status` (a conditional UPDATE,
     so two people acting at once queue it once), and start sending."""
     now = timezone.now()
-    updated = OutreachMessage.objects.filter(pk=message.pk, status=from_status).update(
-        status=Status.PENDING, due_at=now, next_attempt_at=None, updated_at=now, **changes
-    )
+    try:
+        with transaction.atomic():
+            updated = OutreachMessage.objects.filter(pk=message.pk, status=from_status).update(
+                status=Status.PENDING, due_at=now, next_attempt_at=None, updated_at=now, **changes
+            )
+    except IntegrityError:
+        # A later launch reached the creator for this step on another channel: never two messages.
+        raise DomainError(
+            {"status": "This creator already has a message for this step of the campaign (a later launch)."}
+        ) from None
     message.refresh_from_db()
     if not updated:
         raise DomainError({"status": f"{refusal}; it is {message.status}."})

@@ -148,15 +148,15 @@ def test_it_runs_a_managers_day_in_chromium(browser_page, live_server, fake_meta
 
     # Launch: preview for a real member, the counts before sending, then send.
     page.get_by_role("link", name="Launch outreach").click()
-    page.get_by_label("Sender account").select_option(label="Acme Instagram (Instagram)")
-    page.get_by_label("Template").select_option(label=str(day["template"]))
+    page.get_by_label("1st channel: send from").select_option(label="Acme Instagram (Instagram)")
+    page.locator("#id_template").select_option(label=str(day["template"]))
     page.get_by_label("Preview for").select_option(label="Maya Hart (@mayahart)")
     page.get_by_role("button", name="Preview").click()
     assert page.locator("pre.preview").inner_text() == "Hi Maya! Acme here."
     assert (page.locator("#count-api").inner_text(), page.locator("#count-manual").inner_text()) == ("1", "2")
     screenshot(page, "launch")
     page.get_by_role("button", name="Launch: queue these messages").click()
-    page.get_by_text("Launched: 1 by API, 2 to the manual queue, 0 blocked").wait_for()
+    page.get_by_text("Launch 1: 1 by API, 2 to the manual queue, 0 blocked").wait_for()
     assert [m["text"] for m in fake_meta.sent(IG_ACCOUNT)] == ["Hi New! Acme here."]  # to "New instagram contact …"
 
     # Send one message from the manual queue.

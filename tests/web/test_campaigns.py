@@ -139,7 +139,7 @@ def test_it_launches_after_the_preview(alice_client, launchable):
     assert response.status_code == 302
     assert OutreachMessage.objects.filter(campaign=campaign).count() == 2
     page = alice_client.get(response["Location"])
-    assert "Launched: 1 by API, 0 to the manual queue, 1 blocked" in page.content.decode()
+    assert "Launch 1: 1 by API, 0 to the manual queue, 1 blocked" in page.content.decode()
 
 
 def test_it_names_the_problem_when_a_launch_cannot_go(alice_client, launchable):

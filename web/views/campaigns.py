@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from crm import access, search, services
@@ -24,6 +25,7 @@ Stage = CampaignMember.Stage
 BOARD_COLUMN_SIZE = 50  # cards per stage; the count above each column is exact
 PREVIEW_MEMBER_CHOICES = 200
 BLOCKED_SHOWN = 100
+LAUNCHES_SHOWN = 20
 
 
 def _campaign(request, pk, *, write=False):
@@ -118,8 +120,11 @@ def campaign_detail(request, pk: int):
         "section": "campaigns",
         "requests": requests,
         # Who a launch could not reach, and why: read back from the outbox rows, not only counted.
-        "blocked": blocked.select_related("creator", "sender_account").order_by("-created_at", "-id")[:BLOCKED_SHOWN],
+        "blocked": blocked.select_related("creator", "sender_account", "launch").order_by("-created_at", "-id")[
+            :BLOCKED_SHOWN
+        ],
         "blocked_count": blocked.count(),
+        "launches": campaign.launches.select_related("created_by").order_by("-number")[:LAUNCHES_SHOWN],
         **_board_context(request, campaign),
     }
     return render(request, "web/campaigns/detail.html", context)
@@ -144,32 +149,45 @@ def member_move(request, pk: int, member_pk: int):
 
 @page
 def campaign_launch(request, pk: int):
-    """Choose what to send and from which account, preview it for a real member, see how many messages
-    would go by API, to the manual queue or nowhere (and why), then launch."""
+    """Choose the channels to try in order (each with its template) and what happens when none can send
+    by API, preview it for a real member, see per member which channel was chosen and why (the policy's
+    words) and the counts per channel, then launch; a later launch can reach those not reached."""
     campaign = _campaign(request, pk, write=True)  # the page is all write controls: viewers get 403
     find = (request.POST.get("find") or request.GET.get("find") or "").strip()[:200]
     form = LaunchForm(request.POST or None, members=_preview_members(campaign, find))
     context = {"section": "campaigns", "campaign": campaign, "form": form, "find": find}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        choice = {"sender_account": data["sender_account"], "template": data["template"], "sequence": data["sequence"]}
+        plan = [outreach.Channel(**channel) for channel in form.plan()]
+        choice = {"plan": plan, "manual_fallback": data["if_none"] != "skip", "again": data["again"]}
         launching = request.POST.get("confirm") == "launch"
         try:
             summary = outreach.launch_campaign(campaign, actor=request.user, dry_run=not launching, **choice)
         except ValidationError as error:
-            show_errors(form, error)
+            show_errors(form, error, rename={"plan": "sender_account_2"} if len(plan) > 1 else None)
         else:
             if launching:
                 modes = summary.by_mode
                 messages.success(
                     request,
-                    f"Launched: {modes.get('api', 0)} by API, {modes.get('manual', 0)} to the manual queue, "
-                    f"{modes.get('blocked', 0)} blocked; {summary.already_queued} were already queued.",
+                    f"Launch {summary.launch.number}: {modes.get('api', 0)} by API, "
+                    f"{modes.get('manual', 0)} to the manual queue, {modes.get('blocked', 0)} blocked; "
+                    f"{summary.already_queued} were already queued.",
                 )
-                return redirect("web:campaign", pk=campaign.pk)
+                return redirect(f"{reverse('web:campaign', args=[campaign.pk])}#launches")
             context["summary"] = summary
-            context["preview"] = _preview(form, campaign, summary)
+            context["channels"] = _channel_counts(summary)
+            context["preview"] = _preview(form, campaign, summary, plan)
     return render(request, "web/campaigns/launch.html", context)
+
+
+def _channel_counts(summary) -> list[dict]:
+    """Per channel of the plan (and blocked), how many members it takes, by mode."""
+    rows: dict[str, dict] = {}
+    for (platform, mode), count in sorted(summary.by_channel.items()):
+        row = rows.setdefault(platform, {"channel": platform, "api": 0, "manual": 0, "blocked": 0})
+        row[mode] += count
+    return list(rows.values())
 
 
 def _preview_members(campaign, find: str) -> list:
@@ -193,14 +211,17 @@ def _preview_members(campaign, find: str) -> list:
     return members
 
 
-def _preview(form, campaign, summary) -> dict | None:
-    """The message as the chosen member (or the first one who can get it) would receive it."""
+def _preview(form, campaign, summary, plan) -> dict | None:
+    """The message as the chosen member (or the first one who can get it) would receive it, on the
+    channel the plan chose for them (the first channel when they are not in the listed choices)."""
     member = form.cleaned_data.get("member")
     if member is None:
         return summary.preview
-    sender = form.cleaned_data["sender_account"]
+    chosen = next((c["channel"] for c in summary.choices if c["member"] == member.pk), None)
+    channel = next((c for c in plan if c.sender_account.platform == chosen), plan[0])
+    sender = channel.sender_account
     try:
-        template = outreach.first_template(form.cleaned_data["template"], form.cleaned_data["sequence"])
+        template = outreach.first_template(channel.template, channel.sequence)
         subject, text = outreach.render_for(
             template,
             member.creator,
@@ -215,6 +236,28 @@ def _preview(form, campaign, summary) -> dict | None:
             "error": str(error.messages[0] if hasattr(error, "messages") else error),
         }
     return {"creator": member.creator.name, "subject": subject, "text": text}
+
+
+@page
+def campaign_blocked_csv(request, pk: int):
+    """Everyone the campaign's launches could not reach, and why, as CSV (streamed, any number)."""
+    campaign = _campaign(request, pk)
+    rows = (
+        OutreachMessage.objects.filter(campaign=campaign, status=OutreachMessage.Status.BLOCKED)
+        .order_by("launch__number", "id")
+        .values_list(
+            "launch__number",
+            "creator_id",
+            "creator__name",
+            "creator__email",
+            "platform",
+            "sender_account__name",
+            "reason",
+            "created_at",
+        )
+    )
+    header = ["launch", "creator_id", "creator", "email", "channel", "sender_account", "why", "queued_at"]
+    return csv_response(f"campaign-{campaign.pk}-not-reached.csv", header, rows.iterator(chunk_size=2000))
 
 
 @page
