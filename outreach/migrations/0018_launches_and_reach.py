@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("crm", "0015_accent_insensitive_search"),
-        ("outreach", "0016_rate_bucket"),
+        ("outreach", "0017_tiktok_comments"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
