@@ -97,7 +97,9 @@ class LaunchForm(forms.Form):
     """What to send and from where; the preview and the counts come from a dry run."""
 
     sender_account = forms.ModelChoiceField(queryset=SenderAccount.objects.all(), label="Sender account")
-    template = forms.ModelChoiceField(queryset=MessageTemplate.objects.all(), required=False, label="Template")
+    template = forms.ModelChoiceField(
+        queryset=MessageTemplate.objects.filter(archived_at__isnull=True), required=False, label="Template"
+    )  # archived templates are not offered (outreach.services.templates)
     sequence = forms.ModelChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
     member = forms.ModelChoiceField(
         queryset=CampaignMember.objects.none(),

@@ -34,8 +34,8 @@ class TemplateSerializer(serializers.ModelSerializer):
     class Meta:
         model = MessageTemplate
         fields = ["id", "name", "platforms", "subject", "body", "variables", "whatsapp_template_name",
-                  "whatsapp_template_language", "created_by", "created_at", "updated_at"]  # fmt: skip
-        read_only_fields = ["id", "variables", "created_by", "created_at", "updated_at"]
+                  "whatsapp_template_language", "created_by", "created_at", "updated_at", "archived_at"]  # fmt: skip
+        read_only_fields = ["id", "variables", "created_by", "created_at", "updated_at", "archived_at"]
         extra_kwargs = {"body": {"max_length": MAX_TEMPLATE}}
 
     platforms = serializers.ListField(

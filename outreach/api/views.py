@@ -71,6 +71,24 @@ class TemplateViewSet(ScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelV
     def perform_create(self, serializer):
         serializer.save(created_by=self.request.user)
 
+    def perform_destroy(self, instance):
+        """Only a template nothing ever used is deleted; otherwise 400 saying to archive it."""
+        services.delete_template(instance, actor=self.request.user)
+
+    @extend_schema(request=None, responses={200: serializers.TemplateSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def archive(self, request, pk=None):
+        """Archive: no longer offered, refused by new launches, sequences and requests; history keeps it."""
+        template = services.archive_template(self.get_object(), actor=request.user)
+        return Response(self.get_serializer(template).data)
+
+    @extend_schema(request=None, responses={200: serializers.TemplateSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def unarchive(self, request, pk=None):
+        """Offer an archived template again."""
+        template = services.unarchive_template(self.get_object(), actor=request.user)
+        return Response(self.get_serializer(template).data)
+
     @extend_schema(
         request=serializers.PreviewRequestSerializer,
         responses={200: serializers.PreviewSerializer},

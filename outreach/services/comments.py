@@ -31,6 +31,7 @@ from outreach.models import (
 )
 from outreach.queue import enqueue
 from outreach.services.rendering import render_for
+from outreach.services.templates import ensure_usable
 from outreach.worker import sender_config
 
 PRIVATE_REPLY_DAYS = 7
@@ -235,6 +236,7 @@ def apply_keyword_rules(comment: Comment) -> PrivateReply | None:
 
 def save_keyword_rule(*, actor, sender_account: SenderAccount, keyword: str, template: MessageTemplate, post=None):
     """A keyword -> private reply rule; the keyword is a word of its own, the template must render."""
+    ensure_usable(template)
     keyword = (keyword or "").strip()
     if not keyword or any(ch.isspace() for ch in keyword):
         raise DomainError({"keyword": "Give one word, e.g. GUIDE."})
