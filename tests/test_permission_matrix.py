@@ -436,6 +436,14 @@ API_ROWS = [
     api("POST outreach-message.cancel", "/api/v1/outreach-messages/{w.manual.pk}/cancel/", write_campaign(200)),
     api("POST outreach-message.mark_sent", "/api/v1/outreach-messages/{w.manual.pk}/mark-sent/", write_campaign(200)),
     api("POST outreach-message.retry", "/api/v1/outreach-messages/{w.failed.pk}/retry/", write_campaign(200)),
+    api(
+        "POST outreach-message.mark_many_sent",
+        "/api/v1/outreach-messages/mark-sent/",
+        expect(401, 403, 200, 200, W200, 200),
+        body=lambda w: {"messages": [w.manual.pk]},
+        probe=status_of(OutreachMessage, lambda w: w.manual, "sent"),
+        notes="another team's message is skipped, not sent",
+    ),
     *absent(
         "outreach-message", "/api/v1/outreach-messages/{w.manual.pk}/", "create", "update", "partial_update", "destroy"
     ),
@@ -808,6 +816,14 @@ PAGE_ROWS = [
         "POST queue_mark_sent manual",
         page_write_campaign(302),
         probe=status_of(OutreachMessage, lambda w: w.manual, "sent"),
+    ),
+    page("GET queue_bulk_sent", POST_ONLY),
+    page(
+        "POST queue_bulk_sent",
+        expect(SIGN_IN, 403, 302, 302, W302, 302),
+        body=lambda w: {"message": [w.manual.pk]},
+        probe=status_of(OutreachMessage, lambda w: w.manual, "sent"),
+        notes="another team's message is left as it is (the page says how many were left)",
     ),
     page(
         "POST queue_cancel manual",

@@ -8,6 +8,7 @@ from web.views import comments, editor, inbox, queue, rights, senders
 urlpatterns = [
     path("manual-queue/", queue.manual_queue, name="manual_queue"),
     path("manual-queue/<int:pk>/sent/", queue.mark_sent, name="queue_mark_sent"),
+    path("manual-queue/sent/", queue.bulk_mark_sent, name="queue_bulk_sent"),
     path("manual-queue/<int:pk>/cancel/", queue.cancel, name="queue_cancel"),
     path("manual-queue/<int:pk>/requeue/", queue.requeue, name="queue_requeue"),
     path("manual-queue/<int:pk>/approve/", queue.approve, name="queue_approve"),

@@ -158,6 +158,22 @@ class MarkSentSerializer(serializers.Serializer):
     )
 
 
+class BulkMarkSentSerializer(serializers.Serializer):
+    messages = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=200,
+        help_text="Ids of outbox messages you sent by hand (manual queue or held for review).",
+    )
+
+
+class BulkMarkSentResultSerializer(serializers.Serializer):
+    sent = serializers.ListField(child=serializers.IntegerField(), help_text="Recorded as sent by you, now.")
+    skipped = serializers.IntegerField(
+        help_text="Left as they were: already sent (perhaps by a colleague), not in the queue, or not yours."
+    )
+
+
 class FollowUpTaskSerializer(serializers.ModelSerializer):
     class Meta:
         model = FollowUpTask

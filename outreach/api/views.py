@@ -242,6 +242,17 @@ class OutreachMessageViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         """Try a failed message again, from a fresh attempt count."""
         return self._act(services.retry_message)
 
+    @extend_schema(
+        request=serializers.BulkMarkSentSerializer, responses={200: serializers.BulkMarkSentResultSerializer}
+    )
+    @action(detail=False, methods=["post"], url_path="mark-sent", filterset_class=None)
+    def mark_many_sent(self, request):
+        """Several messages you sent by hand, recorded as sent by you, each exactly once: those a
+        colleague marked a moment earlier, or that are not yours to act on, are counted as skipped."""
+        data = valid(serializers.BulkMarkSentSerializer, request.data)
+        done = services.mark_many_sent(data["messages"], actor=request.user)
+        return Response({"sent": [message.pk for message in done.sent], "skipped": done.skipped})
+
 
 class FollowUpTaskViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     """Work for a person: every automatic reply leaves one, so no creator is left with only a bot.

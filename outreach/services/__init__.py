@@ -22,6 +22,7 @@ from outreach.services.launch import LaunchSummary, launch_campaign
 from outreach.services.manual_queue import (
     approve_message,
     cancel_message,
+    mark_many_sent,
     mark_sent_manually,
     requeue_cancelled,
     retry_message,
@@ -65,6 +66,7 @@ __all__ = [
     "handle_on",
     "launch_campaign",
     "mailbox_problems",
+    "mark_many_sent",
     "mark_sent_manually",
     "open_follow_ups",
     "pause_sender",
