@@ -89,8 +89,11 @@ def test_the_edit_page_shows_each_account_and_saves_changes(alice_client):
     url = f"/creators/{creator.pk}/edit/"
     page = alice_client.get(url).content.decode()
     assert 'value="maya.hart"' in page and 'name="accounts-2-handle"' in page  # its row and two empty ones
-    rows = [{"id": account.pk, "platform": "instagram", "handle": "maya.hart", "DELETE": "on"},
-            {"platform": "youtube", "handle": "https://www.youtube.com/@MayaMakes"}, {"platform": "", "handle": ""}]  # fmt: skip
+    rows = [
+        {"id": account.pk, "platform": "instagram", "handle": "maya.hart", "DELETE": "on"},
+        {"platform": "youtube", "handle": "https://www.youtube.com/@MayaMakes"},
+        {"platform": "", "handle": ""},
+    ]
     assert alice_client.post(url, _form(creator, rows, country="de")).status_code == 302
     assert handles_of(creator) == [("youtube", "mayamakes")]
     creator.refresh_from_db()
