@@ -243,7 +243,9 @@ class OutreachMessageViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return self._act(services.retry_message)
 
     @extend_schema(
-        request=serializers.BulkMarkSentSerializer, responses={200: serializers.BulkMarkSentResultSerializer}
+        operation_id="v1_outreach_messages_mark_many_sent",
+        request=serializers.BulkMarkSentSerializer,
+        responses={200: serializers.BulkMarkSentResultSerializer},
     )
     @action(detail=False, methods=["post"], url_path="mark-sent", filterset_class=None)
     def mark_many_sent(self, request):
