@@ -38,6 +38,7 @@ CAMPAIGN_SCOPED = {
 OWNED = {
     "integrations.WebhookSubscription": "owner",
     "web.ImportJob": "created_by",
+    "web.Preferences": "user",
     "crm.ApiToken": "user",
 }
 

@@ -35,6 +35,7 @@ from outreach.models import (
 from tests import permission_world as pw
 from tests.permission_world import PERSONAS, SIGN_IN, Case, Without, perform
 from web import urls as web_urls
+from web.models import Preferences
 
 
 def expect(anonymous, viewer, owner, teammate, outsider, admin) -> dict:
@@ -753,6 +754,14 @@ PAGE_ROWS = [
     page("GET creator creator", PAGE),
     page("POST creator_merge other_creator", page_write(302), body=lambda w: {"into": w.creator.pk}),
     page("GET two_factor", PAGE, notes="each person's own second factor"),
+    page("GET account_settings", PAGE, notes="each person's own settings"),
+    page(
+        "POST account_settings",
+        expect(SIGN_IN, 302, 302, 302, 302, 302),
+        body=lambda w: {"time_zone": "Europe/Berlin"},
+        probe=happened(lambda w: Preferences.objects.filter(time_zone="Europe/Berlin")),
+        notes="viewers too: it changes only their own pages",
+    ),
     page("GET creator_bulk", expect(SIGN_IN, 302, 302, 302, 302, 302)),
     page(
         "POST creator_bulk",
