@@ -13,14 +13,21 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
 class BulkCreatorsForm(forms.Form):
-    """Tag the chosen creators, or add them to a campaign."""
+    """Tag the chosen creators, add them to a campaign or export them: the ticked ones, or (scope
+    `all`) every creator the list's filter matches, the filter being sent as the list's query string
+    and run again on the server."""
 
-    ACTIONS = [("tag", "Add a tag"), ("campaign", "Add to a campaign")]
+    ACTIONS = [("tag", "Add a tag"), ("campaign", "Add to a campaign"), ("export", "Export as CSV")]
 
-    creator = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": "Choose at least one creator."})
+    creator = forms.TypedMultipleChoiceField(coerce=int, required=False)
     action = forms.ChoiceField(choices=ACTIONS, label="Action")
     tag = forms.CharField(required=False, max_length=64, label="Tag")
     campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), required=False, label="Campaign")
+    scope = forms.ChoiceField(
+        choices=[("", "The ticked creators"), ("all", "Every creator the filter matches")], required=False
+    )
+    filter = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, campaigns=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,6 +42,8 @@ class BulkCreatorsForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("scope") != "all" and not data.get("creator") and "creator" not in self.errors:
+            self.add_error("creator", "Choose at least one creator. Or select all matching.")
         if data.get("action") == "tag" and not (data.get("tag") or "").strip():
             self.add_error("tag", "Name the tag to add.")
         if data.get("action") == "campaign" and not data.get("campaign"):

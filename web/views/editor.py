@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from crm.errors import DomainError
-from crm.models import Campaign, CampaignMember, Creator, Role, role_of
+from crm.models import Campaign, CampaignMember, Creator, Role, SocialAccount, role_of
 from outreach import services, templating
 from outreach.models import (
     LENGTH_LIMITS,
@@ -90,7 +90,12 @@ def _preview_choices(user):
     creators = Creator.objects.filter(erased_at__isnull=True)
     if role_of(user) != Role.ADMIN:
         creators = creators.filter(pk__in=members.values("creator_id"))
-    return creators.order_by("name", "id").only("pk", "name")[:PREVIEW_CREATORS], campaigns.only("pk", "name")
+    creators = (
+        creators.order_by("name", "id")
+        .only("pk", "name")
+        .prefetch_related(Prefetch("accounts", SocialAccount.objects.only("pk", "creator_id", "platform", "handle")))
+    )  # the handle beside the name: two people may share one
+    return creators[:PREVIEW_CREATORS], campaigns.only("pk", "name")
 
 
 def _with_use(queryset):

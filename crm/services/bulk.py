@@ -1,0 +1,68 @@
+"""Bulk actions on a whole filtered set of creators ("select all 12,345 matching"): the filter is run
+again here on the server, never sent as a list of ids, and the set is walked in keyset batches so
+100,000 creators take a bounded amount of memory and short transactions."""
+
+from django.db import transaction
+
+from crm import access
+from crm.errors import DomainError
+from crm.models import Campaign, CampaignMember, Creator
+from crm.services.creators import tag_named
+
+BATCH = 2000
+
+
+def creator_batches(queryset, size: int = BATCH):
+    """The ids of a filtered set of creators in id order, `size` at a time, by keyset (WHERE id > last
+    LIMIT size): no OFFSET, no whole list in memory, and rows the action changes are not seen twice."""
+    ids = queryset.order_by("pk").values_list("pk", flat=True)
+    last = 0
+    while True:
+        chunk = list(ids.filter(pk__gt=last)[:size])
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1]
+
+
+def count_matching(queryset) -> int:
+    """How many creators a filtered set holds now (the number a confirmation shows)."""
+    return queryset.order_by().count()
+
+
+def tag_matching(queryset, tag_name: str, *, actor, size: int = BATCH) -> int:
+    """Put one tag on every creator of a filtered set; returns how many got it (those that had it
+    already are not counted). Each batch is its own transaction; running it twice changes nothing."""
+    tag_name = " ".join((tag_name or "").split())
+    if not tag_name:
+        raise DomainError({"tag": ["Give the tag a name."]})
+    if len(tag_name) > 64:
+        raise DomainError({"tag": ["A tag has at most 64 characters."]})
+    tag = tag_named(tag_name)
+    through = Creator.tags.through
+    added = 0
+    for chunk in creator_batches(queryset, size):
+        with transaction.atomic():
+            rows = [through(creator_id=pk, tag_id=tag.pk) for pk in chunk]
+            before = through.objects.filter(tag=tag, creator_id__in=chunk).count()
+            through.objects.bulk_create(rows, ignore_conflicts=True, batch_size=size)
+            added += through.objects.filter(tag=tag, creator_id__in=chunk).count() - before
+    return added
+
+
+def add_matching_to_campaign(campaign: Campaign, queryset, *, actor, size: int = BATCH) -> int:
+    """Add every creator of a filtered set to a campaign the actor works on, as prospects; those
+    already in it stay as they are. Returns how many were added; the unique member makes repeats and
+    two people at once harmless."""
+    access.ensure_workable(campaign, actor)
+    if campaign.status == Campaign.Status.COMPLETED:
+        raise DomainError({"campaign": ["The campaign is completed; reopen it to add creators."]})
+    added = 0
+    for chunk in creator_batches(queryset, size):
+        with transaction.atomic():
+            before = CampaignMember.objects.filter(campaign=campaign, creator_id__in=chunk).count()
+            CampaignMember.objects.bulk_create(
+                [CampaignMember(campaign=campaign, creator_id=pk) for pk in chunk], ignore_conflicts=True
+            )
+            added += CampaignMember.objects.filter(campaign=campaign, creator_id__in=chunk).count() - before
+    return added
