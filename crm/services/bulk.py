@@ -2,7 +2,8 @@
 again here on the server, never sent as a list of ids, and the set is walked in keyset batches so
 100,000 creators take a bounded amount of memory and short transactions."""
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from crm import access
 from crm.errors import DomainError
@@ -25,6 +26,25 @@ def creator_batches(queryset, size: int = BATCH):
         last = chunk[-1]
 
 
+def _insert_for_batch(table: str, columns: list[str], values: list, queryset, chunk: list[int]) -> int:
+    """INSERT one row per creator of this batch, set-based (INSERT ... SELECT from the filter itself,
+    bounded to the batch's id range), skipping rows that exist; returns how many were inserted."""
+    ids_sql, ids_params = (
+        queryset.order_by().filter(pk__gte=chunk[0], pk__lte=chunk[-1]).values("pk").query.sql_with_params()
+    )
+    quote = connection.ops.quote_name
+    placeholders = ", ".join(["%s"] * len(values))
+    # Only our models' table and column names go into the text; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
+        f"SELECT {placeholders}, matched.id FROM {quote(Creator._meta.db_table)} matched "
+        f"WHERE matched.id IN ({ids_sql}) ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *ids_params])
+        return max(cursor.rowcount, 0)
+
+
 def count_matching(queryset) -> int:
     """How many creators a filtered set holds now (the number a confirmation shows)."""
     return queryset.order_by().count()
@@ -43,10 +63,7 @@ def tag_matching(queryset, tag_name: str, *, actor, size: int = BATCH) -> int:
     added = 0
     for chunk in creator_batches(queryset, size):
         with transaction.atomic():
-            rows = [through(creator_id=pk, tag_id=tag.pk) for pk in chunk]
-            before = through.objects.filter(tag=tag, creator_id__in=chunk).count()
-            through.objects.bulk_create(rows, ignore_conflicts=True, batch_size=size)
-            added += through.objects.filter(tag=tag, creator_id__in=chunk).count() - before
+            added += _insert_for_batch(through._meta.db_table, ["tag_id", "creator_id"], [tag.pk], queryset, chunk)
     return added
 
 
@@ -57,12 +74,11 @@ def add_matching_to_campaign(campaign: Campaign, queryset, *, actor, size: int =
     access.ensure_workable(campaign, actor)
     if campaign.status == Campaign.Status.COMPLETED:
         raise DomainError({"campaign": ["The campaign is completed; reopen it to add creators."]})
+    columns = ["campaign_id", "stage", "stage_changed_at", "created_at", "creator_id"]
     added = 0
     for chunk in creator_batches(queryset, size):
+        now = CampaignMember._meta.get_field("created_at").get_db_prep_save(timezone.now(), connection)
         with transaction.atomic():
-            before = CampaignMember.objects.filter(campaign=campaign, creator_id__in=chunk).count()
-            CampaignMember.objects.bulk_create(
-                [CampaignMember(campaign=campaign, creator_id=pk) for pk in chunk], ignore_conflicts=True
-            )
-            added += CampaignMember.objects.filter(campaign=campaign, creator_id__in=chunk).count() - before
+            values = [campaign.pk, CampaignMember.Stage.PROSPECT, now, now]
+            added += _insert_for_batch(CampaignMember._meta.db_table, columns, values, queryset, chunk)
     return added

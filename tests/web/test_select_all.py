@@ -118,3 +118,10 @@ def test_another_teams_campaign_is_refused_for_the_whole_set(client, charlie, pe
             "back": "/creators/"}  # fmt: skip
     client.post("/creators/bulk/", body)
     assert not theirs.members.exists()
+
+
+def test_members_added_in_bulk_read_back_like_any_other(campaign, alice, people):
+    services.add_matching_to_campaign(campaign, Creator.objects.filter(country="FR"), actor=alice)
+    member = campaign.members.select_related("creator").first()
+    assert member.stage == CampaignMember.Stage.PROSPECT and member.created_at.tzinfo is not None
+    assert member.stage_changed_at == member.created_at
