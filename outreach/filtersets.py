@@ -17,10 +17,13 @@ from outreach.models import (
 
 class TemplateFilter(FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
+    archived = django_filters.BooleanFilter(
+        field_name="archived_at", lookup_expr="isnull", exclude=True, label="Archived (true) or in use (false)."
+    )
 
     class Meta:
         model = MessageTemplate
-        fields = ["name"]
+        fields = ["name", "archived"]
 
 
 class OutreachMessageFilter(FilterSet):

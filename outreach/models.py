@@ -49,6 +49,11 @@ class MessageTemplate(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    archived_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Archived: hidden from pickers and refused by new launches and sequences; history keeps it.",
+    )
 
     class Meta:
         ordering = ["name", "id"]

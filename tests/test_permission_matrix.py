@@ -28,6 +28,7 @@ from outreach.models import (
     DiscoveredMedia,
     HashtagSearch,
     KeywordRule,
+    MessageTemplate,
     OutreachMessage,
     PrivateReply,
     SenderAccount,
@@ -35,6 +36,7 @@ from outreach.models import (
 from tests import permission_world as pw
 from tests.permission_world import PERSONAS, SIGN_IN, Case, Without, perform
 from web import urls as web_urls
+from web.models import Preferences
 
 
 def expect(anonymous, viewer, owner, teammate, outsider, admin) -> dict:
@@ -381,6 +383,13 @@ API_ROWS = [
         body=lambda w: {"creator": w.creator.pk, "platform": "instagram", "campaign": w.campaign.pk},
         notes="400 by field `campaign`: another team's campaign reads as an unknown id",
     ),
+    api(
+        "POST template.archive",
+        "/api/v1/templates/{w.spare_template.pk}/archive/",
+        write_shared(200),
+        probe=happened(lambda w: MessageTemplate.objects.filter(pk=w.spare_template.pk, archived_at__isnull=False)),
+    ),
+    api("POST template.unarchive", "/api/v1/templates/{w.spare_template.pk}/unarchive/", write_shared(200)),
     *absent("template", "/api/v1/templates/{w.template.pk}/", "update"),
     api("GET sequence.list", "/api/v1/sequences/", READ_ALL, probe=listed(lambda w: w.sequence.pk)),
     api("GET sequence.retrieve", "/api/v1/sequences/{w.sequence.pk}/", READ_ALL),
@@ -431,6 +440,14 @@ API_ROWS = [
     api("POST outreach-message.cancel", "/api/v1/outreach-messages/{w.manual.pk}/cancel/", write_campaign(200)),
     api("POST outreach-message.mark_sent", "/api/v1/outreach-messages/{w.manual.pk}/mark-sent/", write_campaign(200)),
     api("POST outreach-message.retry", "/api/v1/outreach-messages/{w.failed.pk}/retry/", write_campaign(200)),
+    api(
+        "POST outreach-message.mark_many_sent",
+        "/api/v1/outreach-messages/mark-sent/",
+        expect(401, 403, 200, 200, W200, 200),
+        body=lambda w: {"messages": [w.manual.pk]},
+        probe=status_of(OutreachMessage, lambda w: w.manual, "sent"),
+        notes="another team's message is skipped, not sent",
+    ),
     *absent(
         "outreach-message", "/api/v1/outreach-messages/{w.manual.pk}/", "create", "update", "partial_update", "destroy"
     ),
@@ -752,6 +769,14 @@ PAGE_ROWS = [
     page("GET creator creator", PAGE),
     page("POST creator_merge other_creator", page_write(302), body=lambda w: {"into": w.creator.pk}),
     page("GET two_factor", PAGE, notes="each person's own second factor"),
+    page("GET account_settings", PAGE, notes="each person's own settings"),
+    page(
+        "POST account_settings",
+        expect(SIGN_IN, 302, 302, 302, 302, 302),
+        body=lambda w: {"time_zone": "Europe/Berlin"},
+        probe=happened(lambda w: Preferences.objects.filter(time_zone="Europe/Berlin")),
+        notes="viewers too: it changes only their own pages",
+    ),
     page("GET creator_bulk", expect(SIGN_IN, 302, 302, 302, 302, 302)),
     page(
         "POST creator_bulk",
@@ -769,6 +794,32 @@ PAGE_ROWS = [
         api=False,
         notes="the outsider's choice is refused inside the form: redirected back, nobody added",
     ),
+    Case(
+        "page creator_bulk POST all matching, confirmed",
+        "POST",
+        lambda w: r("creator_bulk"),
+        page_write(302),
+        body=lambda w: {"action": "tag", "tag": "everyone", "scope": "all", "filter": "", "confirmed": "on"},
+        probe=happened(lambda w: w.other_creator.tags.filter(name="everyone").exists()),
+        api=False,
+        notes="creators are everyone's: the whole filtered set is tagged",
+    ),
+    Case(
+        "page creator_bulk POST all matching to another team's campaign",
+        "POST",
+        lambda w: r("creator_bulk"),
+        expect(SIGN_IN, 403, 302, 302, W302, 302),
+        body=lambda w: {
+            "action": "campaign",
+            "campaign": w.campaign.pk,
+            "scope": "all",
+            "filter": "q=Olive Other",
+            "confirmed": "on",
+        },
+        probe=happened(member_of_ours),
+        api=False,
+        notes="another team's campaign is refused inside the form: nobody added",
+    ),
     page("GET creator_import", WRITE_FORM),
     page("POST creator_import", page_write(302), body=lambda w: {"file": _csv(), "encoding": "utf-8"}),
     page("GET import import_job", OWNED_PAGE),
@@ -785,6 +836,12 @@ PAGE_ROWS = [
     page("POST member_remove campaign member", page_write_campaign(302)),
     page("POST queue_requeue cancelled", page_write_campaign(302)),
     page("POST template_delete spare_template", page_write(302)),
+    page(
+        "POST template_archive spare_template",
+        page_write(302),
+        probe=happened(lambda w: MessageTemplate.objects.filter(pk=w.spare_template.pk, archived_at__isnull=False)),
+    ),
+    page("POST template_unarchive spare_template", page_write(302)),
     page(
         "GET campaign_launch campaign",
         page_write_campaign(200),
@@ -810,6 +867,14 @@ PAGE_ROWS = [
         "POST queue_mark_sent manual",
         page_write_campaign(302),
         probe=status_of(OutreachMessage, lambda w: w.manual, "sent"),
+    ),
+    page("GET queue_bulk_sent", POST_ONLY),
+    page(
+        "POST queue_bulk_sent",
+        expect(SIGN_IN, 403, 302, 302, W302, 302),
+        body=lambda w: {"message": [w.manual.pk]},
+        probe=status_of(OutreachMessage, lambda w: w.manual, "sent"),
+        notes="another team's message is left as it is (the page says how many were left)",
     ),
     page(
         "POST queue_cancel manual",

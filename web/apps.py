@@ -7,3 +7,6 @@ class WebConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "web"
     verbose_name = "Pages"
+
+    def ready(self):
+        from web import preferences  # noqa: F401  (connects the sign-in receiver that remembers the time zone)

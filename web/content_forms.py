@@ -72,7 +72,7 @@ class RightsForm(forms.Form):
         super().__init__(*args, prefix="rights", **kwargs)
         self.fields["content"].queryset = posts if posts is not None else Content.objects.none()
         self.fields["content"].label_from_instance = lambda post: f"{post.get_platform_display()} · {post.url}"
-        self.fields["template"].queryset = MessageTemplate.objects.order_by("name")
+        self.fields["template"].queryset = MessageTemplate.objects.filter(archived_at__isnull=True).order_by("name")
         if senders is not None:
             self.fields["sender_account"].queryset = senders
         self.fields["sender_account"].label_from_instance = lambda sender: (

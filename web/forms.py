@@ -13,14 +13,21 @@ MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 
 
 class BulkCreatorsForm(forms.Form):
-    """Tag the chosen creators, or add them to a campaign."""
+    """Tag the chosen creators, add them to a campaign or export them: the ticked ones, or (scope
+    `all`) every creator the list's filter matches, the filter being sent as the list's query string
+    and run again on the server."""
 
-    ACTIONS = [("tag", "Add a tag"), ("campaign", "Add to a campaign")]
+    ACTIONS = [("tag", "Add a tag"), ("campaign", "Add to a campaign"), ("export", "Export as CSV")]
 
-    creator = forms.TypedMultipleChoiceField(coerce=int, error_messages={"required": "Choose at least one creator."})
+    creator = forms.TypedMultipleChoiceField(coerce=int, required=False)
     action = forms.ChoiceField(choices=ACTIONS, label="Action")
     tag = forms.CharField(required=False, max_length=64, label="Tag")
     campaign = forms.ModelChoiceField(queryset=Campaign.objects.none(), required=False, label="Campaign")
+    scope = forms.ChoiceField(
+        choices=[("", "The ticked creators"), ("all", "Every creator the filter matches")], required=False
+    )
+    filter = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, campaigns=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -35,6 +42,8 @@ class BulkCreatorsForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        if data.get("scope") != "all" and not data.get("creator") and "creator" not in self.errors:
+            self.add_error("creator", "Choose at least one creator. Or select all matching.")
         if data.get("action") == "tag" and not (data.get("tag") or "").strip():
             self.add_error("tag", "Name the tag to add.")
         if data.get("action") == "campaign" and not data.get("campaign"):
@@ -93,6 +102,9 @@ class MoveMemberForm(forms.Form):
     stage = forms.ChoiceField(choices=CampaignMember.Stage.choices, label="Move to")
 
 
+USABLE_TEMPLATES = MessageTemplate.objects.filter(archived_at__isnull=True)  # archived ones are not offered
+
+
 class LaunchForm(forms.Form):
     """What to send and from where, as a channel plan: the first channel, then up to two fallbacks
     tried in order for each member; the preview and the counts come from a dry run."""
@@ -104,7 +116,7 @@ class LaunchForm(forms.Form):
     ]
 
     sender_account = forms.ModelChoiceField(queryset=SenderAccount.objects.all(), label="1st channel: send from")
-    template = forms.ModelChoiceField(queryset=MessageTemplate.objects.all(), required=False, label="Template")
+    template = forms.ModelChoiceField(queryset=USABLE_TEMPLATES, required=False, label="Template")
     sequence = forms.ModelChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
     sender_account_2 = forms.ModelChoiceField(
         queryset=SenderAccount.objects.all(),
@@ -112,12 +124,12 @@ class LaunchForm(forms.Form):
         label="Else (2nd channel): send from",
         help_text="Tried for a member the 1st channel cannot reach by API now.",
     )
-    template_2 = forms.ModelChoiceField(queryset=MessageTemplate.objects.all(), required=False, label="Template")
+    template_2 = forms.ModelChoiceField(queryset=USABLE_TEMPLATES, required=False, label="Template")
     sequence_2 = forms.ModelChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
     sender_account_3 = forms.ModelChoiceField(
         queryset=SenderAccount.objects.all(), required=False, label="Else (3rd channel): send from"
     )
-    template_3 = forms.ModelChoiceField(queryset=MessageTemplate.objects.all(), required=False, label="Template")
+    template_3 = forms.ModelChoiceField(queryset=USABLE_TEMPLATES, required=False, label="Template")
     sequence_3 = forms.ModelChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
     if_none = forms.ChoiceField(
         choices=IF_NONE,

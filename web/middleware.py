@@ -1,11 +1,16 @@
 """The reader's time zone for the pages: dates show as "30 May 2027, 18:47" where the person is.
 
-The browser reports its zone in the `tz` cookie (web/static/web/work.js sets it from
+First the zone the person chose on their settings page (web/preferences.py keeps it in the session),
+else the one the browser reports in the `tz` cookie (web/static/web/app.js sets it from
 `Intl.DateTimeFormat`); an unknown or missing zone falls back to settings.TIME_ZONE."""
 
 import zoneinfo
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY as USER_KEY
 from django.utils import timezone
+
+from web import preferences
 
 COOKIE = "tz"
 
@@ -27,7 +32,7 @@ class ReaderTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        zone = reader_zone(request.COOKIES.get(COOKIE, ""))
+        zone = reader_zone(self.chosen(request)) or reader_zone(request.COOKIES.get(COOKIE, ""))
         if zone is None:
             timezone.deactivate()
         else:
@@ -36,3 +41,14 @@ class ReaderTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+    @staticmethod
+    def chosen(request) -> str:
+        """The signed-in person's chosen zone, from the session; a session from before the setting
+        existed looks it up once and keeps it."""
+        session = getattr(request, "session", None)
+        if session is None or not request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+            return ""
+        if preferences.SESSION_KEY not in session and session.get(USER_KEY):
+            session[preferences.SESSION_KEY] = preferences.time_zone_of_id(session[USER_KEY])
+        return session.get(preferences.SESSION_KEY, "")

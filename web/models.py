@@ -53,3 +53,24 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class Preferences(models.Model):
+    """One person's settings for the pages: the time zone every date is shown in. Kept apart from
+    the user model (Django's own) so the pages can add settings without touching authentication."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="page_preferences"
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="An IANA zone name (Europe/Berlin); empty: the browser's zone, else settings.TIME_ZONE.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "preferences"
+
+    def __str__(self):
+        return f"{self.user}: {self.time_zone or 'automatic time zone'}"

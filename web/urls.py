@@ -5,7 +5,7 @@ from django.urls import path, reverse_lazy
 
 from web import auth as web_auth
 from web import urls_work  # the work pages: queue, inbox, permission requests, senders, templates
-from web.views import campaigns, common, content, creators, dashboard, edit
+from web.views import account, campaigns, common, content, creators, dashboard, edit
 
 app_name = "web"
 
@@ -36,6 +36,7 @@ auth = [
         name="password_reset_complete",
     ),
     path("account/two-factor/", web_auth.two_factor, name="two_factor"),
+    path("account/settings/", account.account_settings, name="account_settings"),
 ]
 
 urlpatterns = [

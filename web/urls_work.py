@@ -8,6 +8,7 @@ from web.views import comments, editor, inbox, queue, rights, senders
 urlpatterns = [
     path("manual-queue/", queue.manual_queue, name="manual_queue"),
     path("manual-queue/<int:pk>/sent/", queue.mark_sent, name="queue_mark_sent"),
+    path("manual-queue/sent/", queue.bulk_mark_sent, name="queue_bulk_sent"),
     path("manual-queue/<int:pk>/cancel/", queue.cancel, name="queue_cancel"),
     path("manual-queue/<int:pk>/requeue/", queue.requeue, name="queue_requeue"),
     path("manual-queue/<int:pk>/approve/", queue.approve, name="queue_approve"),
@@ -44,6 +45,8 @@ urlpatterns += [
     path("templates/new/", editor.template_edit, name="template_new"),
     path("templates/<int:pk>/", editor.template_edit, name="template"),
     path("templates/<int:pk>/delete/", editor.template_delete, name="template_delete"),
+    path("templates/<int:pk>/archive/", editor.template_archive, name="template_archive"),
+    path("templates/<int:pk>/unarchive/", editor.template_unarchive, name="template_unarchive"),
     path("templates/preview/", editor.template_preview, name="template_preview"),
     path("sequences/new/", editor.sequence_edit, name="sequence_new"),
     path("sequences/<int:pk>/", editor.sequence_edit, name="sequence"),

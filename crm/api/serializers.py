@@ -227,8 +227,18 @@ class CreatorMergeSerializer(serializers.Serializer):
     )
 
 
+class AccountChangeSerializer(serializers.Serializer):
+    id = serializers.IntegerField(
+        required=False, allow_null=True, help_text="One of this creator's accounts; empty adds a new one."
+    )
+    platform = serializers.ChoiceField(choices=SocialAccount._meta.get_field("platform").choices, required=False)
+    handle = serializers.CharField(max_length=500, required=False, allow_blank=True,
+                                   help_text="A handle (`@jane.doe`) or a profile URL.")  # fmt: skip
+    delete = serializers.BooleanField(required=False, default=False, help_text="Remove this account.")
+
+
 class CreatorUpdateSerializer(serializers.Serializer):
-    """What a tool may change on a creator; status, consent, owner and accounts change elsewhere."""
+    """What a tool may change on a creator; status, consent and owner change elsewhere."""
 
     name = serializers.CharField(max_length=200, required=False, validators=[validate_one_line])
     email = serializers.EmailField(max_length=254, required=False, allow_blank=True)
@@ -240,6 +250,13 @@ class CreatorUpdateSerializer(serializers.Serializer):
         required=False,
         max_length=MAX_TAGS,
         help_text="Replaces the creator's tags.",
+    )
+    accounts = AccountChangeSerializer(
+        many=True,
+        required=False,
+        max_length=MAX_ACCOUNTS,
+        help_text="Accounts to add (no id), change (id with platform and handle) or remove (id, delete); "
+        "accounts not listed stay as they are. Errors come back by entry.",
     )
 
 

@@ -21,6 +21,7 @@ package's public surface, kept so `services.grant_rights(...)` reads well at cal
 """
 
 from crm.errors import DomainError, TransitionNotAllowed
+from crm.services.bulk import add_matching_to_campaign, count_matching, creator_batches, tag_matching
 from crm.services.campaigns import (
     add_to_campaign,
     check_assignee,
@@ -39,6 +40,7 @@ from crm.services.creators import (
     create_creator,
     create_tag,
     erase_creator_personal_data,
+    save_accounts,
     tag_creators,
     tag_named,
     update_creator,
@@ -70,14 +72,17 @@ __all__ = [
     "Scope",
     "TransitionNotAllowed",
     "add_content",
+    "add_matching_to_campaign",
     "add_social_account",
     "add_to_campaign",
     "allow_contact",
     "check_assignee",
+    "count_matching",
     "create_api_token",
     "create_campaign",
     "create_creator",
     "create_tag",
+    "creator_batches",
     "decline_rights",
     "derive_contactability",
     "derive_permission_status",
@@ -98,7 +103,9 @@ __all__ = [
     "revoke_api_token",
     "revoke_rights",
     "rights_expiring",
+    "save_accounts",
     "tag_creators",
+    "tag_matching",
     "tag_named",
     "update_campaign",
     "update_creator",

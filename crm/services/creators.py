@@ -84,8 +84,11 @@ def create_creator(*, actor, name: str, accounts: list[dict], tags: list[str] | 
     return creator
 
 
-def update_creator(creator: Creator, *, actor, tags: list[str] | None = None, **fields) -> Creator:
-    """Change a creator's details (and, when given, replace their tags); checked like a form."""
+def update_creator(
+    creator: Creator, *, actor, tags: list[str] | None = None, accounts: list[dict] | None = None, **fields
+) -> Creator:
+    """Change a creator's details (and, when given, replace their tags and add, change or remove
+    their accounts as `save_accounts` does), all or nothing; checked like a form."""
     if creator.erased_at:
         raise DomainError({"creator": ["This creator's data was erased; it cannot be edited."]})
     set_checked(creator, fields)
@@ -96,6 +99,8 @@ def update_creator(creator: Creator, *, actor, tags: list[str] | None = None, **
             for tag_name in dict.fromkeys(t.strip() for t in tags if t.strip()):
                 wanted.append(tag_named(tag_name))
             creator.tags.set(wanted)
+        if accounts is not None:
+            save_accounts(creator, actor=actor, accounts=accounts)
     return creator
 
 
@@ -112,6 +117,94 @@ def add_social_account(creator: Creator, *, actor, platform: str, handle: str, f
     return SocialAccount.objects.create(
         creator=creator, platform=platform, handle=handle, follower_count=follower_count
     )
+
+
+def save_accounts(creator: Creator, *, actor, accounts: list[dict]) -> list[SocialAccount]:
+    """Add, change and remove a creator's social accounts in one go, from the edit page or the API.
+
+    Each entry is `{"id": an account of this creator or None for a new one, "platform", "handle",
+    "delete": bool}`; handles are normalised as crm.handles does (a pasted profile URL works). Problems
+    come back by entry (`{"accounts": [{}, {"handle": [...]}, ...]}`, in the given order): a handle
+    another creator has, one listed twice, an unreadable handle, an id that is not this creator's. A
+    changed handle is another account: its platform id, profile link and follower count are reset.
+    The unique index on (platform, handle) decides when two people save the same handle at once."""
+    if creator.erased_at:
+        raise DomainError({"creator": ["This creator's data was erased; it cannot be edited."]})
+    own = {account.pk: account for account in creator.accounts.all()}
+    problems: list[dict] = []
+    plan: list[tuple[SocialAccount | None, str, str]] = []  # (existing or None, platform, handle)
+    removed: list[SocialAccount] = []
+    wanted: dict[tuple[str, str], int] = {}
+    for index, entry in enumerate(accounts):
+        account = own.get(entry.get("id")) if entry.get("id") else None
+        if entry.get("id") and account is None:
+            problems.append({"handle": ["This account is not one of this creator's (reload the page)."]})
+            continue
+        if entry.get("delete"):
+            if account is not None:
+                removed.append(account)
+            problems.append({})
+            continue
+        platform = entry.get("platform") or ""
+        try:
+            handle = handles.normalize_handle(platform, entry.get("handle") or "")
+        except handles.InvalidHandle as error:
+            field = "platform" if str(error).startswith("unknown platform") else "handle"
+            problems.append({field: [f"Handle {error}." if field == "handle" else "Choose the platform."]})
+            continue
+        if (platform, handle) in wanted:
+            problems.append(
+                {"handle": [f"{platform} @{handle} is listed twice (also in row {wanted[platform, handle] + 1})."]}
+            )
+            continue
+        wanted[platform, handle] = index
+        problems.append({})
+        plan.append((account, platform, handle))
+    keep = {account.pk for account, _, _ in plan if account is not None}
+    mentioned = keep | {account.pk for account in removed}
+    untouched = {(a.platform, a.handle) for pk, a in own.items() if pk not in mentioned}
+    taken = {
+        (platform, handle): owner
+        for platform, handle, owner in SocialAccount.objects.filter(
+            platform__in={p for p, _ in wanted}, handle__in={h for _, h in wanted}
+        ).values_list("platform", "handle", "creator_id")
+        if owner != creator.pk
+    }
+    taken.update(dict.fromkeys(untouched & set(wanted), creator.pk))
+    for (platform, handle), index in wanted.items():
+        owner = taken.get((platform, handle))
+        if owner is not None:
+            whose = "this creator (another row)" if owner == creator.pk else f"creator {owner}"
+            problems[index] = {"handle": [f"{platform} @{handle} already belongs to {whose}."]}
+    if any(problems):
+        raise DomainError({"accounts": problems})
+    try:
+        with transaction.atomic():
+            SocialAccount.objects.filter(pk__in=[a.pk for a in removed if a.pk not in keep]).delete()
+            # Accounts of this creator that the plan no longer lists under their old handle free it first,
+            # so two of their accounts can swap handles in one save.
+            changed = [(a, p, h) for a, p, h in plan if a is not None and (a.platform, a.handle) != (p, h)]
+            for account, _platform, _handle in changed:
+                SocialAccount.objects.filter(pk=account.pk).update(handle=f"~{account.pk}")
+            for account, platform, handle in changed:
+                account.platform, account.handle = platform, handle
+                account.platform_user_id, account.follower_count, account.profile_url = None, None, ""
+                account.accepts_dms = None
+                account.normalize()
+                account.save()
+            for account, platform, handle in plan:
+                if account is None:
+                    SocialAccount.objects.create(
+                        creator=creator,
+                        platform=platform,
+                        handle=handle,
+                        profile_url=handles.profile_url(platform, handle),
+                    )
+    except IntegrityError:
+        raise DomainError(
+            {"accounts": ["Someone saved one of these handles for another creator a moment ago; reload and check."]}
+        ) from None
+    return list(creator.accounts.order_by("platform", "handle"))
 
 
 def tag_creators(creators, tag_name: str, *, actor) -> int:

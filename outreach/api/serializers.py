@@ -35,8 +35,8 @@ class TemplateSerializer(serializers.ModelSerializer):
     class Meta:
         model = MessageTemplate
         fields = ["id", "name", "platforms", "subject", "body", "variables", "whatsapp_template_name",
-                  "whatsapp_template_language", "created_by", "created_at", "updated_at"]  # fmt: skip
-        read_only_fields = ["id", "variables", "created_by", "created_at", "updated_at"]
+                  "whatsapp_template_language", "created_by", "created_at", "updated_at", "archived_at"]  # fmt: skip
+        read_only_fields = ["id", "variables", "created_by", "created_at", "updated_at", "archived_at"]
         extra_kwargs = {"body": {"max_length": MAX_TEMPLATE}}
 
     platforms = serializers.ListField(
@@ -156,6 +156,22 @@ class OutreachMessageSerializer(serializers.ModelSerializer):
 class MarkSentSerializer(serializers.Serializer):
     provider_message_id = serializers.CharField(
         max_length=255, required=False, allow_blank=True, default="", help_text="The platform's id, if you have it."
+    )
+
+
+class BulkMarkSentSerializer(serializers.Serializer):
+    messages = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=200,
+        help_text="Ids of outbox messages you sent by hand (manual queue or held for review).",
+    )
+
+
+class BulkMarkSentResultSerializer(serializers.Serializer):
+    sent = serializers.ListField(child=serializers.IntegerField(), help_text="Recorded as sent by you, now.")
+    skipped = serializers.IntegerField(
+        help_text="Left as they were: already sent (perhaps by a colleague), not in the queue, or not yours."
     )
 
 

@@ -71,6 +71,24 @@ class TemplateViewSet(ScopedViewSetMixin, ProtectedDestroyMixin, viewsets.ModelV
     def perform_create(self, serializer):
         serializer.save(created_by=self.request.user)
 
+    def perform_destroy(self, instance):
+        """Only a template nothing ever used is deleted; otherwise 400 saying to archive it."""
+        services.delete_template(instance, actor=self.request.user)
+
+    @extend_schema(request=None, responses={200: serializers.TemplateSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def archive(self, request, pk=None):
+        """Archive: no longer offered, refused by new launches, sequences and requests; history keeps it."""
+        template = services.archive_template(self.get_object(), actor=request.user)
+        return Response(self.get_serializer(template).data)
+
+    @extend_schema(request=None, responses={200: serializers.TemplateSerializer})
+    @action(detail=True, methods=["post"], filterset_class=None)
+    def unarchive(self, request, pk=None):
+        """Offer an archived template again."""
+        template = services.unarchive_template(self.get_object(), actor=request.user)
+        return Response(self.get_serializer(template).data)
+
     @extend_schema(
         request=serializers.PreviewRequestSerializer,
         responses={200: serializers.PreviewSerializer},
@@ -223,6 +241,19 @@ class OutreachMessageViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     def retry(self, request, pk=None):
         """Try a failed message again, from a fresh attempt count."""
         return self._act(services.retry_message)
+
+    @extend_schema(
+        operation_id="v1_outreach_messages_mark_many_sent",
+        request=serializers.BulkMarkSentSerializer,
+        responses={200: serializers.BulkMarkSentResultSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="mark-sent", filterset_class=None)
+    def mark_many_sent(self, request):
+        """Several messages you sent by hand, recorded as sent by you, each exactly once: those a
+        colleague marked a moment earlier, or that are not yours to act on, are counted as skipped."""
+        data = valid(serializers.BulkMarkSentSerializer, request.data)
+        done = services.mark_many_sent(data["messages"], actor=request.user)
+        return Response({"sent": [message.pk for message in done.sent], "skipped": done.skipped})
 
 
 class FollowUpTaskViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):

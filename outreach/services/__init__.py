@@ -9,7 +9,7 @@ objects and an actor, never a request, and raise `crm.errors.DomainError` by fie
 | `manual_queue` | mark sent by hand, cancel, approve, retry |
 | `inbox` | answering a creator from a conversation |
 | `rights` | asking for the rights to a post through the outbox |
-| `templates` | deleting a template nothing uses |
+| `templates` | archiving a template, deleting one nothing used, which templates pickers offer |
 | `senders` | connecting, changing, pausing and resuming sender accounts |
 | `erasure` | the right to erasure across the CRM and the outbox |
 
@@ -22,6 +22,7 @@ from outreach.services.launch import Channel, LaunchSummary, launch_campaign
 from outreach.services.manual_queue import (
     approve_message,
     cancel_message,
+    mark_many_sent,
     mark_sent_manually,
     requeue_cancelled,
     retry_message,
@@ -38,13 +39,21 @@ from outreach.services.senders import (
     update_sender,
 )
 from outreach.services.sequences import create_due_follow_ups, save_sequence, stop_sequences
-from outreach.services.templates import delete_template
+from outreach.services.templates import (
+    archive_template,
+    delete_template,
+    ensure_usable,
+    template_uses,
+    unarchive_template,
+    usable_templates,
+)
 
 __all__ = [
     "Channel",
     "LaunchSummary",
     "RightsOutcome",
     "approve_message",
+    "archive_template",
     "ask_for_permission",
     "ask_for_permissions",
     "cancel_message",
@@ -52,11 +61,13 @@ __all__ = [
     "connect_sender",
     "create_due_follow_ups",
     "delete_template",
+    "ensure_usable",
     "erase_creator",
     "first_template",
     "handle_on",
     "launch_campaign",
     "mailbox_problems",
+    "mark_many_sent",
     "mark_sent_manually",
     "open_follow_ups",
     "pause_sender",
@@ -71,5 +82,8 @@ __all__ = [
     "send_permission_request",
     "sender_settings_problems",
     "stop_sequences",
+    "template_uses",
+    "unarchive_template",
     "update_sender",
+    "usable_templates",
 ]

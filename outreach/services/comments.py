@@ -32,6 +32,7 @@ from outreach.models import (
 )
 from outreach.queue import enqueue
 from outreach.services.rendering import render_for
+from outreach.services.templates import ensure_usable
 from outreach.worker import sender_config
 
 PRIVATE_REPLY_DAYS = 7
@@ -262,6 +263,7 @@ def save_keyword_rule(*, actor, sender_account: SenderAccount, keyword: str, tem
     """A keyword -> private reply rule; the keyword is a word of its own, the template must render."""
     if sender_account.platform == "tiktok":
         raise DomainError({"sender_account": "TikTok has no private replies, so a keyword rule has nothing to send."})
+    ensure_usable(template)
     keyword = (keyword or "").strip()
     if not keyword or any(ch.isspace() for ch in keyword):
         raise DomainError({"keyword": "Give one word, e.g. GUIDE."})

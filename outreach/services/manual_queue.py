@@ -1,10 +1,13 @@
 """The manual queue and the outbox rows a person must check: mark sent by hand, cancel, approve a send
 held for review, retry a failure. Each is a conditional change, so two people acting at once act once."""
 
+import uuid
+from dataclasses import dataclass
+
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crm import events
+from crm import access, events
 from crm.errors import DomainError
 from outreach.models import OutreachMessage
 from outreach.queue import enqueue_sending
@@ -33,6 +36,50 @@ def mark_sent_manually(message: OutreachMessage, *, actor, provider_message_id: 
         after_sent([message], now)
         events.publish(events.MESSAGE_SENT, events.outreach_message_data(message))  # webhooks (crm/events.py)
     return message
+
+
+MAX_BULK = 200  # a page holds 50; a generous bound keeps one click one short transaction
+
+
+@dataclass
+class BulkSent:
+    """What a bulk "mark as sent" did: the messages this click recorded, and how many it left alone
+    (already sent, e.g. by a colleague a moment earlier, cancelled, or not theirs to act on)."""
+
+    sent: list[OutreachMessage]
+    skipped: int
+
+
+def mark_many_sent(message_ids, *, actor) -> BulkSent:
+    """Several messages a person sent by hand, recorded as sent by them, each exactly once.
+
+    The claim is one conditional UPDATE that stamps the rows it moves with a token of this click
+    (`claim_token`): two managers clicking at once each get the rows their own statement moved, so a
+    message is recorded once, counted once and its follow-ups (request `requested`, conversation,
+    stage, webhook event) happen once. Only messages the actor may act on are touched."""
+    ids = list(dict.fromkeys(int(pk) for pk in message_ids))
+    if not ids:
+        raise DomainError({"message": ["Choose at least one message to mark as sent."]})
+    if len(ids) > MAX_BULK:
+        raise DomainError({"message": [f"Mark at most {MAX_BULK} messages at a time."]})
+    token = "bulk-" + uuid.uuid4().hex[:27]
+    now = timezone.now()
+    with transaction.atomic():
+        mine = access.workable(OutreachMessage.objects.filter(pk__in=ids), actor).values("pk")
+        OutreachMessage.objects.filter(pk__in=mine, status__in=[Status.MANUAL, Status.NEEDS_REVIEW]).update(
+            status=Status.SENT, sent_at=now, sent_by=actor, claim_token=token, updated_at=now
+        )
+        sent = list(
+            OutreachMessage.objects.filter(pk__in=ids, claim_token=token)
+            .select_related("permission_request", "creator")
+            .order_by("id")
+        )
+        for message in sent:
+            mark_request_sent(message, now)
+        after_sent(sent, now)
+        for message in sent:
+            events.publish(events.MESSAGE_SENT, events.outreach_message_data(message))
+    return BulkSent(sent=sent, skipped=len(ids) - len(sent))
 
 
 def cancel_message(message: OutreachMessage, *, actor) -> OutreachMessage:

@@ -5,6 +5,7 @@ from crm.errors import DomainError
 from crm.models import Creator, SocialAccount
 from outreach import templating
 from outreach.models import RECIPIENT_PLATFORM, MessageTemplate, SenderPlatform
+from outreach.services.templates import ensure_usable
 
 
 def render_for(
@@ -47,12 +48,21 @@ def handle_on(creator: Creator, platform: str) -> str:
 
 
 def first_template(template, sequence) -> MessageTemplate:
-    """The template a launch sends first: the one chosen, or the sequence's step 0 (one of the two)."""
+    """The template a launch sends first: the one chosen, or the sequence's step 0 (one of the two).
+    An archived template is refused, also as any step of the sequence (its follow-ups would use it)."""
     if bool(template) == bool(sequence):
         raise DomainError({"template": "Choose a template or a sequence (one of them)."})
     if sequence:
-        step = sequence.steps.select_related("template").filter(position=0).first()
-        if step is None:
+        steps = {step.position: step for step in sequence.steps.select_related("template")}
+        if 0 not in steps:
             raise DomainError({"sequence": "This sequence has no first step (position 0)."})
-        return step.template
+        for position in sorted(steps):
+            archived = steps[position].template
+            if archived.archived_at is not None:
+                raise DomainError(
+                    {"sequence": [f"Step {position + 1} uses the archived template “{archived.name}”; "
+                                  "unarchive it or change the sequence."]}
+                )  # fmt: skip
+        return steps[0].template
+    ensure_usable(template)
     return template

@@ -17,6 +17,7 @@ from outreach.models import MessageTemplate, OutreachMessage, SenderAccount
 from outreach.policy import decide, gather_facts
 from outreach.queue import enqueue_sending
 from outreach.services.rendering import handle_on, render_for
+from outreach.services.templates import ensure_usable
 
 
 def send_permission_request(
@@ -29,6 +30,7 @@ def send_permission_request(
     """
     if request.status != PermissionRequest.Status.DRAFT:
         raise DomainError({"permission_request": f"This request was already sent; it is {request.status}."})
+    ensure_usable(template)
     handle = handle_on(request.creator, sender_account.platform)
     try:
         subject, text = render_for(
@@ -82,6 +84,7 @@ def ask_for_permission(
     """Draft a permission request for a post and send it through the outbox, both or neither.
 
     The request belongs to the post's campaign; only someone who works on that campaign may ask."""
+    ensure_usable(template)
     if campaign is not None and content.campaign_id and campaign.pk != content.campaign_id:
         raise DomainError({"campaign": f"The post belongs to campaign {content.campaign_id}; ask within it."})
     campaign = campaign or content.campaign
@@ -134,6 +137,7 @@ def ask_for_permissions(
     contents = list(contents)
     if not contents:
         raise DomainError({"content": "Choose at least one post."})
+    ensure_usable(template)
     now = now or timezone.now()
     outcomes, messages = [], []
     with transaction.atomic():

@@ -109,6 +109,13 @@ def save_sequence(sequence: Sequence | None, *, actor, name: str | None = None, 
     return sequence
 
 
+def _archived(template, sequence) -> bool:
+    """An archived template may stay where it already was in a saved sequence, not be newly chosen."""
+    if getattr(template, "archived_at", None) is None:
+        return False
+    return sequence is None or not sequence.steps.filter(template=template).exists()
+
+
 def check_sequence(sequence: Sequence | None, *, name: str | None, steps: list[dict] | None) -> None:
     """The sequence rules, errors by field (`steps` errors by step index, as the API shows them)."""
     errors = {}
@@ -127,6 +134,10 @@ def check_sequence(sequence: Sequence | None, *, name: str | None, steps: list[d
                 problems = {}
                 if not step.get("template"):
                     problems["template"] = ["Each step needs a template."]
+                elif _archived(step["template"], sequence):
+                    problems["template"] = [
+                        f"The template “{step['template'].name}” is archived; unarchive it or choose another."
+                    ]
                 delay = step.get("delay_days") or 0
                 if index == 0 and delay:
                     problems["delay_days"] = ["The first step goes out at launch: its delay must be 0."]

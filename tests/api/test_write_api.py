@@ -162,7 +162,7 @@ def test_a_sequence_is_written_with_its_steps_and_rewritten_whole(as_alice):
     late_start = as_alice.post("/api/v1/sequences/", {"name": "x", "steps": [{"template": first.pk, "delay_days": 2}]})
     assert late_start.status_code == 400 and "steps" in late_start.json()
     in_use = as_alice.delete(f"/api/v1/templates/{second.pk}/")
-    assert in_use.status_code == 400 and "in use" in in_use.json()["detail"]
+    assert in_use.status_code == 400 and "archive it instead" in in_use.json()["template"][0]
 
 
 def test_a_sender_accounts_token_is_write_only_and_its_breaker_is_not_ours_to_set(as_alice, as_bob, as_admin):

@@ -210,7 +210,7 @@ def test_it_does_the_days_work_in_chromium(browser_page, work):
     page.locator("#length-counter").get_by_text("Instagram: 81 of 1000 bytes").wait_for()
     page.get_by_label("X", exact=True).check()  # X counts characters, Instagram UTF-8 bytes
     page.locator("#length-counter").get_by_text("X: 77 of 10000 chars").wait_for()
-    page.get_by_label("Creator", exact=True).select_option(label="Maya Hart")
+    page.get_by_label("Creator", exact=True).select_option(label="Maya Hart (@maya.hart)")  # the handle beside the name
     page.locator("#preview-text").get_by_text("Hi Maya! Acme Skin loves your reel — à bientôt").wait_for()
     screenshot(page, "template-editor")
     page.get_by_label("Body", exact=True).fill("Hi {{ creator.shoe_size }}")

@@ -80,4 +80,7 @@ def test_a_template_nothing_uses_is_deleted_and_one_in_use_is_kept(alice_client)
     assert alice_client.post(f"/templates/{unused.pk}/delete/").status_code == 302
     assert not MessageTemplate.objects.filter(pk=unused.pk).exists()
     kept = alice_client.post(f"/templates/{used.pk}/delete/", follow=True).content.decode()
-    assert "Still used by sequence “Spring”" in kept and MessageTemplate.objects.filter(pk=used.pk).exists()
+    assert (
+        "was used by sequence “Spring”: archive it instead" in kept
+        and MessageTemplate.objects.filter(pk=used.pk).exists()
+    )

@@ -69,7 +69,7 @@ def comments_home(request):
         "rules": access.visible(KeywordRule.objects.select_related("template", "post", "sender_account"), user),
         "budgets": [(sender, ugc.hashtag_budget(sender)) for sender in senders],
         "senders": senders,
-        "templates": MessageTemplate.objects.order_by("name").only("pk", "name"),
+        "templates": MessageTemplate.objects.filter(archived_at__isnull=True).order_by("name").only("pk", "name"),
         "channels": UsageChannel.choices,
     }
     return render(request, "web/comments/home.html", context)

@@ -6,15 +6,25 @@ import json
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.forms import formset_factory
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from crm.errors import DomainError
-from crm.models import Campaign, CampaignMember, Creator, Role, role_of
+from crm.models import Campaign, CampaignMember, Creator, Role, SocialAccount, role_of
 from outreach import services, templating
-from outreach.models import LENGTH_LIMITS, MessageTemplate, SenderPlatform, Sequence, SequenceStep, text_length
+from outreach.models import (
+    LENGTH_LIMITS,
+    KeywordRule,
+    MessageTemplate,
+    OutreachMessage,
+    SenderAccount,
+    SenderPlatform,
+    Sequence,
+    SequenceStep,
+    text_length,
+)
 from web.access import page, visible_campaigns
 from web.forms import error_text, show_errors
 
@@ -56,10 +66,14 @@ class PreviewForm(forms.Form):
 
 
 class StepForm(forms.Form):
-    template = forms.ModelChoiceField(MessageTemplate.objects.order_by("name"), label="Template", required=False)
+    template = forms.ModelChoiceField(MessageTemplate.objects.none(), label="Template", required=False)
     delay_days = forms.IntegerField(
         label="Days after the previous step", min_value=0, max_value=365, initial=0, required=False
     )
+
+    def __init__(self, *args, templates=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = templates if templates is not None else services.usable_templates()
 
 
 StepFormSet = formset_factory(StepForm, extra=2, max_num=20, absolute_max=20)
@@ -76,15 +90,36 @@ def _preview_choices(user):
     creators = Creator.objects.filter(erased_at__isnull=True)
     if role_of(user) != Role.ADMIN:
         creators = creators.filter(pk__in=members.values("creator_id"))
-    return creators.order_by("name", "id").only("pk", "name")[:PREVIEW_CREATORS], campaigns.only("pk", "name")
+    creators = (
+        creators.order_by("name", "id")
+        .only("pk", "name")
+        .prefetch_related(Prefetch("accounts", SocialAccount.objects.only("pk", "creator_id", "platform", "handle")))
+    )  # the handle beside the name: two people may share one
+    return creators[:PREVIEW_CREATORS], campaigns.only("pk", "name")
+
+
+def _with_use(queryset):
+    """Whether anything used each template (a message, a step, an auto-reply, a keyword rule), in the
+    list's one query: the list offers Delete only where nothing did, Archive otherwise."""
+    template = OuterRef("pk")
+    return queryset.annotate(
+        used=Exists(OutreachMessage.objects.filter(template=template))
+        | Exists(SequenceStep.objects.filter(template=template))
+        | Exists(SenderAccount.objects.filter(auto_reply_template=template))
+        | Exists(KeywordRule.objects.filter(template=template))
+    )
 
 
 @page
 def template_list(request):
-    """Every template with the variables it uses, and every sequence with its steps."""
+    """The templates in use with the variables each uses (archived ones under `?archived=1`), and
+    every sequence with its steps."""
+    archived = request.GET.get("archived") == "1"
     context = {
         "section": "templates",
-        "templates": MessageTemplate.objects.order_by("name", "id"),
+        "archived": archived,
+        "archived_count": MessageTemplate.objects.filter(archived_at__isnull=False).count(),
+        "templates": _with_use(MessageTemplate.objects.filter(archived_at__isnull=not archived).order_by("name", "id")),
         "sequences": Sequence.objects.order_by("name", "id").prefetch_related(
             Prefetch("steps", SequenceStep.objects.select_related("template").order_by("position"))
         ),
@@ -175,7 +210,12 @@ def sequence_edit(request, pk: int | None = None):
         else []
     )
     form = SequenceForm(request.POST or None, initial={"name": sequence.name} if sequence else None)
-    steps = StepFormSet(request.POST or None, initial=initial_steps, prefix="steps")
+    # The picker offers templates in use, and archived ones only where this sequence already has them.
+    kept = Q(pk__in=SequenceStep.objects.filter(sequence=sequence).values("template_id")) if sequence else Q(pk=None)
+    templates = MessageTemplate.objects.filter(Q(archived_at__isnull=True) | kept).order_by("name", "id")
+    steps = StepFormSet(
+        request.POST or None, initial=initial_steps, prefix="steps", form_kwargs={"templates": templates}
+    )
     if request.method == "POST" and form.is_valid() and steps.is_valid():
         chosen = [
             {"template": step["template"], "delay_days": step.get("delay_days") or 0}
@@ -211,7 +251,8 @@ def _show_sequence_errors(form, steps, error) -> None:
 @require_POST
 @page
 def template_delete(request, pk: int):
-    """Delete a template nothing uses any more (the list asks first)."""
+    """Delete a template nothing ever used (the list asks first); one that was used is refused with
+    the offer to archive it."""
     template = get_object_or_404(MessageTemplate, pk=pk)
     try:
         services.delete_template(template, actor=request.user)
@@ -219,4 +260,22 @@ def template_delete(request, pk: int):
         messages.error(request, error_text(error))
     else:
         messages.success(request, f"Deleted “{template.name}”.")
+    return redirect("web:templates")
+
+
+@require_POST
+@page
+def template_archive(request, pk: int):
+    """Archive a template: out of the pickers, refused by new launches and sequences, kept in history."""
+    template = services.archive_template(get_object_or_404(MessageTemplate, pk=pk), actor=request.user)
+    messages.success(request, f"Archived “{template.name}”; it is no longer offered for new messages.")
+    return redirect("web:templates")
+
+
+@require_POST
+@page
+def template_unarchive(request, pk: int):
+    """Bring an archived template back to the pickers."""
+    template = services.unarchive_template(get_object_or_404(MessageTemplate, pk=pk), actor=request.user)
+    messages.success(request, f"“{template.name}” is offered again.")
     return redirect("web:templates")

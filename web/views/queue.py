@@ -110,6 +110,27 @@ def mark_sent(request, pk: int):
 
 @require_POST
 @page
+def bulk_mark_sent(request):
+    """The ticked messages were sent from the platform's app: record each as sent by you, once (the
+    page asks first, with the count); those a colleague marked a moment earlier are left as they are."""
+    ids = [value for value in request.POST.getlist("message") if value.isdigit()]
+    try:
+        done = services.mark_many_sent(ids, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        names = ", ".join(message.creator.name for message in done.sent[:5]) + ("…" if len(done.sent) > 5 else "")
+        if done.sent:
+            messages.success(request, f"Marked {len(done.sent)} message{'s' if len(done.sent) != 1 else ''} "
+                                      f"as sent: {names}.")  # fmt: skip
+        if done.skipped:
+            messages.warning(request, f"{done.skipped} left as they were: already sent (perhaps by a colleague "
+                                      "just now), cancelled, or not yours to mark.")  # fmt: skip
+    return redirect(safe_back(request, reverse("web:manual_queue")))
+
+
+@require_POST
+@page
 def cancel(request, pk: int):
     """Withdraw a queued message that should not go out after all."""
     message = _message_to_act_on(request, pk)
