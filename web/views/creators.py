@@ -17,6 +17,7 @@ from web.csv_export import csv_response
 from web.forms import BulkCreatorsForm, ImportForm, error_text
 from web.models import ImportJob
 from web.pagination import Sort, paginate
+from web.top_followers import followers_page
 from web.views import content
 
 PAGE_SIZE = 50
@@ -71,11 +72,14 @@ def creator_list(request):
     queryset = (filterset.qs if filterset.is_bound else Creator.objects.all()).prefetch_related(
         "tags", Prefetch("accounts", to_attr="account_list")
     )
-    if sort_key == "followers":
-        queryset = _with_top_followers(queryset)
-    creators = paginate(queryset, SORTS[sort_key], request.GET.get("after", ""), PAGE_SIZE)
     # How many match, when something is asked (the whole table is never counted).
     matching = queryset.count() if filterset.is_bound and any(request.GET.get(name) for name in FILTER_LABELS) else None
+    after = request.GET.get("after", "")
+    creators = sort_key == "followers" and followers_page(queryset, after, PAGE_SIZE, matching=matching)
+    if not creators:
+        if sort_key == "followers":
+            queryset = _with_top_followers(queryset)
+        creators = paginate(queryset, SORTS[sort_key], after, PAGE_SIZE)
     query = request.GET.copy()
     query.pop("after", None)
     context = {
