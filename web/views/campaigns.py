@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html_join
 from django.views.decorators.http import require_POST
 
 from crm import access, search, services
@@ -88,8 +89,18 @@ def _board(campaign):
         .order_by("creator_id", "id")
     ):
         handles.setdefault(creator_id, f"{platform} @{handle}")
+    # Each card's stage picker, made once per stage rather than once per card (400 cards on a full board).
+    options = {
+        stage: format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((value, " selected" if value == stage else "", label) for value, label in Stage.choices),
+        )
+        for stage in Stage.values
+    }
     for member in ranked:
         member.handle = handles.get(member.creator_id, "")
+        member.stage_options = options[member.stage]
         columns[member.stage].append(member)
     return [
         {"stage": stage, "label": label, "members": columns[stage], "count": counts.get(stage, 0)}

@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm import importer, services
 from crm.filtersets import CreatorFilter
-from crm.models import Creator, SocialAccount
+from crm.models import Creator, SocialAccount, Tag
 from web import imports
 from web.access import can_write, get_visible, page, workable_campaigns
 from web.csv_export import csv_response
@@ -110,8 +110,15 @@ def creator_export(request):
     queryset = _filtered(request)
     if sort_key == "followers":
         queryset = _with_top_followers(queryset)
-    queryset = queryset.order_by(*SORTS[sort_key].ordering).prefetch_related(
-        "tags", Prefetch("accounts", to_attr="account_list")
+    # Only the columns written: thousands of rows stream faster without every date parsed into Python.
+    accounts = SocialAccount.objects.only("creator_id", "platform", "handle", "follower_count")
+    queryset = (
+        queryset.order_by(*SORTS[sort_key].ordering)
+        .only("pk", "name", "email", "country", "status")
+        .prefetch_related(
+            Prefetch("tags", queryset=Tag.objects.only("pk", "name")),
+            Prefetch("accounts", queryset=accounts, to_attr="account_list"),
+        )
     )
 
     def rows():
