@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm import importer, services
 from crm.filtersets import CreatorFilter
-from crm.models import Creator, SocialAccount, Tag
+from crm.models import Creator, SocialAccount
 from web import imports
 from web.access import can_write, get_visible, page, workable_campaigns
 from web.csv_export import csv_response
@@ -110,31 +110,39 @@ def creator_export(request):
     queryset = _filtered(request)
     if sort_key == "followers":
         queryset = _with_top_followers(queryset)
-    # Only the columns written: thousands of rows stream faster without every date parsed into Python.
-    accounts = SocialAccount.objects.only("creator_id", "platform", "handle", "follower_count")
-    queryset = (
-        queryset.order_by(*SORTS[sort_key].ordering)
-        .only("pk", "name", "email", "country", "status")
-        .prefetch_related(
-            Prefetch("tags", queryset=Tag.objects.only("pk", "name")),
-            Prefetch("accounts", queryset=accounts, to_attr="account_list"),
-        )
-    )
+    # Plain values, not model instances, and each chunk's tags and accounts in one query each: thousands
+    # of rows stream several times faster (bench/pages.py), the file is the same.
+    people = queryset.order_by(*SORTS[sort_key].ordering).values_list("pk", "name", "email", "country", "status")
+    status_label = dict(Creator.Status.choices)
+
+    def chunk_rows(chunk):
+        ids = [person[0] for person in chunk]
+        tags, accounts = {}, {}
+        tagged = Creator.tags.through.objects.filter(creator_id__in=ids).order_by("tag__name")
+        for creator_id, name in tagged.values_list("creator_id", "tag__name"):
+            tags.setdefault(creator_id, []).append(name)
+        for creator_id, platform, handle, followers in (
+            SocialAccount.objects.filter(creator_id__in=ids)
+            .order_by("platform", "handle")
+            .values_list("creator_id", "platform", "handle", "follower_count")
+        ):
+            accounts.setdefault(creator_id, []).append(
+                f"{platform}:@{handle}" + (f" ({followers})" if followers is not None else "")
+            )
+        for pk, name, email, country, status in chunk:
+            yield [
+                pk, name, email, country, status_label.get(status, status),
+                ", ".join(tags.get(pk, [])), "; ".join(accounts.get(pk, [])),
+            ]  # fmt: skip
 
     def rows():
-        for creator in queryset.iterator(chunk_size=2000):
-            yield [
-                creator.pk,
-                creator.name,
-                creator.email,
-                creator.country,
-                creator.get_status_display(),
-                ", ".join(tag.name for tag in creator.tags.all()),
-                "; ".join(
-                    f"{a.platform}:@{a.handle}" + (f" ({a.follower_count})" if a.follower_count is not None else "")
-                    for a in creator.account_list
-                ),
-            ]
+        chunk = []
+        for person in people.iterator(chunk_size=2000):
+            chunk.append(person)
+            if len(chunk) == 2000:
+                yield from chunk_rows(chunk)
+                chunk = []
+        yield from chunk_rows(chunk)
 
     return csv_response("creators.csv", ["id", "name", "email", "country", "status", "tags", "accounts"], rows())
 
