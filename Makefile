@@ -59,6 +59,7 @@ bench: install
 	$(BIN)/python bench/send_pipeline.py --latency 0.15 --messages 1000 --workers 1
 	$(BIN)/python bench/scale_out.py
 	$(BIN)/python bench/api_list.py --no-fail
+	$(BIN)/python bench/pages.py --no-fail
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
