@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python bench/scale_out.py
 	$(BIN)/python bench/api_list.py --no-fail
 	$(BIN)/python bench/launch.py
+	$(BIN)/python bench/pages.py --no-fail
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

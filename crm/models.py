@@ -12,6 +12,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -110,7 +111,11 @@ class Creator(models.Model):
 
     class Meta:
         ordering = ["name", "id"]
-        indexes = [models.Index(fields=["created_at"]), models.Index(fields=["country"])]
+        indexes = [
+            models.Index(fields=["created_at"]),
+            models.Index(fields=["country"]),
+            models.Index(fields=["name", "id"], name="crm_creator_by_name_idx"),  # the creators list's order
+        ]
 
     def __str__(self):
         return self.name
@@ -171,6 +176,17 @@ class SocialAccount(models.Model):
                 condition=models.Q(platform_user_id__isnull=False),
                 name="crm_account_unique_platform_user_id",
             ),
+        ]
+        indexes = [
+            # The creators list by followers (web/top_followers.py): the walk from the largest count down,
+            # and each creator's largest account.
+            models.Index(
+                F("follower_count").desc(),
+                F("creator").desc(),
+                condition=models.Q(follower_count__isnull=False),
+                name="crm_account_followers_walk",
+            ),
+            models.Index(F("creator"), F("follower_count").desc(), name="crm_account_creator_top"),
         ]
 
     def __str__(self):
@@ -287,6 +303,8 @@ class CampaignMember(models.Model):
     class Meta:
         ordering = ["campaign", "creator__name"]
         constraints = [models.UniqueConstraint(fields=["campaign", "creator"], name="crm_member_unique")]
+        # The board: each stage's latest moves first (web/views/campaigns.py).
+        indexes = [models.Index(fields=["campaign", "stage", "-stage_changed_at", "-id"], name="crm_member_board_idx")]
 
     def __str__(self):
         return f"{self.creator} in {self.campaign.name}"
@@ -311,6 +329,7 @@ class Content(models.Model):
     class Meta:
         ordering = ["-posted_at", "-id"]
         verbose_name_plural = "content"
+        indexes = [models.Index(fields=["-created_at", "-id"], name="crm_content_newest_idx")]  # the content list
 
     def __str__(self):
         return self.url
@@ -378,7 +397,12 @@ class PermissionRequest(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "rights_expire_at"])]
+        indexes = [
+            models.Index(fields=["status", "rights_expire_at"]),
+            # The rights list (latest change first) and a campaign page's latest requests.
+            models.Index(fields=["-updated_at", "-id"], name="crm_request_changed_idx"),
+            models.Index(fields=["campaign", "-created_at", "-id"], name="crm_request_campaign_idx"),
+        ]
 
     def __str__(self):
         return f"Rights to {self.content} ({self.get_status_display()})"

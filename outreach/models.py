@@ -536,6 +536,8 @@ class ConversationMessage(models.Model):
                 name="outreach_conversation_message_once",
             )
         ]
+        # A conversation's latest message (the inbox's order, the thread's last 200).
+        indexes = [models.Index(fields=["conversation", "-at", "-id"], name="outreach_conv_latest_idx")]
 
     def __str__(self):
         return f"{self.get_direction_display()} on {self.platform}: {self.text[:40]}"

@@ -174,3 +174,18 @@ def test_it_refuses_a_launch_by_a_teammate_who_is_a_viewer_and_one_by_a_manager_
     assert not OutreachMessage.objects.exists()
     client.force_login(admin_user_persona)
     assert client.post(f"/campaigns/{campaign.pk}/launch/", data).status_code == 302
+
+
+def test_each_board_card_links_as_reverse_would_with_its_stage_picked(alice_client, alice):
+    # The board makes its links and stage pickers once per board, not per card: the same HTML as before.
+    from django.urls import reverse
+
+    campaign = world.build(alice, members=9)[0]
+    html = alice_client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    for member in campaign.members.all():
+        assert f'<a href="{reverse("web:creator", args=[member.creator_id])}">' in html
+        move = reverse("web:member_move", args=[campaign.pk, member.pk])
+        assert f'action="{move}" hx-post="{move}"' in html
+        assert f'action="{reverse("web:member_remove", args=[campaign.pk, member.pk])}"' in html
+        picker = html.split(f'id="move-{member.pk}">')[1].split("</select>")[0]
+        assert f'<option value="{member.stage}" selected>' in picker and picker.count(" selected") == 1

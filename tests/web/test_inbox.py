@@ -209,3 +209,25 @@ def test_it_names_the_field_of_a_bad_logged_reply(alice_client):
     assert response.context["log_form"].errors["at"] == ["A reply cannot have been received in the future."]
     assert 'id="id_at_error"' in response.content.decode()
     assert conversation.messages.count() == 1
+
+
+def test_each_conversation_shows_its_last_message_that_this_person_may_see(alice_client, alice, bob):
+    # The last message's text and direction are read for the page's conversations only: still the
+    # latest one alice may see (another team's message to the creator is not hers to read).
+    mine, _ = thread(name="Mine", ago=datetime.timedelta(hours=3))
+    theirs, _ = thread(name="Theirs", ago=datetime.timedelta(hours=5))
+    ConversationMessage.objects.create(
+        conversation=mine, platform="instagram", direction="out", text="Here are the details", at=timezone.now()
+    )
+    other_team = CampaignFactory(owner=bob)
+    sent = OutreachMessage.objects.create(
+        campaign=other_team, creator=theirs.creator, sender_account=theirs.sender_account, platform="instagram",
+        rendered_text="Bob's offer", status=OutreachMessage.Status.SENT,
+    )  # fmt: skip
+    ConversationMessage.objects.create(
+        conversation=theirs, platform="instagram", direction="out", text="Bob's offer", at=timezone.now(),
+        outreach_message=sent,
+    )  # fmt: skip
+    page = alice_client.get("/inbox/").context["page"]
+    shown = [(c.creator.name, c.last_direction, c.last_text) for c in page]
+    assert shown == [("Mine", "out", "Here are the details"), ("Theirs", "in", "Yes! #YesAcme")]

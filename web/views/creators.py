@@ -18,6 +18,7 @@ from web.csv_export import csv_response
 from web.forms import BulkCreatorsForm, ImportForm, error_text
 from web.models import ImportJob
 from web.pagination import Sort, paginate
+from web.top_followers import followers_page
 from web.views import content
 
 PAGE_SIZE = 50
@@ -72,11 +73,14 @@ def creator_list(request):
     queryset = (filterset.qs if filterset.is_bound else Creator.objects.all()).prefetch_related(
         "tags", Prefetch("accounts", to_attr="account_list")
     )
-    if sort_key == "followers":
-        queryset = _with_top_followers(queryset)
-    creators = paginate(queryset, SORTS[sort_key], request.GET.get("after", ""), PAGE_SIZE)
     # How many match, when something is asked (the whole table is never counted).
     matching = queryset.count() if filterset.is_bound and any(request.GET.get(name) for name in FILTER_LABELS) else None
+    after = request.GET.get("after", "")
+    creators = sort_key == "followers" and followers_page(queryset, after, PAGE_SIZE, matching=matching)
+    if not creators:
+        if sort_key == "followers":
+            queryset = _with_top_followers(queryset)
+        creators = paginate(queryset, SORTS[sort_key], after, PAGE_SIZE)
     query = request.GET.copy()
     query.pop("after", None)
     filter_query = query.copy()
@@ -130,24 +134,39 @@ def _export_csv(queryset, sort_key: str):
     """Creators as a streamed CSV, read 2,000 at a time (100,000 rows never sit in memory)."""
     if sort_key == "followers":
         queryset = _with_top_followers(queryset)
-    queryset = queryset.order_by(*SORTS[sort_key].ordering).prefetch_related(
-        "tags", Prefetch("accounts", to_attr="account_list")
-    )
+    # Plain values, not model instances, and each chunk's tags and accounts in one query each: thousands
+    # of rows stream several times faster (bench/pages.py), the file is the same.
+    people = queryset.order_by(*SORTS[sort_key].ordering).values_list("pk", "name", "email", "country", "status")
+    status_label = dict(Creator.Status.choices)
+
+    def chunk_rows(chunk):
+        ids = [person[0] for person in chunk]
+        tags, accounts = {}, {}
+        tagged = Creator.tags.through.objects.filter(creator_id__in=ids).order_by("tag__name")
+        for creator_id, name in tagged.values_list("creator_id", "tag__name"):
+            tags.setdefault(creator_id, []).append(name)
+        for creator_id, platform, handle, followers in (
+            SocialAccount.objects.filter(creator_id__in=ids)
+            .order_by("platform", "handle")
+            .values_list("creator_id", "platform", "handle", "follower_count")
+        ):
+            accounts.setdefault(creator_id, []).append(
+                f"{platform}:@{handle}" + (f" ({followers})" if followers is not None else "")
+            )
+        for pk, name, email, country, status in chunk:
+            yield [
+                pk, name, email, country, status_label.get(status, status),
+                ", ".join(tags.get(pk, [])), "; ".join(accounts.get(pk, [])),
+            ]  # fmt: skip
 
     def rows():
-        for creator in queryset.iterator(chunk_size=2000):
-            yield [
-                creator.pk,
-                creator.name,
-                creator.email,
-                creator.country,
-                creator.get_status_display(),
-                ", ".join(tag.name for tag in creator.tags.all()),
-                "; ".join(
-                    f"{a.platform}:@{a.handle}" + (f" ({a.follower_count})" if a.follower_count is not None else "")
-                    for a in creator.account_list
-                ),
-            ]
+        chunk = []
+        for person in people.iterator(chunk_size=2000):
+            chunk.append(person)
+            if len(chunk) == 2000:
+                yield from chunk_rows(chunk)
+                chunk = []
+        yield from chunk_rows(chunk)
 
     return csv_response("creators.csv", ["id", "name", "email", "country", "status", "tags", "accounts"], rows())
 

@@ -86,19 +86,26 @@ def inbox(request):
         message.requests = candidates.get(message.conversation.creator_id, [])
     latest = access.visible(ConversationMessage.objects.filter(conversation=OuterRef("pk")), request.user)
     latest = latest.order_by("-at", "-id")
+    # Only the time is computed for every conversation (it orders them); the last message's text and
+    # direction are read for the page's 50 alone (one query), not for every conversation.
     conversations = (
-        Conversation.objects.select_related("creator")
-        .annotate(
-            last_text=Subquery(latest.values("text")[:1]),
-            last_at=Subquery(latest.values("at")[:1]),
-            last_direction=Subquery(latest.values("direction")[:1]),
-        )
+        Conversation.objects.prefetch_related("creator")  # the page's 50 by id, not a join of every creator
+        .annotate(last_at=Subquery(latest.values("at")[:1]))
         .order_by("-last_at", "-id")
     )
     platform = request.GET.get("platform", "")
     if platform in SenderPlatform.values:
         conversations = conversations.filter(platform=platform)
     current = Paginator(conversations, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(current.object_list)
+    last = Conversation.objects.filter(pk__in=[conversation.pk for conversation in shown]).annotate(
+        last_text=Subquery(latest.values("text")[:1]), last_direction=Subquery(latest.values("direction")[:1])
+    )
+    last = {row["pk"]: row for row in last.values("pk", "last_text", "last_direction")} if shown else {}
+    for conversation in shown:
+        conversation.last_text = last.get(conversation.pk, {}).get("last_text")
+        conversation.last_direction = last.get(conversation.pk, {}).get("last_direction")
+    current.object_list = shown
     context = {
         "section": "inbox",
         "review": review,
