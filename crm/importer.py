@@ -566,7 +566,7 @@ def _decoded_lines(source: BinaryIO, encoding: str) -> Iterator[str]:
             name = encoding.removesuffix("-sig").upper()
             raise ImportFileError(
                 f"Line {number} is not valid {name} (byte 0x{error.object[error.start]:02x}). "
-                "Save the file as UTF-8, or give its encoding (e.g. --encoding latin-1)."
+                "Save the file as UTF-8 (in a spreadsheet: “CSV UTF-8”), or give its encoding (e.g. latin-1)."
             ) from None
         if "\x00" in text:
             raise ImportFileError(

@@ -4,30 +4,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('web', '0002_import_merged_rows_and_original_rows'),
+        ("web", "0002_import_merged_rows_and_original_rows"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importjob',
-            name='headers',
+            model_name="importjob",
+            name="headers",
             field=models.JSONField(blank=True, default=list, help_text="The file's first line, as written."),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='mapping',
-            field=models.JSONField(blank=True, default=list, help_text="Our field for each of the file's columns; an empty one is ignored."),
+            model_name="importjob",
+            name="mapping",
+            field=models.JSONField(
+                blank=True, default=list, help_text="Our field for each of the file's columns; an empty one is ignored."
+            ),
         ),
         migrations.AlterField(
-            model_name='importjob',
-            name='rejections',
-            field=models.JSONField(blank=True, default=list, help_text="[line, column, value, reason, the row's cells as in the file], in file order."),
+            model_name="importjob",
+            name="rejections",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="[line, column, value, reason, the row's cells as in the file], in file order.",
+            ),
         ),
         migrations.AlterField(
-            model_name='importjob',
-            name='status',
-            field=models.CharField(choices=[('mapping', 'Waiting for its columns to be matched'), ('queued', 'Waiting for the queue'), ('running', 'Importing'), ('done', 'Done'), ('failed', 'Refused')], default='queued', max_length=10),
+            model_name="importjob",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("mapping", "Waiting for its columns to be matched"),
+                    ("queued", "Waiting for the queue"),
+                    ("running", "Importing"),
+                    ("done", "Done"),
+                    ("failed", "Refused"),
+                ],
+                default="queued",
+                max_length=10,
+            ),
         ),
     ]
