@@ -153,8 +153,8 @@ def import_mappings(request):
     return render(request, "web/creators/import_mappings.html", {"section": "creators", "items": items})
 
 
-@page
 @require_POST
+@page
 def import_mapping_rename(request, pk: int):
     saved = get_workable(ColumnMapping.objects.all(), request.user, pk=pk)
     form = RenameMappingForm(request.POST)
@@ -170,8 +170,8 @@ def import_mapping_rename(request, pk: int):
     return redirect("web:import_mappings")
 
 
-@page
 @require_POST
+@page
 def import_mapping_delete(request, pk: int):
     saved = get_workable(ColumnMapping.objects.all(), request.user, pk=pk)
     imports.delete_mapping(saved, actor=request.user)
