@@ -34,6 +34,7 @@ from crm.models import Creator, ImportSeenCreator, Platform, SocialAccount, Tag
 PERSON_COLUMNS = ["name", "email", "country", "language", "tags", "notes"]
 PLATFORM_COLUMNS = [column for platform in Platform.values for column in (platform, f"{platform}_followers")]
 KNOWN_COLUMNS = PERSON_COLUMNS + PLATFORM_COLUMNS
+PLATFORMS = [(platform, str(label)) for platform, label in Platform.choices]  # read once: per row it shows
 # Our fields as the page names them, in the order the mapping menus list them.
 FIELD_LABELS = {
     "name": "Name",
@@ -674,7 +675,7 @@ def _parse_row(line: int, raw: dict[str, str], layout: CsvLayout) -> tuple[Parse
     if values["language"] and (len(values["language"]) > 16 or not LANGUAGE_PATTERN.fullmatch(values["language"])):
         problem("language", "write the language as a short code such as en or pt-BR")
     accounts = []
-    for platform, label in Platform.choices:
+    for platform, label in PLATFORMS:
         value = raw.get(platform, "").strip()
         followers_raw = raw.get(f"{platform}_followers", "").strip()
         followers = None
