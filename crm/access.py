@@ -43,6 +43,16 @@ OWNED = {
     "crm.ApiToken": "user",
 }
 
+# A person's own, or the whole team's when the row says so (the field named here is true): a saved
+# column mapping of the importer. Its owner changes it; a team one any manager; admins every one.
+OWNED_OR_TEAM = {
+    "crm.ColumnMapping": ("owner", "for_team"),
+}
+
+# Bookkeeping no person reads or changes (the importer's memory of the creators a running import
+# wrote): nobody sees it through a page or the API; admins in the admin site.
+INTERNAL = {"crm.ImportSeenCreator"}
+
 # Shared by the whole team: everyone signed in reads them, managers and admins change them, except
 # where a person owns the row (a sender account is changed by its owner or an admin).
 SHARED = {
@@ -112,6 +122,11 @@ def visible(queryset: QuerySet, user) -> QuerySet:
         return queryset.filter(_campaign_rule(CAMPAIGN_SCOPED[label], visible_campaigns(user)))
     if label in OWNED:
         return queryset if is_admin(user) else queryset.filter(**{OWNED[label]: user.pk})
+    if label in OWNED_OR_TEAM:
+        owner, for_team = OWNED_OR_TEAM[label]
+        return queryset if is_admin(user) else queryset.filter(Q(**{owner: user.pk}) | Q(**{for_team: True}))
+    if label in INTERNAL:
+        return queryset if is_admin(user) else queryset.none()
     if label in SHARED:
         return queryset
     raise LookupError(f"crm/access.py does not say who may see {label}; add it to one of its tables.")
@@ -128,6 +143,10 @@ def workable(queryset: QuerySet, user) -> QuerySet:
         return queryset.filter(_campaign_rule(CAMPAIGN_SCOPED[label], workable_campaigns(user)))
     if label in OWNED:
         return queryset if is_admin(user) else queryset.filter(**{OWNED[label]: user.pk})
+    if label in OWNED_OR_TEAM:
+        return visible(queryset, user)
+    if label in INTERNAL:
+        return queryset if is_admin(user) else queryset.none()
     if label in SHARED:
         owner = SHARED[label]
         return queryset if owner is None or is_admin(user) else queryset.filter(**{owner: user.pk})
@@ -152,6 +171,11 @@ def can_change(obj, user) -> bool:
     if label in CAMPAIGN_SCOPED:
         campaign = _campaign_of(obj, CAMPAIGN_SCOPED[label])
         return campaign is None or can_change(campaign, user)
+    if label in OWNED_OR_TEAM:
+        owner, for_team = OWNED_OR_TEAM[label]
+        return getattr(obj, f"{owner}_id") == user.pk or bool(getattr(obj, for_team))
+    if label in INTERNAL:
+        return False
     owner = OWNED.get(label) or SHARED.get(label)
     if owner:  # read from the row itself: no query, so a list can ask for every row
         return getattr(obj, f"{owner}_id") == user.pk

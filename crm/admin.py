@@ -8,10 +8,12 @@ from crm.models import (
     ApiToken,
     Campaign,
     CampaignMember,
+    ColumnMapping,
     ConsentEvent,
     Content,
     Creator,
     EvidenceText,
+    ImportSeenCreator,
     PermissionRequest,
     SocialAccount,
     Tag,
@@ -225,3 +227,17 @@ class ApiTokenAdmin(ReadOnlyModelAdmin):
         for token in queryset:
             revoke_api_token(token)
         self.message_user(request, f"{queryset.count()} token(s) revoked.")
+
+
+@admin.register(ColumnMapping)
+class ColumnMappingAdmin(ModelAdmin):
+    list_display = ["name", "owner", "for_team", "updated_at"]
+    list_filter = ["for_team"]
+    search_fields = ["name", "owner__username"]
+    readonly_fields = ["signature"]
+
+
+@admin.register(ImportSeenCreator)
+class ImportSeenCreatorAdmin(ReadOnlyModelAdmin):
+    list_display = ["run", "creator_id", "line"]
+    search_fields = ["run"]

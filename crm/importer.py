@@ -1,15 +1,22 @@
 """Creator import from CSV: stream the file, upsert by (platform, handle), report bad rows.
 
-Used by `manage.py import_creators` and by the import page. Two passes over the file: the first
-checks that it is readable CSV in the stated encoding with known columns (so a wrong file changes
-nothing) and counts its rows for the progress bar; the second imports in batches, each batch a few
-queries and its own transaction, so memory stays flat and a crash keeps what was committed (a
-re-run upserts the same rows again).
+Used by `manage.py import_creators` and by the import page. The file's columns are matched to our
+fields by a *mapping* (one target field per column, or none to ignore it): guessed from the headers'
+usual names ("Full name", "IG", "E-mail", "Followers"...), changed by the person in the page, or a
+saved `ColumnMapping`. Two passes over the file: the first checks that it is readable CSV in the
+stated encoding with a usable mapping (so a wrong file changes nothing) and counts its rows for the
+progress bar; the second imports in batches, each batch a few queries and its own transaction, so
+memory stays flat and a crash keeps what was committed (a re-run upserts the same rows again).
+Rows about a creator an earlier row of the same file already named are merged into it and reported
+with both line numbers, across the whole file (`ImportSeenCreator` remembers them in the database).
 """
 
 import codecs
 import csv
+import hashlib
 import re
+import unicodedata
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -22,11 +29,26 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm import handles
-from crm.models import Creator, Platform, SocialAccount, Tag
+from crm.models import Creator, ImportSeenCreator, Platform, SocialAccount, Tag
 
 PERSON_COLUMNS = ["name", "email", "country", "language", "tags", "notes"]
 PLATFORM_COLUMNS = [column for platform in Platform.values for column in (platform, f"{platform}_followers")]
 KNOWN_COLUMNS = PERSON_COLUMNS + PLATFORM_COLUMNS
+PLATFORMS = [(platform, str(label)) for platform, label in Platform.choices]  # read once: per row it shows
+# Our fields as the page names them, in the order the mapping menus list them.
+FIELD_LABELS = {
+    "name": "Name",
+    "email": "Email",
+    "country": "Country (two-letter code)",
+    "language": "Language",
+    "tags": "Tags",
+    "notes": "Notes",
+    **{
+        column: f"{label} handle" if column == platform else f"{label} followers"
+        for platform, label in Platform.choices
+        for column in (platform, f"{platform}_followers")
+    },
+}
 # The rejected-rows file adds these to the original columns; a fixed file uploaded again skips them.
 REPORT_COLUMNS = ["rejected_line", "rejected_reason"]
 UPDATABLE_FIELDS = ["name", "email", "country", "language", "notes"]
@@ -40,6 +62,31 @@ MAX_FOLLOWERS = 2**63 - 1
 MAX_LINE_BYTES = 1_000_000
 MAX_CELL = 100_000
 MAX_COLUMNS = 100
+PREVIEW_ROWS = 10
+
+# Usual names of our fields in other tools' exports, after `normalize_header`.
+SYNONYMS = {
+    "name": {"name", "full name", "fullname", "creator", "creator name", "influencer", "influencer name",
+             "display name", "contact", "contact name", "first and last name", "nom", "nombre"},
+    "email": {"email", "e mail", "mail", "email address", "e mail address", "contact email", "emailaddress"},
+    "country": {"country", "country code", "nation", "land", "pays", "pais", "location country"},
+    "language": {"language", "lang", "locale", "language code"},
+    "tags": {"tags", "tag", "labels", "label", "categories", "category", "niche", "niches", "topics"},
+    "notes": {"notes", "note", "comments", "comment", "remarks", "description"},
+}  # fmt: skip
+PLATFORM_ALIASES = {
+    "instagram": {"instagram", "ig", "insta"},
+    "tiktok": {"tiktok", "tik tok", "tt"},
+    "x": {"x", "twitter"},
+    "youtube": {"youtube", "yt", "you tube"},
+    "facebook": {"facebook", "fb"},
+    "linkedin": {"linkedin", "linked in"},
+    "whatsapp": {"whatsapp", "whats app", "wa"},
+}
+HANDLE_WORDS = {"", "handle", "username", "user name", "user", "account", "url", "profile", "link", "profile url",
+                "profile link", "id", "name", "page", "channel"}  # fmt: skip
+FOLLOWER_WORDS = {"followers", "follower", "follower count", "followers count", "subscribers", "fans", "audience",
+                  "abonnes", "seguidores", "reach", "count"}  # fmt: skip
 
 
 class ImportFileError(Exception):
@@ -48,13 +95,20 @@ class ImportFileError(Exception):
 
 @dataclass
 class Rejection:
-    """One problem of one row; `row` is the row as it was in the file, so it can be fixed and re-uploaded."""
+    """One problem of one row. `column` is the file's own header; `cells` are the row exactly as it
+    was in the file (`headers` its first line), so it can be fixed and uploaded again as it is."""
 
     line: int
     column: str
     value: str
     reason: str
-    row: dict[str, str] = field(default_factory=dict)
+    cells: list[str] = field(default_factory=list)
+    headers: list[str] = field(default_factory=list)
+    target: str = ""  # our field, when the problem is one cell's
+
+    @property
+    def row(self) -> dict[str, str]:
+        return dict(zip(self.headers, self.cells, strict=False))
 
 
 @dataclass
@@ -63,7 +117,7 @@ class ParsedRow:
     values: dict[str, str]
     accounts: list[tuple[str, str, int | None]]  # (platform, handle, followers)
     tags: list[str]
-    raw: dict[str, str] = field(default_factory=dict)
+    cells: list[str] = field(default_factory=list)  # the row as it was in the file
 
 
 @dataclass
@@ -97,46 +151,239 @@ MAX_DUPLICATES_KEPT = 1000
 class CsvLayout:
     encoding: str
     delimiter: str
-    columns: list[str]
+    columns: list[str]  # our field for each column of the file, "" where it is ignored
     rows: int
+    headers: list[str] = field(default_factory=list)  # the file's first line as written
+
+    def header_of(self, target: str) -> str:
+        return self.headers[self.columns.index(target)] if target in self.columns else target
+
+    def rejection(self, line: int, target: str, reason: str, cells: list[str]) -> Rejection:
+        value = cells[self.columns.index(target)] if target in self.columns[: len(cells)] else ""
+        return Rejection(line, self.header_of(target), value, reason, cells, self.headers, target)
 
 
-def inspect_file(source: BinaryIO, *, encoding: str = "utf-8") -> CsvLayout:
-    """Check the whole file before anything is written: readable, CSV, known columns; count rows.
+def report_header(headers: list[str]) -> list[str]:
+    """The rejected-rows file's first line: the file's own columns, then the line and the reason."""
+    return [*(h for h in headers if h.lower() not in REPORT_COLUMNS), *REPORT_COLUMNS]
 
-    It reads the file once, line by line, to its end: a NUL byte, an undecodable byte, an over-long
-    line or cell anywhere (not only in the first kilobytes) refuses it whole, before the import
-    writes its first batch."""
+
+def report_row(cells: list[str], headers: list[str], line: int, reason: str) -> list:
+    """A rejected row as it was, under `report_header`: its cells, the line and the reason; cells
+    beyond the header (a stray comma) follow them, so nothing of the row is lost."""
+    kept = [position for position, h in enumerate(headers) if h.lower() not in REPORT_COLUMNS]
+    return [*(cells[p] if p < len(cells) else "" for p in kept), line, reason, *cells[len(headers) :]]
+
+
+# --- matching the file's columns to our fields ---------------------------------------------------
+
+
+def normalize_header(header: str) -> str:
+    """ "E-mail ", "e_mail" and "E MAIL" are the same header: lower case, words split on anything else."""
+    return " ".join(part for part in re.split(r"[^a-z0-9]+", _unaccent(header).lower()) if part)
+
+
+def _unaccent(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _guess_one(normalized: str) -> str:
+    for target, names in SYNONYMS.items():
+        if normalized in names:
+            return target
+    if normalized in FOLLOWER_WORDS or normalized.replace(" ", "") in FOLLOWER_WORDS:
+        return "followers"  # of which platform: decided with the other columns
+    for platform, aliases in PLATFORM_ALIASES.items():
+        for alias in aliases:
+            if normalized == alias or normalized.startswith(alias + " ") or normalized.endswith(" " + alias):
+                rest = normalized.removeprefix(alias).strip() if normalized.startswith(alias) else ""
+                rest = rest or normalized.removesuffix(alias).strip()
+                rest = rest.removeprefix("@").strip()
+                if rest in FOLLOWER_WORDS or any(word in rest.split() for word in ("followers", "subscribers")):
+                    return f"{platform}_followers"
+                if rest in HANDLE_WORDS or rest == alias:
+                    return platform
+    return ""
+
+
+def guess_mapping(headers: list[str]) -> list[str]:
+    """Our field for each header (or "" when we cannot tell), never the same field twice: a later
+    header guessed as an already taken field is left for the person to choose. A bare "Followers"
+    goes with the file's one platform handle column (or the one just before it)."""
+    report = {column.replace("_", " ") for column in REPORT_COLUMNS}
+    guesses = ["" if normalize_header(h) in report else _guess_one(normalize_header(h)) for h in headers]
+    for position, guess in enumerate(guesses):
+        if guess == "followers":
+            platforms = [g for g in guesses if g in Platform.values]
+            before = [g for g in guesses[:position] if g in Platform.values]
+            platform = before[-1] if before else platforms[0] if platforms else ""
+            guesses[position] = f"{platform}_followers" if platform else ""
+    taken: set[str] = set()
+    for position, guess in enumerate(guesses):
+        if guess in taken:
+            guesses[position] = ""
+        taken.add(guess)
+    return guesses
+
+
+def header_signature(headers: list[str]) -> str:
+    """What makes two files "the same headers" for a saved mapping: their normalised header names,
+    in any order, without the two columns a rejected-rows file adds."""
+    names = sorted({normalize_header(h) for h in headers} - {"", *(c.replace("_", " ") for c in REPORT_COLUMNS)})
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+
+def apply_saved_mapping(headers: list[str], columns: list) -> list[str]:
+    """A saved mapping's [header, field] pairs applied to a file's headers (matched by normalised name)."""
+    saved = {normalize_header(header): target for header, target in columns}
+    result, taken = [], set()
+    for header in headers:
+        target = saved.get(normalize_header(header), "")
+        target = target if target in KNOWN_COLUMNS and target not in taken else ""
+        taken.add(target)
+        result.append(target)
+    return result
+
+
+def parse_mapping_spec(spec: str, headers: list[str]) -> list[str]:
+    """`Full name=name, IG=instagram, Notes=` (a column=field list; an empty field ignores the
+    column) applied to a file's headers; a column not named keeps its guess."""
+    mapping = guess_mapping(headers)
+    by_name = {normalize_header(h): position for position, h in enumerate(headers)}
+    labels = {normalize_header(label): target for target, label in FIELD_LABELS.items()}
+    for item in spec.split(","):
+        if not item.strip():
+            continue
+        if "=" not in item:
+            raise ImportFileError(f"--mapping: {item.strip()!r} should be written column=field.")
+        column, target = (part.strip() for part in item.rsplit("=", 1))
+        if normalize_header(column) not in by_name:
+            raise ImportFileError(f"--mapping: the file has no column {column!r}. Its columns: {', '.join(headers)}.")
+        target_key = target.lower() if target.lower() in KNOWN_COLUMNS else labels.get(normalize_header(target), "")
+        if target and not target_key:
+            raise ImportFileError(f"--mapping: {target!r} is not one of our fields: {', '.join(KNOWN_COLUMNS)}.")
+        position = by_name[normalize_header(column)]
+        mapping = ["" if t == target_key and p != position and target_key else t for p, t in enumerate(mapping)]
+        mapping[position] = target_key
+    return mapping
+
+
+def mapping_problems(headers: list[str], mapping: list[str]) -> dict[str, list[str]]:
+    """What keeps a mapping from importing, in words for someone who never saw our field names:
+    {"__all__" or a column's position as text: [messages]}. Empty when the mapping can be used."""
+    problems: dict[str, list[str]] = {}
+    if len(mapping) != len(headers):
+        return {"__all__": ["Choose a field (or “ignore”) for each column of the file."]}
+    for position, target in enumerate(mapping):
+        if target and target not in KNOWN_COLUMNS:
+            problems.setdefault(str(position), []).append("This is not one of our fields; choose another or ignore.")
+    for target in {t for t in mapping if t}:
+        positions = [p for p, t in enumerate(mapping) if t == target]
+        if len(positions) > 1:
+            names = " and ".join(f"“{headers[p]}”" for p in positions)
+            for p in positions[1:]:
+                problems.setdefault(str(p), []).append(
+                    f"{names} are both matched to {FIELD_LABELS[target]}: keep one, ignore the other."
+                )
+    chosen = set(mapping)
+    general = []
+    if "name" not in chosen:
+        general.append("Which column holds the creator's name? Match one column to “Name”: every creator needs a name.")
+    if not chosen & ({"email"} | set(Platform.values)):
+        general.append(
+            "We recognise a creator by a platform handle or an email address, so that importing the file again "
+            "updates the same people instead of adding them twice. Match at least one column to “Email” or to a "
+            "handle such as “Instagram handle”."
+        )
+    for platform, label in Platform.choices:
+        if f"{platform}_followers" in chosen and platform not in chosen:
+            position = mapping.index(f"{platform}_followers")
+            problems.setdefault(str(position), []).append(
+                f"A follower count belongs to an account: match another column to “{label} handle”, or ignore this one."
+            )
+    if general:
+        problems["__all__"] = general
+    return problems
+
+
+def read_headers(source: BinaryIO, *, encoding: str = "utf-8") -> tuple[list[str], str]:
+    """The file's first line (its headers) and its delimiter, reading no further; a file that is not
+    text CSV is refused here, before anyone is asked to match its columns."""
     source.seek(0)
     head = source.read(8192)
     if not head.strip():
         raise ImportFileError("The file is empty.")
     if b"\x00" in head:
         raise ImportFileError("This is not a CSV file: it contains binary data. Export the sheet as CSV.")
-    try:
-        encoding = "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
-    except LookupError:
-        raise ImportFileError(f"Unknown encoding {encoding!r}.") from None
+    encoding = _encoding(encoding)
     reader = _reader(source, encoding, delimiter=None)
-    rows = 0
     try:
         header = next(reader, None)
-        if header is not None and len(header) > MAX_COLUMNS:
-            raise ImportFileError(f"The header has {len(header)} columns; a creator file has at most {MAX_COLUMNS}.")
-        columns = _check_header(header)
+    except csv.Error as error:
+        raise ImportFileError(f"Line {reader.line_num}: this is not a readable CSV file ({error}).") from None
+    if not header or not any(cell.strip() for cell in header):
+        raise ImportFileError("The file is empty.")
+    if len(header) > MAX_COLUMNS:
+        raise ImportFileError(f"The first line has {len(header)} columns; a creator file has at most {MAX_COLUMNS}.")
+    return [cell.strip() for cell in header], reader.dialect.delimiter
+
+
+def _encoding(encoding: str) -> str:
+    try:
+        return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+    except LookupError:
+        raise ImportFileError(f"Unknown encoding {encoding!r}.") from None
+
+
+def inspect_file(source: BinaryIO, *, encoding: str = "utf-8", mapping: list[str] | None = None) -> CsvLayout:
+    """Check the whole file before anything is written: readable, CSV, a usable mapping; count rows.
+
+    It reads the file once, line by line, to its end: a NUL byte, an undecodable byte, an over-long
+    line or cell anywhere (not only in the first kilobytes) refuses it whole, before the import
+    writes its first batch. With no mapping, the headers must all be ones we recognise (ours, or a
+    usual name of one of our fields)."""
+    headers, delimiter = read_headers(source, encoding=encoding)
+    encoding = _encoding(encoding)
+    columns = _check_mapping(headers, mapping)
+    reader = _reader(source, encoding, delimiter)
+    rows = 0
+    try:
+        next(reader)
         for _ in reader:
             rows += 1
     except csv.Error as error:
         raise ImportFileError(f"Line {reader.line_num}: this is not a readable CSV file ({error}).") from None
     if rows == 0:
         raise ImportFileError("The file has a header but no rows.")
-    return CsvLayout(encoding=encoding, delimiter=reader.dialect.delimiter, columns=columns, rows=rows)
+    return CsvLayout(encoding=encoding, delimiter=delimiter, columns=columns, rows=rows, headers=headers)
+
+
+def _check_mapping(headers: list[str], mapping: list[str] | None) -> list[str]:
+    if mapping is None:
+        mapping = guess_mapping(headers)
+        lowered = [h.lower() for h in headers]
+        duplicated = sorted({h for h in lowered if h and lowered.count(h) > 1})
+        if duplicated:
+            raise ImportFileError(f"Column(s) given twice: {', '.join(duplicated)}.")
+        unknown = [h for h, t in zip(headers, mapping, strict=True) if not t and h.lower() not in REPORT_COLUMNS]
+        if unknown:
+            raise ImportFileError(
+                f"Unknown column(s): {', '.join(unknown)}. Known columns: {', '.join(KNOWN_COLUMNS)} "
+                "(or say which field each column is with --mapping 'Column=field,Other column=')."
+            )
+    problems = mapping_problems(headers, mapping)
+    if problems:
+        messages = problems.pop("__all__", [])
+        messages += [f"Column “{headers[int(p)]}”: {m}" for p, ms in problems.items() for m in ms]
+        raise ImportFileError(" ".join(messages))
+    return list(mapping)
 
 
 def import_creators(
     source: BinaryIO,
     *,
     encoding: str = "utf-8",
+    mapping: list[str] | None = None,
     dry_run: bool = False,
     owner=None,
     on_rejection: Callable[[Rejection], None] | None = None,
@@ -146,19 +393,22 @@ def import_creators(
     """Upsert the creators of a CSV file; bad rows are reported with their line and kept out.
 
     A row names a creator by any of its handles (or, with no handle, its email). Non-empty values
-    overwrite, empty ones keep what is stored; tags and accounts are added, never removed.
+    overwrite, empty ones keep what is stored; tags and accounts are added, never removed. A row
+    about a creator an earlier row already named (anywhere in the file) is merged into it and
+    reported as a duplicate of that line: created + updated + merged + rejected = rows.
     """
-    layout = inspect_file(source, encoding=encoding)
+    layout = inspect_file(source, encoding=encoding, mapping=mapping)
     result = ImportResult(dry_run=dry_run)
     reject = on_rejection or result.rejections.append
     batch_size = batch_size or settings.IMPORT_BATCH_SIZE
     tag_ids: dict[str, int] = {}
+    run_id = uuid.uuid4()
 
     def attempt(rows: list[ParsedRow]) -> None:
         """One transaction; its counts and rejections count only if it commits."""
         partial, said = ImportResult(), []
         with transaction.atomic():
-            _import_batch(rows, partial, said.append, owner, tag_ids)
+            _import_batch(rows, partial, said.append, owner, tag_ids, run_id, layout)
         for name in ("created", "updated", "rejected", "merged", "accounts_created"):
             setattr(result, name, getattr(result, name) + getattr(partial, name))
         result.duplicates.extend(partial.duplicates[: MAX_DUPLICATES_KEPT - len(result.duplicates)])
@@ -180,17 +430,125 @@ def import_creators(
                         tag_ids.clear()
                         result.rejected += 1
                         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                        reject(Rejection(row.line, "", "", f"the database refused it: {reason}", row.raw))
+                        reject(layout.rejection(row.line, "", f"the database refused it: {reason}", row.cells))
             if on_progress:
                 on_progress(len(batch))
 
-    if dry_run:
-        with transaction.atomic():
+    try:
+        if dry_run:
+            with transaction.atomic():
+                run()
+                transaction.set_rollback(True)
+        else:
             run()
-            transaction.set_rollback(True)
-    else:
-        run()
+    finally:
+        ImportSeenCreator.objects.filter(run=run_id).delete()
     return result
+
+
+@dataclass
+class PreviewCell:
+    header: str
+    target: str  # our field, "" when the column is ignored
+    original: str
+    stored: str  # the value as it will be stored ("" when nothing will be)
+    problem: str = ""
+
+
+@dataclass
+class PreviewRow:
+    line: int
+    cells: list[PreviewCell]
+    outcome: str  # "new", "update", "repeat" or "rejected"
+    says: str  # the outcome in words: "New creator", "Updates Maya Hart", "Repeats line 3"...
+    problems: list[str] = field(default_factory=list)  # the row's problems that are no one cell's
+
+
+def preview(
+    source: BinaryIO, *, encoding: str = "utf-8", mapping: list[str], rows: int = PREVIEW_ROWS
+) -> list[PreviewRow]:
+    """The first rows as they will be stored, each problem on its cell: what the import would do,
+    before it does anything. Reads only the first rows; a few queries find the creators they update."""
+    headers, delimiter = read_headers(source, encoding=encoding)
+    layout = CsvLayout(_encoding(encoding), delimiter, list(mapping), 0, headers)
+    reader = _reader(source, layout.encoding, delimiter)
+    parsed_rows = []
+    try:
+        next(reader)
+        line = reader.line_num + 1
+        for cells in reader:
+            row_line, line = line, reader.line_num + 1
+            parsed_rows.append((row_line, cells, *_parse_cells(row_line, cells, layout)))
+            if len(parsed_rows) >= rows:
+                break
+    except csv.Error as error:
+        raise ImportFileError(f"Line {reader.line_num}: this is not a readable CSV file ({error}).") from None
+    keys = [(platform, handle) for _, _, parsed, _ in parsed_rows if parsed for platform, handle, _ in parsed.accounts]
+    query = Q(pk__in=[])
+    for platform, handle in keys:
+        query |= Q(platform=platform, handle=handle)
+    known_accounts = {
+        (a.platform, a.handle): a.creator.name for a in SocialAccount.objects.filter(query).select_related("creator")
+    }
+    emails = {parsed.values["email"] for _, _, parsed, _ in parsed_rows if parsed and parsed.values["email"]}
+    known_emails = dict(Creator.objects.filter(email__in=emails).values_list("email", "name"))
+    first_seen: dict[tuple[str, str], int] = {}
+    result = []
+    for row_line, cells, parsed, problems in parsed_rows:
+        by_target: dict[str, str] = {}
+        general = []
+        for target, reason in problems:
+            if target and target in layout.columns[: len(cells)]:
+                by_target[target] = f"{by_target[target]}; {reason}" if target in by_target else reason
+            else:
+                general.append(reason)
+        stored = _stored_values(parsed) if parsed else {}
+        repeats, updates = None, None
+        if parsed and not problems:
+            row_keys = [((p, h), p) for p, h, _ in parsed.accounts]
+            if parsed.values["email"]:
+                row_keys.append((("email", parsed.values["email"]), "email"))
+            for key, target in row_keys:
+                if key in first_seen and repeats is None:
+                    repeats = first_seen[key]
+                    by_target[target] = f"the same {FIELD_LABELS[target].lower()} as line {repeats}"
+                first_seen.setdefault(key, row_line)
+            updates = next((known_accounts[(p, h)] for p, h, _ in parsed.accounts if (p, h) in known_accounts), None)
+            updates = updates or known_emails.get(parsed.values["email"])
+        preview_cells = [
+            PreviewCell(
+                header=header,
+                target=target,
+                original=cells[position] if position < len(cells) else "",
+                stored=stored.get(target, "") if target else "",
+                problem=by_target.get(target, "") if target else "",
+            )
+            for position, (header, target) in enumerate(zip(headers, layout.columns, strict=True))
+        ]
+        if problems:
+            outcome, says = (
+                "rejected",
+                "Not imported: " + "; ".join(f"{layout.header_of(t)}: {r}" if t else r for t, r in problems),
+            )
+        elif repeats:
+            outcome, says = "repeat", f"Repeats line {repeats}: merged into the same creator"
+        elif updates:
+            outcome, says = "update", f"Updates {updates}, already in your creators"
+        else:
+            outcome, says = "new", "New creator"
+        result.append(PreviewRow(row_line, preview_cells, outcome, says, general))
+    return result
+
+
+def _stored_values(parsed: ParsedRow) -> dict[str, str]:
+    stored = {column: value for column, value in parsed.values.items() if value}
+    for platform, handle, followers in parsed.accounts:
+        stored[platform] = f"@{handle}" if platform != Platform.WHATSAPP else handle
+        if followers is not None:
+            stored[f"{platform}_followers"] = f"{followers:,}"
+    if parsed.tags:
+        stored["tags"] = "; ".join(parsed.tags)
+    return stored
 
 
 def _decoded_lines(source: BinaryIO, encoding: str) -> Iterator[str]:
@@ -209,7 +567,7 @@ def _decoded_lines(source: BinaryIO, encoding: str) -> Iterator[str]:
             name = encoding.removesuffix("-sig").upper()
             raise ImportFileError(
                 f"Line {number} is not valid {name} (byte 0x{error.object[error.start]:02x}). "
-                "Save the file as UTF-8, or give its encoding (e.g. --encoding latin-1)."
+                "Save the file as UTF-8 (in a spreadsheet: “CSV UTF-8”), or give its encoding (e.g. latin-1)."
             ) from None
         if "\x00" in text:
             raise ImportFileError(
@@ -225,7 +583,9 @@ def _decoded_lines(source: BinaryIO, encoding: str) -> Iterator[str]:
 def _reader(source: BinaryIO, encoding: str, delimiter: str | None):
     if delimiter is None:
         first_line = next(_decoded_lines(source, encoding), "")
-        delimiter = max(DELIMITERS, key=lambda d: sum(c.strip().lower() in KNOWN_COLUMNS for c in first_line.split(d)))
+        delimiter = max(
+            DELIMITERS, key=lambda d: (sum(map(bool, guess_mapping(first_line.split(d)))), first_line.count(d))
+        )
     return _BoundedReader(csv.reader(_decoded_lines(source, encoding), delimiter=delimiter, strict=True))
 
 
@@ -254,23 +614,6 @@ class _BoundedReader:
         return self._reader.dialect
 
 
-def _check_header(header: list[str] | None) -> list[str]:
-    if not header or not any(cell.strip() for cell in header):
-        raise ImportFileError("The file is empty.")
-    columns = [cell.strip().lower() for cell in header]
-    unknown = [column for column in columns if column not in KNOWN_COLUMNS and column not in REPORT_COLUMNS]
-    if unknown:
-        raise ImportFileError(f"Unknown column(s): {', '.join(unknown)}. Known columns: {', '.join(KNOWN_COLUMNS)}.")
-    duplicated = sorted({column for column in columns if columns.count(column) > 1})
-    if duplicated:
-        raise ImportFileError(f"Column(s) given twice: {', '.join(duplicated)}.")
-    if "name" not in columns:
-        raise ImportFileError("The file needs a 'name' column.")
-    if not set(columns) & ({"email"} | set(Platform.values)):
-        raise ImportFileError("The file needs an 'email' column or at least one platform column.")
-    return columns
-
-
 def _parsed_rows(source, layout: CsvLayout, result: ImportResult, reject) -> Iterator[ParsedRow]:
     reader = _reader(source, layout.encoding, layout.delimiter)
     next(reader)
@@ -278,37 +621,43 @@ def _parsed_rows(source, layout: CsvLayout, result: ImportResult, reject) -> Ite
     for cells in reader:
         result.rows += 1
         row_line, line = line, reader.line_num + 1
-        if len(cells) != len(layout.columns):
-            result.rejected += 1
-            raw = dict(zip(layout.columns, cells, strict=False))
-            reason = f"has {len(cells)} fields; the header has {len(layout.columns)} (a comma or quote out of place?)"
-            reject(Rejection(row_line, "", "", reason, raw))
-            continue
-        cells = [_unquoted(cell) for cell in cells]
-        parsed, problems = _parse_row(row_line, dict(zip(layout.columns, cells, strict=True)))
+        parsed, problems = _parse_cells(row_line, cells, layout)
         if problems:
             result.rejected += 1
-            for problem in problems:
-                reject(problem)
+            for target, reason in problems:
+                reject(layout.rejection(row_line, target, reason, cells))
             continue
         yield parsed
 
 
-def _unquoted(cell: str) -> str:
-    """A cell our own CSV files wrote as '=..., '@... (kept from running as a formula) reads as it was."""
-    return cell[1:] if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r" else cell
+def _parse_cells(line: int, cells: list[str], layout: CsvLayout) -> tuple[ParsedRow | None, list[tuple[str, str]]]:
+    """One row of the file read through the mapping: the row, or its problems as (field, reason)."""
+    if len(cells) != len(layout.columns):
+        return None, [
+            (
+                "",
+                f"has {len(cells)} cells where the first line has {len(layout.columns)} columns "
+                "(a comma or a quote out of place?)",
+            )
+        ]
+    raw = {target: _unquoted(cell) for target, cell in zip(layout.columns, cells, strict=True) if target}
+    parsed, problems = _parse_row(line, raw, layout)
+    parsed.cells = cells
+    return parsed, problems
 
 
-def _parse_row(line: int, raw: dict[str, str]) -> tuple[ParsedRow | None, list[Rejection]]:
+def _parse_row(line: int, raw: dict[str, str], layout: CsvLayout) -> tuple[ParsedRow, list[tuple[str, str]]]:
+    """The row's values as they will be stored, and what is wrong with them (field, reason); the
+    values are there even when something is wrong, for the preview."""
     values = {column: " ".join(raw.get(column, "").split()) for column in UPDATABLE_FIELDS}
     values["notes"] = raw.get("notes", "").strip()
     problems = []
 
     def problem(column, reason):
-        problems.append(Rejection(line, column, raw.get(column, ""), reason, raw))
+        problems.append((column, reason))
 
     if not values["name"]:
-        problem("name", "a name is required")
+        problem("name", "the name is empty; every creator needs one")
     elif len(values["name"]) > 200:
         problem("name", "is longer than 200 characters")
     if values["email"]:
@@ -318,42 +667,56 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[ParsedRow | None, list[R
             if len(values["email"]) > 254:
                 raise ValidationError("too long")
         except ValidationError:
-            problem("email", "is not an email address (at most 254 characters)")
+            problem("email", "is not an email address (name@example.com, at most 254 characters)")
     if values["country"]:
         values["country"] = values["country"].upper()
         if not re.fullmatch(r"[A-Z]{2}", values["country"]):
-            problem("country", "use a two-letter ISO 3166 code, e.g. GB or US")
+            problem("country", "write the country as its two-letter code, e.g. GB or US")
     if values["language"] and (len(values["language"]) > 16 or not LANGUAGE_PATTERN.fullmatch(values["language"])):
-        problem("language", "use a language tag such as en or pt-BR")
+        problem("language", "write the language as a short code such as en or pt-BR")
     accounts = []
-    for platform in Platform.values:
+    for platform, label in PLATFORMS:
         value = raw.get(platform, "").strip()
         followers_raw = raw.get(f"{platform}_followers", "").strip()
         followers = None
         if followers_raw:
             followers = _parse_followers(followers_raw)
             if followers is None or followers > MAX_FOLLOWERS:
+                followers = None
                 problem(
                     f"{platform}_followers",
-                    "is not a whole follower count we can read for sure: write 12500, 12.500, 12,500 or 12.5k",
+                    f"“{followers_raw[:40]}” cannot be read as a follower count for sure: "
+                    "write 12500, 12.500, 12,500 or 12.5k",
                 )
         if not value:
             if followers_raw:
-                problem(f"{platform}_followers", f"is given without a {platform} handle")
+                problem(f"{platform}_followers", f"is a follower count, but the row has no {label} handle for it")
             continue
         try:
             accounts.append((platform, handles.normalize_handle(platform, value), followers))
         except handles.InvalidHandle as error:
             problem(platform, str(error))
     if not accounts and not values["email"] and not problems:
-        problem("", "needs at least one platform handle or an email to identify the creator")
+        problem(
+            "",
+            "needs at least one platform handle or an email to identify the creator "
+            f"(the columns {_identity_columns(layout)} are empty)",
+        )
     tags = [" ".join(tag.split()) for tag in TAG_SEPARATORS.split(raw.get("tags", "")) if tag.strip()]
     for tag in tags:
         if len(tag) > 64:
             problem("tags", f"tag {tag[:20]!r}... is longer than 64 characters")
-    if problems:
-        return None, problems
-    return ParsedRow(line=line, values=values, accounts=accounts, tags=tags, raw=raw), []
+    return ParsedRow(line=line, values=values, accounts=accounts, tags=tags), problems
+
+
+def _identity_columns(layout: CsvLayout) -> str:
+    names = [f"“{layout.header_of(t)}”" for t in ["email", *Platform.values] if t in layout.columns]
+    return ", ".join(names) or "for email and handles"
+
+
+def _unquoted(cell: str) -> str:
+    """A cell our own CSV files wrote as '=..., '@... (kept from running as a formula) reads as it was."""
+    return cell[1:] if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r" else cell
 
 
 def _parse_followers(raw: str) -> int | None:
@@ -391,7 +754,9 @@ def _batches(rows: Iterator[ParsedRow], size: int) -> Iterator[list[ParsedRow]]:
         yield batch
 
 
-def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, tag_ids: dict[str, int]) -> None:
+def _import_batch(
+    batch: list[ParsedRow], result: ImportResult, reject, owner, tag_ids: dict[str, int], run_id, layout: CsvLayout
+) -> None:
     """Upsert one batch in a constant number of queries."""
     wanted = {}
     for row in batch:
@@ -414,6 +779,14 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
         {account.creator_id for account in existing_accounts.values()}
         | {ids[0] for ids in creators_by_email.values() if len(ids) == 1}
     )
+    # Creators an earlier batch of this file already wrote, and the first line that named each.
+    seen_lines = dict(
+        ImportSeenCreator.objects.filter(run=run_id, creator_id__in=list(existing_creators)).values_list(
+            "creator_id", "line"
+        )
+        if existing_creators
+        else []
+    )
 
     new_creators: list[Creator] = []
     pending_handles: dict[tuple[str, str], Creator] = {}
@@ -421,25 +794,35 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
     changed: dict[int, Creator] = {}
     plans: list[tuple[ParsedRow, Creator]] = []
     first_lines: dict[int, int] = {}  # id(creator) -> the batch's first row naming them
+    updated = 0
     for row in batch:
         owners = {}
         for platform, handle, _ in row.accounts:
             key = (platform, handle)
             if key in existing_accounts:
                 creator = existing_creators[existing_accounts[key].creator_id]
-                owners[id(creator)] = (creator, f"{platform} @{handle}")
+                owners[id(creator)] = (creator, f"{layout.header_of(platform)} @{handle}")
             elif key in pending_handles:
-                owners[id(pending_handles[key])] = (pending_handles[key], f"{platform} @{handle}")
+                owners[id(pending_handles[key])] = (pending_handles[key], f"{layout.header_of(platform)} @{handle}")
         if len(owners) > 1:
             names = "; ".join(f"{where} is {creator.name!r}" for creator, where in owners.values())
             result.rejected += 1
-            reject(Rejection(row.line, "", "", f"handles belong to different creators: {names}", row.raw))
+            reject(
+                layout.rejection(
+                    row.line, "", f"its handles belong to different creators ({names}); keep one", row.cells
+                )
+            )
             continue
         email = row.values["email"]
         if not owners and len(creators_by_email.get(email, [])) > 1:
             result.rejected += 1
             reject(
-                Rejection(row.line, "email", email, "matches several creators; add a handle they already have", row.raw)
+                layout.rejection(
+                    row.line,
+                    "email",
+                    "several creators have this email; add a handle one of them already has",
+                    row.cells,
+                )
             )
             continue
         if owners:
@@ -454,11 +837,13 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
             new_creators.append(creator)
             if email:
                 pending_emails[email] = creator
-        if id(creator) in first_lines:
+        earlier = first_lines.get(id(creator)) or (seen_lines.get(creator.pk) if creator.pk else None)
+        if earlier:
             result.merged += 1
-            result.duplicates.append(Duplicate(row.line, first_lines[id(creator)], row.values["name"] or creator.name))
+            result.duplicates.append(Duplicate(row.line, earlier, row.values["name"] or creator.name))
         else:
             first_lines[id(creator)] = row.line
+            updated += creator.pk is not None
         for column, value in row.values.items():
             if value and getattr(creator, column) != value:
                 setattr(creator, column, value)
@@ -469,6 +854,14 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
         plans.append((row, creator))
 
     insert_rows(Creator, new_creators)
+    insert_rows(
+        ImportSeenCreator,
+        [
+            ImportSeenCreator(run=run_id, creator_id=creator.pk, line=row.line)
+            for row, creator in plans
+            if first_lines.get(id(creator)) == row.line
+        ],
+    )
     if changed:
         now = timezone.now()
         for creator in changed.values():
@@ -502,7 +895,7 @@ def _import_batch(batch: list[ParsedRow], result: ImportResult, reject, owner, t
         [Through(creator_id=creator_id, tag_id=tag_id) for creator_id, tag_id in links], ignore_conflicts=True
     )
     result.created += len(new_creators)
-    result.updated += len({creator.pk for _, creator in plans} - {creator.pk for creator in new_creators})
+    result.updated += updated
     result.accounts_created += len(new_accounts)
 
 

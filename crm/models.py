@@ -632,3 +632,43 @@ class ApiToken(models.Model):
     @staticmethod
     def digest(key: str) -> str:
         return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class ColumnMapping(models.Model):
+    """How the columns of a spreadsheet someone imports match our fields, kept under a name so the
+    next file with the same headers (a monthly export, a fixed rejected-rows file) is matched the
+    same way without asking again. A person's own, or the whole team's when `for_team` is set."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="column_mappings")
+    name = models.CharField(max_length=100)
+    for_team = models.BooleanField(default=False, help_text="Offered to everyone on the team, not only its owner.")
+    signature = models.CharField(
+        max_length=64, db_index=True, help_text="SHA-256 of the file's headers, normalised and sorted."
+    )
+    columns = models.JSONField(default=list, help_text="[header, field] pairs; an empty field ignores the column.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [models.UniqueConstraint(fields=["owner", "name"], name="column_mapping_name_per_owner")]
+
+    def __str__(self):
+        return self.name
+
+
+class ImportSeenCreator(models.Model):
+    """The creators one running import has already written, with the first line that named them: a
+    later row about the same person anywhere in the file is reported as repeating that line and
+    counted once, while the importer's memory stays flat (the table holds the file's keys, not
+    Python). Rows are deleted when the import ends."""
+
+    run = models.UUIDField()
+    creator_id = models.BigIntegerField()
+    line = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "creator_id"], name="import_seen_creator_once")]
+
+    def __str__(self):
+        return f"{self.run}: creator {self.creator_id} at line {self.line}"

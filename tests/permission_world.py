@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.shortcuts import resolve_url
 from django.test import Client
@@ -56,6 +57,7 @@ from tests.factories import (
 from tests.fakes import running
 from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory, SequenceFactory, SequenceStepFactory
+from web import imports
 from web.models import ImportJob
 
 SIGN_IN = "302 to sign-in"  # what anonymous visitors of a page get
@@ -176,6 +178,12 @@ def build_world():
     finally:
         settings.WEBHOOKS_ALLOW_PRIVATE_URLS = allowed
     w.import_job = ImportJob.objects.create(created_by=w.owner, file_name="creators.csv", stored_path="/nonexistent")
+    w.mapping_job = imports.prepare_import(
+        SimpleUploadedFile("export.csv", b"Full name,E-mail\nIna Import,ina@example.com\n"), actor=w.owner
+    )  # uploaded, its columns still to be matched
+    w.column_mapping = imports.save_mapping(
+        "Owner's export", ["Full name", "E-mail"], ["name", "email"], actor=w.owner, for_team=False
+    )
     w.owner_token, _key = services.create_api_token(w.owner, name="Zapier")
 
     w.keys = {}

@@ -99,7 +99,7 @@ def test_bad_rows_are_reported_with_line_and_column_and_good_rows_are_kept():
     }
     reasons = {r.line: r.reason for r in result.rejections}
     assert "tiktok URL" in reasons[7]
-    assert "has 3 fields; the header has 6" in reasons[10]
+    assert "has 3 cells where the first line has 6 columns" in reasons[10]
     assert "needs at least one platform handle or an email" in reasons[11]
     assert set(Creator.objects.values_list("name", flat=True)) == {"Good One", "Multi Line", "Good Two"}
 
@@ -123,8 +123,8 @@ def test_handles_of_two_different_creators_in_one_row_are_refused():
         (b'{"creators": [1, 2]}\n', "Unknown column(s)"),
         (b"name,instagram,shoe_size\nJane,jane,42\n", "Unknown column(s): shoe_size"),
         (b"name,instagram,instagram\nJane,a,b\n", "given twice: instagram"),
-        (b"email,country\na@example.com,GB\n", "needs a 'name' column"),
-        (b"name,country\nJane,GB\n", "needs an 'email' column or at least one platform column"),
+        (b"email,country\na@example.com,GB\n", "Which column holds the creator's name?"),
+        (b"name,country\nJane,GB\n", "Match at least one column to “Email” or to a handle"),
         ("name,instagram\nJosé,jose\nZoë,zoe\n".encode("latin-1"), "Line 2 is not valid UTF-8 (byte 0xe9)"),
         (b'name,instagram\n"unterminated,jane\n', "not a readable CSV file"),
     ],
@@ -212,7 +212,12 @@ def test_the_command_reports_rejected_rows_to_a_file(tmp_path, alice):
     assert "3 rows read: 2 creators were created, 0 updated, 3 accounts added, 1 rows rejected." in out.getvalue()
     assert set(Creator.objects.values_list("owner__username", flat=True)) == {"alice"}
     report = (tmp_path / "creators.rejected.csv").read_text().splitlines()
-    assert report == ["line,column,value,reason", '4,country,England,"use a two-letter ISO 3166 code, e.g. GB or US"']
+    assert report == [
+        "name,email,instagram,instagram_followers,tiktok,tags,country,language,rejected_line,rejected_reason",
+        'Bad,,,,,,England,,4,"country: write the country as its two-letter code, e.g. GB or US"',
+    ]
+    call_command("import_creators", str(tmp_path / "creators.rejected.csv"), "--no-progress", stdout=out)
+    assert "1 rows rejected" in out.getvalue().splitlines()[-2]  # the report reads as an import file
 
 
 def test_the_command_dry_run_and_unknown_owner(tmp_path):
@@ -308,3 +313,156 @@ def test_rows_about_the_same_person_are_merged_reported_and_counted():
     assert result.created + result.updated + result.merged + result.rejected == result.rows == 7
     assert [(d.line, d.first_line) for d in result.duplicates] == [(6, 2), (7, 5)]
     assert Creator.objects.filter(name="Maya Hart").count() == 1
+
+
+# --- mapping the file's columns, duplicates across the whole file, the preview --------------------
+
+from crm import importer  # noqa: E402
+from crm.models import ImportSeenCreator  # noqa: E402
+
+
+def test_usual_header_names_are_guessed_and_never_twice():
+    headers = [
+        "Full name",
+        "E-mail",
+        "IG",
+        "Followers",
+        "TikTok handle",
+        "TT followers",
+        "Country",
+        "Tags",
+        "Shoe size",
+    ]
+    assert importer.guess_mapping(headers) == [
+        "name", "email", "instagram", "instagram_followers", "tiktok", "tiktok_followers", "country", "tags", "",
+    ]  # fmt: skip
+    assert importer.guess_mapping(["Name", "Instagram handle", "Twitter", "Name"]) == ["name", "instagram", "x", ""]
+    assert importer.guess_mapping(["name", "instagram", "rejected_line", "rejected_reason"])[2:] == ["", ""]
+
+
+def test_a_mapped_file_is_imported_and_its_ignored_columns_are_not():
+    text = 'Full name,E-mail,IG,Followers,Internal rating\nMaya Hart,Maya@Example.com,@maya,"3.200",5 stars\n'
+    headers = ["Full name", "E-mail", "IG", "Followers", "Internal rating"]
+    mapping = importer.guess_mapping(headers)
+    assert mapping[-1] == ""
+    result = run(text, mapping=mapping)
+    assert (result.created, result.rejected) == (1, 0)
+    maya = Creator.objects.get()
+    assert (maya.name, maya.email, maya.notes) == ("Maya Hart", "maya@example.com", "")
+    assert maya.accounts.get().follower_count == 3200
+
+
+def test_a_mapping_that_cannot_work_is_explained_in_plain_words():
+    headers = ["Who", "Followers", "Mail", "Contact"]
+    problems = importer.mapping_problems(headers, ["", "instagram_followers", "email", "email"])
+    assert "Match one column to “Name”" in " ".join(problems["__all__"])
+    assert "match another column to “Instagram handle”" in problems["1"][0]
+    assert "“Mail” and “Contact” are both matched to Email" in problems["3"][0]
+    assert "0" not in problems and "2" not in problems
+    anonymous = importer.mapping_problems(["Name", "Notes"], ["name", "notes"])
+    assert "We recognise a creator by a platform handle or an email address" in anonymous["__all__"][0]
+    assert importer.mapping_problems(["Name", "Mail"], ["name", "email"]) == {}
+
+
+def test_rows_about_the_same_person_far_apart_are_merged_with_their_line_numbers():
+    """Batches of two rows: the repeats are in later batches than the rows they repeat."""
+    SocialAccountFactory(platform="tiktok", handle="known.tt", creator__name="Known")
+    SocialAccountFactory(platform="instagram", handle="known.ig", creator=SocialAccount.objects.get().creator)
+    rows = [
+        "Maya,maya@example.com,@maya,",  # line 2: new
+        "Leo,,@leo,",  # line 3: new
+        "Known,,@known.ig,",  # line 4: known, updated
+        "Nobody,,,",  # line 5: rejected
+        "Someone,,@someone,",  # line 6: new
+        "Maya H.,MAYA@example.com,,",  # line 7: repeats line 2 (by email)
+        "Known again,,,@known.tt",  # line 8: repeats line 4 (the same creator, by another handle)
+        "Leo,,https://instagram.com/leo,",  # line 9: repeats line 3
+    ]
+    result = run("name,email,instagram,tiktok\n" + "\n".join(rows) + "\n", batch_size=2)
+    assert (result.created, result.updated, result.merged, result.rejected) == (3, 1, 3, 1)
+    assert result.created + result.updated + result.merged + result.rejected == result.rows == 8
+    assert [(d.line, d.first_line) for d in result.duplicates] == [(7, 2), (8, 4), (9, 3)]
+    assert Creator.objects.count() == 4
+    assert not ImportSeenCreator.objects.exists()  # the import's memory is cleared when it ends
+
+
+def test_the_duplicate_count_is_the_same_whatever_the_batch_size():
+    text = "name,instagram\n" + "".join(f"C{n % 7},@c{n % 7}\n" for n in range(30))
+    counts = set()
+    for size in (1, 4, 30):
+        Creator.objects.all().delete()
+        result = run(text, batch_size=size)
+        counts.add((result.created, result.updated, result.merged, len(result.duplicates)))
+    assert counts == {(7, 0, 23, 23)}
+
+
+def test_a_rejected_row_carries_the_whole_original_row_with_the_files_headers():
+    text = "Full name,IG,Followers,Internal\nMaya,@maya,3.2,keep me\n"
+    result = run(text, mapping=["name", "instagram", "instagram_followers", ""])
+    rejection = result.rejections[0]
+    assert (rejection.line, rejection.column, rejection.target, rejection.value) == (
+        2, "Followers", "instagram_followers", "3.2",
+    )  # fmt: skip
+    assert rejection.cells == ["Maya", "@maya", "3.2", "keep me"]
+    assert rejection.headers == ["Full name", "IG", "Followers", "Internal"]
+    assert "cannot be read as a follower count for sure" in rejection.reason
+
+
+def test_a_mapping_is_given_as_a_column_field_list():
+    headers = ["Who", "IG", "Internal"]
+    assert importer.parse_mapping_spec("Who=name, Internal=", headers) == ["name", "instagram", ""]
+    assert importer.parse_mapping_spec("who=Name,ig=Instagram handle", headers)[:2] == ["name", "instagram"]
+    with pytest.raises(ImportFileError, match="the file has no column 'Shoe'"):
+        importer.parse_mapping_spec("Shoe=name", headers)
+    with pytest.raises(ImportFileError, match="'height' is not one of our fields"):
+        importer.parse_mapping_spec("Who=height", headers)
+
+
+def test_the_same_headers_in_another_order_have_the_same_signature():
+    one = importer.header_signature(["Full name", "IG", "E-mail"])
+    assert one == importer.header_signature(["e_mail", "ig", "FULL NAME", "rejected_line", "rejected_reason"])
+    assert one != importer.header_signature(["Full name", "IG"])
+    saved = [["Full name", "name"], ["IG", "instagram"], ["E-mail", ""]]
+    assert importer.apply_saved_mapping(["ig", "E-mail", "full name", "rejected_line"], saved) == [
+        "instagram", "", "name", "",
+    ]  # fmt: skip
+
+
+def test_the_preview_shows_the_first_rows_as_stored_with_problems_on_their_cells():
+    SocialAccountFactory(platform="instagram", handle="known", creator__name="Known One")
+    text = (
+        "Full name,E-mail,IG,Followers,Internal\n"
+        "Maya,Maya@Example.com,https://instagram.com/maya/,23.4k,x\n"  # line 2: new
+        'Known One,,@KNOWN,"3.200",\n'  # line 3: updates
+        "Bad,not-an-email,@bad,3.2,\n"  # line 4: two problems
+        "Maya again,maya@example.com,,,\n"  # line 5: repeats line 2
+        "Bad handle,,https://www.tiktok.com/@wrong,,\n"  # line 6
+    )
+    mapping = ["name", "email", "instagram", "instagram_followers", ""]
+    rows = importer.preview(csv_file(text), mapping=mapping, rows=4)
+    assert [(row.line, row.outcome) for row in rows] == [(2, "new"), (3, "update"), (4, "rejected"), (5, "repeat")]
+    maya = {cell.header: cell for cell in rows[0].cells}
+    assert (maya["E-mail"].stored, maya["IG"].stored, maya["Followers"].stored) == (
+        "maya@example.com",
+        "@maya",
+        "23,400",
+    )
+    assert (maya["Internal"].target, maya["Internal"].stored, maya["Internal"].original) == ("", "", "x")
+    assert rows[1].says == "Updates Known One, already in your creators"
+    bad = {cell.header: cell.problem for cell in rows[2].cells}
+    assert "not an email address" in bad["E-mail"] and "cannot be read as a follower count" in bad["Followers"]
+    assert not bad["Full name"] and not bad["IG"]
+    assert (
+        rows[3].says.startswith("Repeats line 2") and "line 2" in {c.header: c for c in rows[3].cells}["E-mail"].problem
+    )
+    assert Creator.objects.count() == 1  # nothing written
+
+
+def test_the_command_takes_a_mapping(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Who,IG,Shoe size\nMaya,@maya,38\n")
+    out = io.StringIO()
+    call_command("import_creators", str(path), "--mapping", "Who=name,Shoe size=", "--no-progress", stdout=out)
+    assert "1 creators were created" in out.getvalue()
+    with pytest.raises(CommandError, match="Unknown column\\(s\\): Who, Shoe size"):
+        call_command("import_creators", str(path), "--no-progress")

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 
 from config.api_urls import router
-from crm.models import CampaignMember, ConsentEvent, PermissionRequest, SocialAccount
+from crm.models import CampaignMember, ColumnMapping, ConsentEvent, PermissionRequest, SocialAccount
 from outreach.models import (
     BrandPost,
     Comment,
@@ -36,7 +36,7 @@ from outreach.models import (
 from tests import permission_world as pw
 from tests.permission_world import PERSONAS, SIGN_IN, Case, Without, perform
 from web import urls as web_urls
-from web.models import Preferences
+from web.models import ImportJob, Preferences
 
 
 def expect(anonymous, viewer, owner, teammate, outsider, admin) -> dict:
@@ -824,6 +824,34 @@ PAGE_ROWS = [
     page("POST creator_import", page_write(302), body=lambda w: {"file": _csv(), "encoding": "utf-8"}),
     page("GET import import_job", OWNED_PAGE),
     page("GET import_rejections import_job", OWNED_PAGE),
+    page("GET import_columns mapping_job", OWNED_PAGE),
+    page(
+        "POST import_columns mapping_job",
+        page_write_owned(302),
+        body=lambda w: {"column_0": "name", "column_1": "email", "save_as": "Matrix"},
+        probe=happened(lambda w: ColumnMapping.objects.filter(name="Matrix").exists()),
+    ),
+    page("GET import_preview mapping_job", OWNED_PAGE),
+    page(
+        "POST import_preview mapping_job",
+        page_write_owned(302),
+        probe=happened(lambda w: ImportJob.objects.filter(pk=w.mapping_job.pk, status="queued").exists()),
+    ),
+    page("GET import_mappings", PAGE, probe=shows("Saved column mappings")),
+    page("GET import_mapping_rename column_mapping", POST_ONLY),
+    page(
+        "POST import_mapping_rename column_mapping",
+        page_write_owned(302),
+        body=lambda w: {"name": "Renamed"},
+        probe=happened(lambda w: ColumnMapping.objects.filter(pk=w.column_mapping.pk, name="Renamed").exists()),
+        notes="a person's own mapping: another's reads as not there",
+    ),
+    page("GET import_mapping_delete column_mapping", POST_ONLY),
+    page(
+        "POST import_mapping_delete column_mapping",
+        page_write_owned(302),
+        probe=happened(lambda w: not ColumnMapping.objects.filter(pk=w.column_mapping.pk).exists()),
+    ),
     # campaigns
     page("GET campaigns", PAGE),
     page("GET campaign_new", WRITE_FORM),

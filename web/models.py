@@ -5,13 +5,15 @@ from django.db import models
 
 
 class ImportJob(models.Model):
-    """One CSV upload: the queue imports it in batches while the page polls its progress.
+    """One CSV upload: its columns are matched and its first rows previewed, then the queue imports
+    it in batches while the page polls its progress.
 
     Rejected rows are kept here (line, column, value, reason) so the person who uploaded the file sees
     and downloads exactly what was left out; the file itself is deleted when the import ends.
     """
 
     class Status(models.TextChoices):
+        MAPPING = "mapping", "Waiting for its columns to be matched"
         QUEUED = "queued", "Waiting for the queue"
         RUNNING = "running", "Importing"
         DONE = "done", "Done"
@@ -22,6 +24,10 @@ class ImportJob(models.Model):
     stored_path = models.CharField(max_length=500, help_text="Where the upload waits for the worker.")
     encoding = models.CharField(max_length=32, default="utf-8")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    headers = models.JSONField(default=list, blank=True, help_text="The file's first line, as written.")
+    mapping = models.JSONField(
+        default=list, blank=True, help_text="Our field for each of the file's columns; an empty one is ignored."
+    )
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)
@@ -31,7 +37,7 @@ class ImportJob(models.Model):
     rejections = models.JSONField(
         default=list,
         blank=True,
-        help_text="[line, column, value, reason, original row as [column, value] pairs], in file order.",
+        help_text="[line, column, value, reason, the row's cells as in the file], in file order.",
     )
     duplicates = models.JSONField(default=list, blank=True, help_text="[line, first line, name] of merged rows.")
     error = models.TextField(blank=True, help_text="Why the whole file was refused.")

@@ -5,7 +5,7 @@ from django.urls import path, reverse_lazy
 
 from web import auth as web_auth
 from web import urls_work  # the work pages: queue, inbox, permission requests, senders, templates
-from web.views import account, campaigns, common, content, creators, dashboard, edit
+from web.views import account, campaigns, common, content, creators, dashboard, edit, imports
 
 app_name = "web"
 
@@ -50,9 +50,14 @@ urlpatterns = [
     path("creators/export.csv", creators.creator_export, name="creator_export"),
     path("creators/<int:pk>/", creators.creator_detail, name="creator"),
     path("creators/<int:pk>/merge/", creators.creator_merge, name="creator_merge"),
-    path("creators/import/", creators.creator_import, name="creator_import"),
-    path("creators/import/<int:pk>/", creators.import_status, name="import"),
-    path("creators/import/<int:pk>/rejected.csv", creators.import_rejections, name="import_rejections"),
+    path("creators/import/", imports.creator_import, name="creator_import"),
+    path("creators/import/<int:pk>/", imports.import_status, name="import"),
+    path("creators/import/<int:pk>/columns/", imports.import_columns, name="import_columns"),
+    path("creators/import/<int:pk>/preview/", imports.import_preview, name="import_preview"),
+    path("creators/import/<int:pk>/rejected.csv", imports.import_rejections, name="import_rejections"),
+    path("creators/import/mappings/", imports.import_mappings, name="import_mappings"),
+    path("creators/import/mappings/<int:pk>/rename/", imports.import_mapping_rename, name="import_mapping_rename"),
+    path("creators/import/mappings/<int:pk>/delete/", imports.import_mapping_delete, name="import_mapping_delete"),
     path("campaigns/", campaigns.campaign_list, name="campaigns"),
     path("campaigns/new/", campaigns.campaign_new, name="campaign_new"),
     path("campaigns/<int:pk>/", campaigns.campaign_detail, name="campaign"),

@@ -1,7 +1,7 @@
-"""Creators: the searchable list with bulk actions, one creator's page, and the CSV import."""
+"""Creators: the searchable list with bulk actions and one creator's page (the CSV import: web/views/imports.py)."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -9,14 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from crm import importer, services
+from crm import services
 from crm.filtersets import CreatorFilter
 from crm.models import Creator, SocialAccount
-from web import imports
-from web.access import can_write, get_visible, page, workable_campaigns
+from web.access import get_visible, page, workable_campaigns
 from web.csv_export import csv_response
-from web.forms import BulkCreatorsForm, ImportForm, error_text
-from web.models import ImportJob
+from web.forms import BulkCreatorsForm, error_text
 from web.pagination import Sort, paginate
 from web.top_followers import followers_page
 from web.views import content
@@ -258,52 +256,3 @@ def creator_merge(request, pk: int):
         return redirect("web:creator", pk=pk)
     messages.success(request, f"Merged {creator.name} into {into.name}; the consent record stays on both.")
     return redirect("web:creator", pk=into.pk)
-
-
-@page
-def creator_import(request):
-    """Upload a CSV file; the queue imports it and the next page shows the progress."""
-    if not can_write(request.user):
-        raise PermissionDenied("Your role (viewer) cannot import creators.")
-    form = ImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        job = imports.start_import(
-            form.cleaned_data["file"], actor=request.user, encoding=form.cleaned_data["encoding"]
-        )
-        return redirect("web:import", pk=job.pk)
-    jobs = ImportJob.objects.filter(created_by=request.user)[:10]  # one's own, admins too
-    return render(request, "web/creators/import.html", {"section": "creators", "form": form, "jobs": jobs})
-
-
-def _own_job(request, pk):
-    return get_visible(ImportJob.objects.all(), request.user, pk=pk)
-
-
-@page
-def import_status(request, pk: int):
-    """An import's progress; htmx polls the fragment until it is finished, then the rejected rows show."""
-    job = _own_job(request, pk)
-    template = (
-        "web/creators/_import_status.html" if request.headers.get("HX-Request") else "web/creators/import_status.html"
-    )
-    return render(request, template, {"section": "creators", "job": job, "rejections": job.rejections[:500]})
-
-
-@page
-def import_rejections(request, pk: int):
-    """The rejected rows as they were in the file, with the line and every reason added at the end: fix
-    them in a spreadsheet and upload the file again (the importer skips the two added columns)."""
-    job = _own_job(request, pk)
-    by_line: dict[int, dict] = {}
-    columns: list[str] = []
-    for line, column, _value, reason, *rest in job.rejections:
-        original = dict(rest[0]) if rest else {}  # [column, value] pairs, in the file's order
-        entry = by_line.setdefault(line, {"row": original, "reasons": []})
-        entry["reasons"].append(f"{column}: {reason}" if column else reason)
-        columns.extend(name for name in original if name not in columns)
-    header = [*columns, *importer.REPORT_COLUMNS]
-    rows = (
-        [*(entry["row"].get(name, "") for name in columns), line, "; ".join(entry["reasons"])]
-        for line, entry in sorted(by_line.items())
-    )
-    return csv_response(f"import-{job.pk}-rejected.csv", header, rows)

@@ -7,15 +7,18 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from core import csvsafe
+from crm import importer
 from crm.importer import KNOWN_COLUMNS, ImportFileError, Rejection, import_creators, inspect_file
+from crm.models import ColumnMapping
 
 
 class Command(BaseCommand):
     help = (
         "Import creators from a CSV file, upserting by (platform, handle). Columns: "
         + ", ".join(KNOWN_COLUMNS)
-        + ". Rejected rows are written to a report with their line number, column and reason; "
-        "good rows are kept."
+        + " (or their usual names: Full name, E-mail, IG, Followers...; --mapping says otherwise). Rejected rows "
+        "are written to a report as they were in the file, with their line number and reason added, so "
+        "the report can be fixed and imported again; good rows are kept."
     )
 
     def add_arguments(self, parser):
@@ -28,9 +31,14 @@ class Command(BaseCommand):
             type=Path,
             help="Where to write rejected rows (default: FILE with .rejected.csv beside it).",
         )
+        parser.add_argument(
+            "--mapping",
+            help="A saved column mapping's name, or column=field pairs such as 'Full name=name,IG=instagram,Notes=' "
+            "(an empty field ignores the column; columns not named keep their guessed field).",
+        )
         parser.add_argument("--no-progress", action="store_true", help="Do not show a progress bar.")
 
-    def handle(self, *args, file: Path, dry_run: bool, encoding: str, owner, report, no_progress, **options):
+    def handle(self, *args, file: Path, dry_run: bool, encoding: str, owner, report, no_progress, mapping, **options):
         owner_user = None
         if owner:
             owner_user = get_user_model().objects.filter(username=owner).first()
@@ -43,7 +51,8 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {error.strerror}.") from None
         with source:
             try:
-                total = inspect_file(source, encoding=encoding).rows
+                columns = self._mapping(mapping, source, encoding, owner_user)
+                total = inspect_file(source, encoding=encoding, mapping=columns).rows
                 with (
                     _ReportWriter(report) as writer,
                     tqdm(total=total, unit="rows", disable=no_progress or None, file=self.stderr._out) as bar,
@@ -51,6 +60,7 @@ class Command(BaseCommand):
                     result = import_creators(
                         source,
                         encoding=encoding,
+                        mapping=columns,
                         dry_run=dry_run,
                         owner=owner_user,
                         on_rejection=writer.write,
@@ -63,19 +73,50 @@ class Command(BaseCommand):
             f"{result.rows} rows read: {result.created} creators {verb} created, {result.updated} updated, "
             f"{result.accounts_created} accounts added, {result.rejected} rows rejected."
         )
+        if result.merged:
+            self.stdout.write(f"{result.merged} rows named a creator an earlier row already named and were merged:")
+            for duplicate in result.duplicates[:20]:
+                self.stdout.write(f"  line {duplicate.line} repeats line {duplicate.first_line} ({duplicate.creator})")
         if result.rejected:
-            self.stdout.write(f"Rejected rows, with line, column and reason: {report}")
+            self.stdout.write(
+                f"Rejected rows, as they were in the file with the line and reason added: {report} "
+                "(fix them there and import that file again)"
+            )
         if dry_run:
             self.stdout.write("Dry run: nothing was written to the database.")
 
+    @staticmethod
+    def _mapping(spec: str | None, source, encoding: str, owner) -> list[str] | None:
+        if not spec:
+            return None
+        headers, _ = importer.read_headers(source, encoding=encoding)
+        if "=" in spec:
+            return importer.parse_mapping_spec(spec, headers)
+        saved = ColumnMapping.objects.filter(name=spec)
+        saved = (
+            saved.filter(owner=owner) if owner and saved.filter(owner=owner).exists() else saved.filter(for_team=True)
+        )
+        found = list(saved[:2])
+        if len(found) != 1:
+            raise CommandError(
+                f"--mapping: no saved mapping is named {spec!r}"
+                + (" (several are; give --owner)" if found else "")
+                + ". Give a saved mapping's name or column=field pairs."
+            )
+        return importer.apply_saved_mapping(headers, found[0].columns)
+
 
 class _ReportWriter:
-    """Writes rejections as they come; the file is created only if there is something to say."""
+    """Writes each rejected row as it was in the file, with its line and reasons added at the end
+    (the columns REPORT_COLUMNS, which an import skips): fixed, the report is imported as it is.
+    The file is created only if there is something to say."""
 
     def __init__(self, path: Path):
         self.path = path
         self.file = None
         self.writer = None
+        self.pending: Rejection | None = None
+        self.reasons: list[str] = []
 
     def __enter__(self):
         if self.path.exists():
@@ -83,15 +124,29 @@ class _ReportWriter:
         return self
 
     def write(self, rejection: Rejection) -> None:
+        """Problems of one row arrive one after the other: they make one line of the report."""
+        if self.pending is not None and self.pending.line != rejection.line:
+            self._flush()
+        self.pending = rejection
+        self.reasons.append(f"{rejection.column}: {rejection.reason}" if rejection.column else rejection.reason)
+
+    def _flush(self) -> None:
+        rejection, reasons = self.pending, self.reasons
+        self.pending, self.reasons = None, []
+        if rejection is None:
+            return
         if self.writer is None:
             try:
                 self.file = self.path.open("w", newline="", encoding="utf-8")
             except OSError as error:
                 raise CommandError(f"Cannot write the report {self.path}: {error.strerror}.") from None
             self.writer = csvsafe.writer(self.file)
-            self.writer.writerow(["line", "column", "value", "reason"])
-        self.writer.writerow([rejection.line, rejection.column, rejection.value, rejection.reason])
+            self.writer.writerow(importer.report_header(rejection.headers))
+        self.writer.writerow(
+            importer.report_row(rejection.cells, rejection.headers, rejection.line, "; ".join(reasons))
+        )
 
     def __exit__(self, *exc):
+        self._flush()
         if self.file:
             self.file.close()
