@@ -360,6 +360,8 @@ else:
 # claimed by a dead worker is settled within about a lease plus a reaper period (outreach/worker.py).
 OUTREACH_LEASE_SECONDS = env_int("OUTREACH_LEASE_SECONDS", 30)
 OUTREACH_REAP_SECONDS = env_int("OUTREACH_REAP_SECONDS", 15)
+# On SIGTERM a sending run waits at most this long for its calls in flight to answer (outreach/worker.py).
+OUTREACH_STOP_GRACE_SECONDS = env_int("OUTREACH_STOP_GRACE_SECONDS", 10)
 # Platform calls in flight at once per sending run (threads doing HTTP only; one database connection).
 OUTREACH_SEND_CONCURRENCY = env_int("OUTREACH_SEND_CONCURRENCY", 64)
 # Where the per-account pacing lives, shared by all machines: "redis" (needs REDIS_URL) or "database".
