@@ -127,7 +127,9 @@ def main() -> None:
                 chunk,
                 lambda body: {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, SECRET)},
             )
-            bare += timed_posts(session, f"{base}/bench/bare/", chunk, lambda body: {"Content-Type": "application/json"})
+            bare += timed_posts(
+                session, f"{base}/bench/bare/", chunk, lambda body: {"Content-Type": "application/json"}
+            )
         commit_ms = durable_commit_ms(env["DATABASE_URL"])
         burst_bodies = [delivery(args.deliveries + n) for n in range(args.burst)]
 
