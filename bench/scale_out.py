@@ -30,6 +30,21 @@ IG_ACCOUNT, TOKEN = "17841400000000001", "IGAA-bench-token"
 ADDRESSES = ("127.0.0.2", "127.0.0.3")
 
 
+def wait_for_queues(redis_url: str, addresses, timeout: float = 120) -> None:
+    """Until every machine's cluster is waiting on the Redis queue (a client from its address blocked
+    in BRPOP), so the launch's tasks are shared between the machines rather than taken by the first."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        blocked = {c["addr"].rsplit(":", 1)[0] for c in client.client_list() if "b" in c["flags"]}
+        if set(addresses) <= blocked:
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"the machines' queues did not start in {timeout:.0f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
@@ -97,7 +112,7 @@ def main() -> None:
             env = {**os.environ, "OUTREACH_SEND_CONCURRENCY": str(args.concurrency)}
             group = [Machine(address, env, workers=args.workers).start() for address in ADDRESSES[:machines]]
             try:
-                time.sleep(4)  # let the clusters start before the clock runs
+                wait_for_queues(redis_url, ADDRESSES[:machines])  # every machine ready to take tasks
                 before = len(fake.received)
                 started = time.perf_counter()
                 for _ in range(args.workers * machines):
