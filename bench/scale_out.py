@@ -1,18 +1,19 @@
-"""Benchmark scaling out: the same launch sent by one "machine" and then by two (each a process
-group running `manage.py run_queue`), against one PostgreSQL and one Redis broker.
+"""Benchmark scaling out: the same launch sent by one "machine" and then by two, against one
+PostgreSQL and one Redis broker. A machine is a process group on a loopback address of its own
+(127.0.0.2, 127.0.0.3; bench/machines.py) running `manage.py run_queue`, its Redis and platform
+connections leaving from that address and its PostgreSQL connections named after it.
 
     .venv/bin/python bench/scale_out.py [--messages 2000] [--latency 0.15] [--concurrency 16]
 
 Needs PostgreSQL on 127.0.0.1:5432 (user postgres; it creates and drops its own database) and
-Redis on 127.0.0.1:6379 (it uses database 12 only). The account's per-second limit is lifted so
+redis-server (it runs its own on a free port). The account's per-second limit is lifted so
 the machines' capacity, not the platform's limit, is measured; every send is answered `--latency`
 late. Prints messages per second for one and for two machines and their ratio (ideal 2.0).
 """
 
 import argparse
+import contextlib
 import os
-import signal
-import subprocess
 import sys
 import time
 import uuid
@@ -20,24 +21,28 @@ from collections import Counter
 from pathlib import Path
 
 import psycopg
-import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.machines import Machine, own_redis  # noqa: E402
+
 IG_ACCOUNT, TOKEN = "17841400000000001", "IGAA-bench-token"
-REDIS_URL = "redis://127.0.0.1:6379/12"
+ADDRESSES = ("127.0.0.2", "127.0.0.3")
 
 
-def machine(workers: int, concurrency: int) -> subprocess.Popen:
-    env = {**os.environ, "Q_WORKERS": str(workers), "OUTREACH_SEND_CONCURRENCY": str(concurrency)}
-    return subprocess.Popen(
-        [sys.executable, "manage.py", "run_queue"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # a process group of its own: one "machine"
-    )
+def wait_for_queues(redis_url: str, addresses, timeout: float = 120) -> None:
+    """Until every machine's cluster is waiting on the Redis queue (a client from its address blocked
+    in BRPOP), so the launch's tasks are shared between the machines rather than taken by the first."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        blocked = {c["addr"].rsplit(":", 1)[0] for c in client.client_list() if "b" in c["flags"]}
+        if set(addresses) <= blocked:
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"the machines' queues did not start in {timeout:.0f} s")
 
 
 def main() -> None:
@@ -51,14 +56,16 @@ def main() -> None:
     name = f"bench_scale_{uuid.uuid4().hex[:8]}"
     admin = psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
     admin.execute(f'CREATE DATABASE "{name}"')
-    redis.Redis.from_url(REDIS_URL).flushdb()
+    redis_server = contextlib.ExitStack()
+    redis_url = redis_server.enter_context(own_redis())
     os.environ.update(
         DATABASE_URL=f"postgresql://postgres@127.0.0.1:5432/{name}",
         DJANGO_SETTINGS_MODULE="config.settings",
-        REDIS_URL=REDIS_URL,
+        REDIS_URL=redis_url,
+        ALLOW_INSECURE_PLATFORM_URLS="1",  # the fake platform is on loopback
         LOG_LEVEL="WARNING",
     )
-    rates = {}
+    rates, platform_saw = {}, {}
     try:
         import django
 
@@ -102,22 +109,32 @@ def main() -> None:
                     for c in creators
                 ]
             )
-            group = [machine(args.workers, args.concurrency) for _ in range(machines)]
+            env = {**os.environ, "OUTREACH_SEND_CONCURRENCY": str(args.concurrency)}
+            group = [Machine(address, env, workers=args.workers).start() for address in ADDRESSES[:machines]]
             try:
-                time.sleep(4)  # let the clusters start before the clock runs
+                wait_for_queues(redis_url, ADDRESSES[:machines])  # every machine ready to take tasks
+                before = len(fake.received)
                 started = time.perf_counter()
                 for _ in range(args.workers * machines):
                     async_task("outreach.tasks.send_due_messages", sender.pk)
                 while OutreachMessage.objects.filter(campaign=campaign, status="sent").count() < args.messages:
                     if time.perf_counter() - started > 600:
                         raise SystemExit("the launch did not finish in 10 minutes")
+                    if not OutreachMessage.objects.filter(
+                        campaign=campaign, status__in=["pending", "sending"]
+                    ).exists():
+                        failed = OutreachMessage.objects.filter(campaign=campaign).exclude(status="sent").first()
+                        raise SystemExit(
+                            f"FAILED: not sent: {failed.status} {failed.error_code} {failed.error_message}"
+                        )
                     time.sleep(0.05)
                 rates[machines] = args.messages / (time.perf_counter() - started)
+                with fake.lock:
+                    callers = {r.client for r in fake.received[before:] if r.path.endswith("/messages")}
+                platform_saw[machines] = sorted(callers)
             finally:
-                for process in group:
-                    os.killpg(process.pid, signal.SIGTERM)
-                for process in group:
-                    process.wait(timeout=60)
+                for member in group:
+                    member.stop(timeout=60)
         delivered = Counter(m["recipient"] for m in fake.sent(IG_ACCOUNT))
         duplicates = sum(n - 1 for n in delivered.values())
     finally:
@@ -125,13 +142,14 @@ def main() -> None:
 
         connections.close_all()
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        redis_server.close()
 
     print(
         f"messages: {args.messages:,} per launch; latency {args.latency * 1000:.0f} ms; per machine: "
         f"{args.workers} queue workers x {args.concurrency} calls in flight; PostgreSQL + Redis broker"
     )
-    print(f"one machine:  {rates[1]:7.0f} msg/s")
-    print(f"two machines: {rates[2]:7.0f} msg/s")
+    print(f"one machine:  {rates[1]:7.0f} msg/s  (the platform saw calls from {', '.join(platform_saw[1])})")
+    print(f"two machines: {rates[2]:7.0f} msg/s  (the platform saw calls from {', '.join(platform_saw[2])})")
     print(f"ratio two/one machines: {rates[2] / rates[1]:.2f} (ideal 2.0); duplicates {duplicates}")
     if duplicates:
         raise SystemExit("FAILED: a message went out twice")

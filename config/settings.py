@@ -367,8 +367,13 @@ else:
 # claimed by a dead worker is settled within about a lease plus a reaper period (outreach/worker.py).
 OUTREACH_LEASE_SECONDS = env_int("OUTREACH_LEASE_SECONDS", 30)
 OUTREACH_REAP_SECONDS = env_int("OUTREACH_REAP_SECONDS", 15)
+# On SIGTERM a sending run waits at most this long for its calls in flight to answer (outreach/worker.py).
+OUTREACH_STOP_GRACE_SECONDS = env_int("OUTREACH_STOP_GRACE_SECONDS", 10)
 # Platform calls in flight at once per sending run (threads doing HTTP only; one database connection).
 OUTREACH_SEND_CONCURRENCY = env_int("OUTREACH_SEND_CONCURRENCY", 64)
+# The local address platform calls leave from (a machine with several; the scale-out test gives each
+# simulated machine its own loopback address). Empty: the system chooses.
+OUTREACH_SOURCE_ADDRESS = env_str("OUTREACH_SOURCE_ADDRESS")
 # Where the per-account pacing lives, shared by all machines: "redis" (needs REDIS_URL) or "database".
 # Pace at this share of each platform's per-second limit, so scheduling jitter never crosses it.
 OUTREACH_RATE_HEADROOM = float(env_str("OUTREACH_RATE_HEADROOM", "0.9"))

@@ -260,12 +260,15 @@ class GuardedAdapter(HTTPAdapter):
     """requests' adapter that checks each request's host before sending and the connected peer's
     address on every new connection; no retries of its own."""
 
-    def __init__(self, policy: Policy = dict, **kwargs):
+    def __init__(self, policy: Policy = dict, *, source_address: str = "", **kwargs):
         self.policy = policy
+        self.source_address = source_address  # the local address to connect from (a multi-homed host)
         kwargs.setdefault("max_retries", 0)
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args, **kwargs):
+        if getattr(self, "source_address", ""):
+            kwargs.setdefault("source_address", (self.source_address, 0))
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = _pool_classes(self.policy)
 
@@ -298,10 +301,12 @@ def webhook_adapter() -> GuardedAdapter:
     return GuardedAdapter(webhook_policy)
 
 
-def guard_session(session, policy: Policy = platform_policy, *, pool_size: int = 10):
+def guard_session(session, policy: Policy = platform_policy, *, pool_size: int = 10, source_address: str = ""):
     """Mount the guard on both schemes of a requests Session (keeping `pool_size` connections per
-    host); returns the session."""
-    adapter = GuardedAdapter(policy, pool_connections=4 if pool_size != 10 else 10, pool_maxsize=pool_size)
+    host, connecting from `source_address` when given); returns the session."""
+    adapter = GuardedAdapter(
+        policy, pool_connections=4 if pool_size != 10 else 10, pool_maxsize=pool_size, source_address=source_address
+    )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

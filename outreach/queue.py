@@ -6,6 +6,7 @@ task code and no import circle can form through it. Tasks take ids, never model 
 """
 
 from django.db import transaction
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
 
@@ -27,3 +28,48 @@ def enqueue_sending(sender_id: int) -> None:
 def enqueue_inbound(event_id: int) -> None:
     """Process a stored webhook delivery once it is committed."""
     enqueue("outreach.tasks.process_inbound_event", event_id, name=f"inbound-{event_id}")
+
+
+def enqueue_inbound_in_transaction(provider: str, event_id: str) -> None:
+    """Process the delivery (provider, event_id), called inside the transaction that stores it. When
+    the broker is the database (no Redis), the task row is written in that same transaction: a
+    worker sees it exactly when the delivery is committed, never before, and one commit keeps both.
+    With Redis, or when tasks run at once, the push waits for the commit."""
+    args = ("outreach.tasks.process_inbound_delivery", provider, event_id)
+    if database_broker():
+        async_task(*args, task_name=f"inbound-{provider}")
+    else:
+        enqueue(*args, name=f"inbound-{provider}")
+
+
+def database_broker() -> bool:
+    """True when tasks are rows of django-q2's queue table (no Redis) and not run at once."""
+    return bool(Conf.ORM) and not Conf.SYNC
+
+
+class _Packer:
+    """A stand-in broker that keeps the signed package django-q2 builds instead of pushing it."""
+
+    list_key = Conf.CLUSTER_NAME
+
+    def enqueue(self, package: str) -> str:
+        self.package = package
+        return ""
+
+
+def packaged_inbound(provider: str, event_id: str) -> tuple[str, str, str]:
+    """(queue table, queue key, signed package) of the task processing this delivery, for a
+    statement that stores the delivery and its task at once (outreach/inbound/deliveries.py). The
+    package is django-q2's own, built by async_task, so a worker reads it like any other."""
+    from django_q.brokers import get_broker
+    from django_q.models import OrmQ
+
+    packer = _Packer()
+    async_task(
+        "outreach.tasks.process_inbound_delivery",
+        provider,
+        event_id,
+        task_name=f"inbound-{provider}",
+        broker=packer,
+    )
+    return OrmQ._meta.db_table, get_broker().list_key or Conf.CLUSTER_NAME, packer.package

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_http_methods
 
 from core import jsonbounds
 from outreach.inbound import deliveries
-from outreach.queue import enqueue_inbound
 from outreach.webhooks import PayloadError, SignatureError, meta, tiktok, x
 from outreach.webhooks import email as email_hook
 
@@ -39,9 +38,7 @@ def _accept(provider: str, event_id: str, request) -> JsonResponse:
     if len(event_id) > MAX_EVENT_ID:  # e.g. a 400-character Message-ID: refused, not a database error
         return JsonResponse({"error": f"The delivery's id is longer than {MAX_EVENT_ID} characters."}, status=400)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in SECRET_HEADERS}
-    event, created = deliveries.store_delivery(provider, event_id, request.body, headers)
-    if created:
-        enqueue_inbound(event.pk)
+    created = deliveries.accept_delivery(provider, event_id, request.body, headers)
     return JsonResponse({"received": True, "duplicate": not created})
 
 

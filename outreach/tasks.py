@@ -61,6 +61,12 @@ def process_inbound_event(event_id: int) -> int:
     return deliveries.process_event(event_id)
 
 
+def process_inbound_delivery(provider: str, event_id: str) -> int:
+    """The same, for a delivery named by its provider id (the receivers enqueue it in the statement
+    that stores it, before its row id is known)."""
+    return deliveries.process_delivery(provider, event_id)
+
+
 # Comments, mentions and UGC (outreach/services/comments.py, ugc.py).
 
 

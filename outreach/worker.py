@@ -15,6 +15,9 @@ import dataclasses
 import datetime
 import functools
 import logging
+import multiprocessing
+import os
+import signal
 import threading
 import time
 import uuid
@@ -256,6 +259,43 @@ def request_stop(*_args) -> None:
     STOP.set()
 
 
+# A clean stop of a queue worker process. django-q2 forks its workers with SIGTERM at its default
+# (die at once), so a SIGTERM to the whole group (systemd's KillMode=control-group, a container's
+# init, plain `qcluster`) killed sending runs mid-call and left their claims `sending` for the
+# reaper. Each worker now answers SIGTERM itself: an idle one exits at once; a busy one asks its run
+# to stop (calls in flight finish, within OUTREACH_STOP_GRACE_SECONDS, and their outcomes are
+# written; unstarted claims go back), hands its result to the cluster and then exits.
+_busy = threading.Event()
+
+
+def install_stop_handler(**_kwargs) -> None:
+    """django-q2's post_spawn receiver: runs in each new worker process, in its main thread. Not
+    when tasks run at once (`sync`): then django-q2 calls its worker loop in our own process."""
+    if multiprocessing.parent_process() is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum, frame) -> None:
+    STOP.set()
+    if not _busy.is_set():
+        raise SystemExit(0)  # waiting for a task (or between two): nothing of ours to settle
+
+
+def task_began(**_kwargs) -> None:
+    """pre_execute receiver (in the worker process)."""
+    _busy.set()
+
+
+def task_ended(**_kwargs) -> None:
+    """post_execute_in_worker receiver: sent just before the result goes to the cluster, so a
+    stopping worker exits a moment later, when it waits for its next task."""
+    _busy.clear()
+    if STOP.is_set() and multiprocessing.parent_process() is not None:
+        timer = threading.Timer(0.5, os.kill, args=(os.getpid(), signal.SIGTERM))
+        timer.daemon = True
+        timer.start()
+
+
 class Lease:
     """The claim's lease, renewed while the run works (a heartbeat every third of it), so a dead
     worker's claim runs out within OUTREACH_LEASE_SECONDS while a live one never loses it."""
@@ -343,7 +383,7 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
             batch.drain()
             after_sent(batch.take_sent(), timezone.now())  # whatever stopped the run
         finally:
-            pool.shutdown(wait=True)
+            pool.shutdown(wait=not STOP.is_set(), cancel_futures=True)
             session.close()
     return report
 
@@ -485,8 +525,18 @@ class Batch:
             self.stop = True
 
     def drain(self) -> None:
+        """Wait for the calls in flight and record them; when the process is stopping, for at most
+        OUTREACH_STOP_GRACE_SECONDS (a call still out then keeps its started claim, which the reaper
+        moves to needs_review: it may have reached the platform)."""
+        grace_ends = None
         while self.in_flight:
-            self.collect(timeout=self.lease.seconds / 3)
+            if STOP.is_set():
+                grace_ends = grace_ends or time.monotonic() + settings.OUTREACH_STOP_GRACE_SECONDS
+                if time.monotonic() >= grace_ends:
+                    logger.warning("stopping with %s call(s) still out; the reaper settles them", len(self.in_flight))
+                    self.in_flight.clear()
+                    return
+            self.collect(timeout=min(self.lease.seconds / 3, 1.0) if STOP.is_set() else self.lease.seconds / 3)
 
 
 def _outbound(sender: SenderAccount, message: OutreachMessage, decision: Decision) -> Outbound:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import requests
+from django.conf import settings
 
 from core import netguard
 
@@ -119,9 +120,12 @@ def new_session(base_url: str = "", *, pool_size: int = 10) -> requests.Session:
     re-reads them per call, a measurable cost in the send loop). `pool_size` keeps that many
     connections open per host, for a worker with that many calls in flight. Every connection it
     opens is checked by core.netguard (no private, loopback or metadata address, however the host is
-    spelt or what it resolves to; loopback only with ALLOW_INSECURE_PLATFORM_URLS).
+    spelt or what it resolves to; loopback only with ALLOW_INSECURE_PLATFORM_URLS). Connections
+    leave from OUTREACH_SOURCE_ADDRESS when it is set (a machine with several addresses).
     """
-    session = netguard.guard_session(requests.Session(), pool_size=pool_size)
+    session = netguard.guard_session(
+        requests.Session(), pool_size=pool_size, source_address=settings.OUTREACH_SOURCE_ADDRESS
+    )
     session.headers["User-Agent"] = "outreach-crm/1.0"
     if base_url:
         session.proxies.update(requests.utils.get_environ_proxies(base_url))

@@ -11,11 +11,12 @@ its creator and read for what it means.
 """
 
 from outreach.inbound.consent import cancel_outreach, classify_by_person, correct_decision
-from outreach.inbound.deliveries import handle, parse_event, process_event, store_delivery
+from outreach.inbound.deliveries import accept_delivery, handle, parse_event, process_event, store_delivery
 from outreach.inbound.identity import creator_of
 from outreach.inbound.replies import acknowledge_automatically, creator_replied, log_reply_by_hand
 
 __all__ = [
+    "accept_delivery",
     "acknowledge_automatically",
     "cancel_outreach",
     "classify_by_person",

@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from outreach.inbound import changes, mail
@@ -14,6 +14,7 @@ from outreach.inbound.comments import handle_comment
 from outreach.inbound.echoes import echo, receipt
 from outreach.inbound.replies import reply
 from outreach.models import ConversationMessage, InboundEvent
+from outreach.queue import database_broker, enqueue_inbound_in_transaction, packaged_inbound
 from outreach.webhooks import InboundMessage, kinds, meta, tiktok, x
 from outreach.webhooks import email as email_hook
 from outreach.webhooks.meta_comments import InboundComment
@@ -29,6 +30,64 @@ def store_delivery(provider: str, event_id: str, body: bytes, headers: dict) -> 
             return InboundEvent.objects.create(provider=provider, event_id=event_id, body=body, headers=headers), True
     except IntegrityError:
         return InboundEvent.objects.get(provider=provider, event_id=event_id), False
+
+
+def accept_delivery(provider: str, event_id: str, body: bytes, headers: dict) -> bool:
+    """Keep a verified webhook delivery and have it processed; False for a re-delivery.
+
+    The receivers' path, made cheap because platforms wait on it, and it costs one commit: on
+    PostgreSQL outside a transaction one statement stores the row if it is new and, on the database
+    broker, its task with it (a worker cannot see the task before the row, nor the row without
+    its task); elsewhere one transaction holds both. A re-delivery writes nothing.
+    """
+    event_id = event_id or hashlib.sha256(body).hexdigest()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        return _accept_in_one_statement(provider, event_id, body, headers)
+    try:
+        with transaction.atomic():
+            InboundEvent.objects.create(provider=provider, event_id=event_id, body=body, headers=headers)
+            enqueue_inbound_in_transaction(provider, event_id)
+    except IntegrityError:
+        if not InboundEvent.objects.filter(provider=provider, event_id=event_id).exists():
+            raise  # some other constraint: not a re-delivery
+        return False
+    return True
+
+
+def _accept_in_one_statement(provider: str, event_id: str, body: bytes, headers: dict) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING, with the queue row in the same statement when the broker
+    is the database: one round trip and one commit (the disk flush is most of a webhook's answer)."""
+    event = InboundEvent(provider=provider, event_id=event_id, body=body, headers=headers, received_at=timezone.now())
+    fields = [InboundEvent._meta.get_field(name) for name in STORED_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
+    table = connection.ops.quote_name(InboundEvent._meta.db_table)  # names from the models, values as parameters
+    placeholders = ", ".join(["%s"] * len(fields))
+    insert = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    insert += " ON CONFLICT (provider, event_id) DO NOTHING RETURNING id"
+    with connection.cursor() as cursor:
+        if database_broker():
+            queue_table, key, package = packaged_inbound(provider, event_id)
+            cursor.execute(
+                f"WITH stored AS ({insert}) INSERT INTO {connection.ops.quote_name(queue_table)} (key, payload, lock) "  # noqa: S608
+                "SELECT %s, %s, %s FROM stored RETURNING id",
+                [*values, key, package, timezone.now()],
+            )
+            return cursor.fetchone() is not None
+        cursor.execute(insert, values)
+        created = cursor.fetchone() is not None
+    if created:
+        enqueue_inbound_in_transaction(provider, event_id)  # Redis: pushed now, the row is committed
+    return created
+
+
+STORED_FIELDS = ("provider", "event_id", "body", "headers", "status", "error", "received_at")
+
+
+def process_delivery(provider: str, event_id: str) -> int:
+    """`process_event` for a delivery named by its provider id."""
+    pk = InboundEvent.objects.filter(provider=provider, event_id=event_id).values_list("pk", flat=True).first()
+    return 0 if pk is None else process_event(pk)
 
 
 def parse_event(event: InboundEvent) -> list[InboundMessage]:

@@ -23,6 +23,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     json: object = None
+    client: str = ""  # the caller's address (which "machine" called, in the scale-out test)
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
@@ -86,6 +87,7 @@ class FakePlatform:
                     query=parse_qs(parts.query),
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
+                    client=self.client_address[0],
                 )
                 try:
                     received.json = json.loads(body) if body else None
