@@ -133,7 +133,8 @@ def migrated_sqlite_template(tmp_path_factory) -> Path:
         if not template.is_file():
             partial = root / "migrated-template.partial.sqlite3"
             partial.unlink(missing_ok=True)
-            result = run_manage("migrate", "-v0", env={"DATABASE_URL": f"sqlite:///{partial}"})
+            # Every test process waits for this one: a generous timeout on a machine others share.
+            result = run_manage("migrate", "-v0", env={"DATABASE_URL": f"sqlite:///{partial}"}, timeout=900)
             assert result.returncode == 0, result.stderr
             partial.rename(template)
     return template
