@@ -59,12 +59,25 @@ def expected_seconds(item) -> float:
     return 0.0 if marker is None else float(marker.kwargs.get("seconds", 5))
 
 
+def is_transactional(item) -> bool:
+    """A test whose database changes are committed, then flushed (rows from data migrations too), as
+    pytest-django tells them: such tests must run after all the others that use the database."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+        or "transactional_db" in fixtures
+        or "live_server" in fixtures
+    )
+
+
 def longest_first(items) -> None:
     """The longest tests first (the rest keep their order), so that under xdist none of them starts late
-    and holds up the end of the run. xdist hands a worker two tests at a time (pytest_configure), and a
-    worker runs its tests one after the other, so the longest one is paired with a quick one, never
-    with the next long one, which would wait behind it."""
-    items.sort(key=lambda item: -expected_seconds(item))  # stable
+    and holds up the end of the run; but, as pytest-django and Django order them, the transactional ones
+    after every other test. xdist hands a worker two tests at a time (pytest_configure), and a worker
+    runs its tests one after the other, so the longest one is paired with a quick one, never with the
+    next long one, which would wait behind it."""
+    items.sort(key=lambda item: (is_transactional(item), -expected_seconds(item)))  # stable
     quick = next((n for n, item in enumerate(items) if not expected_seconds(item)), None)
     if quick is not None and quick > 1:
         items.insert(1, items.pop(quick))
