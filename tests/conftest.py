@@ -4,7 +4,10 @@ alice owns campaigns and creators, bob is her teammate on them, charlie is anoth
 same instance who works on other things.
 """
 
+import fcntl
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +41,10 @@ def pytest_configure(config):
     # this (as in the sandbox); here and in the workers tests start. tests/security turns it off.
     settings.ALLOW_INSECURE_PLATFORM_URLS = True
     os.environ["ALLOW_INSECURE_PLATFORM_URLS"] = "true"
+    if getattr(config.option, "maxschedchunk", 0) is None:
+        # xdist would first hand each worker a quarter of its share in one block, the longest tests
+        # (sorted first, see longest_first) all to the first worker; two at a time, they spread out.
+        config.option.maxschedchunk = 2
 
 
 def pytest_report_header(config):
@@ -46,7 +53,38 @@ def pytest_report_header(config):
     return f"database: {vendor}{skipped}"
 
 
+def expected_seconds(item) -> float:
+    """What a test's `slow` marker says it takes (`slow(seconds=90)`; 5 if it gives no figure); 0 unmarked."""
+    marker = item.get_closest_marker("slow")
+    return 0.0 if marker is None else float(marker.kwargs.get("seconds", 5))
+
+
+def is_transactional(item) -> bool:
+    """A test whose database changes are committed, then flushed (rows from data migrations too), as
+    pytest-django tells them: such tests must run after all the others that use the database."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+        or "transactional_db" in fixtures
+        or "live_server" in fixtures
+    )
+
+
+def longest_first(items) -> None:
+    """The longest tests first (the rest keep their order), so that under xdist none of them starts late
+    and holds up the end of the run; but, as pytest-django and Django order them, the transactional ones
+    after every other test. xdist hands a worker two tests at a time (pytest_configure), and a worker
+    runs its tests one after the other, so the longest one is paired with a quick one, never with the
+    next long one, which would wait behind it."""
+    items.sort(key=lambda item: (is_transactional(item), -expected_seconds(item)))  # stable
+    quick = next((n for n, item in enumerate(items) if not expected_seconds(item)), None)
+    if quick is not None and quick > 1:
+        items.insert(1, items.pop(quick))
+
+
 def pytest_collection_modifyitems(config, items):
+    longest_first(items)
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgresql://...")
@@ -93,6 +131,55 @@ def run_manage(*args, env=None, timeout=120):
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file made by `manage.py migrate` in a fresh process, once for the whole run: every test
+    process of xdist shares it (a file lock; the run's own temp dir, so never an older run's file)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # pytest-<n>/, shared by this run's popen-gw<n>/ only
+    template = root / "migrated-template.sqlite3"
+    with open(root / "migrated-template.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not template.is_file():
+            partial = root / "migrated-template.partial.sqlite3"
+            partial.unlink(missing_ok=True)
+            # Every test process waits for this one: a generous timeout on a machine others share.
+            result = run_manage("migrate", "-v0", env={"DATABASE_URL": f"sqlite:///{partial}"}, timeout=900)
+            assert result.returncode == 0, result.stderr
+            partial.rename(template)
+    return template
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, request):
+    """On SQLite, each test process's in-memory test database starts as a copy of the run's migrated
+    template (sqlite3's backup), so that the migrations run once per run, not once per xdist worker;
+    Django's own `migrate` then still runs on it (finding nothing left to apply), as do its checks."""
+    creation = connection.creation
+    name = creation._get_test_db_name() if connection.vendor == "sqlite" else ""
+    if not name or not creation.is_in_memory_db(name) or request.config.getvalue("nomigrations"):
+        yield
+        return
+    keeper = sqlite3.connect(name, uri=True, check_same_thread=False)  # keeps the shared memory database
+    source = sqlite3.connect(request.getfixturevalue("migrated_sqlite_template"))
+    try:
+        source.backup(keeper)
+    finally:
+        source.close()
+    yield
+    keeper.close()
+
+
+@pytest.fixture
+def migrated_sqlite(migrated_sqlite_template, tmp_path) -> dict:
+    """A fresh, fully migrated SQLite database of this test's own, as `manage.py migrate` leaves one (a
+    copy of the run's template: a migrate from nothing costs seconds of CPU); the env that points at it."""
+    path = tmp_path / "demo.sqlite3"
+    shutil.copyfile(migrated_sqlite_template, path)
+    return {"DATABASE_URL": f"sqlite:///{path}"}
 
 
 def is_postgres():

@@ -184,6 +184,7 @@ def test_the_number_of_queries_does_not_grow_with_the_rows_of_a_batch():
         assert many <= few + 900 // 25, (few, many)
 
 
+@pytest.mark.slow(seconds=7)
 def test_memory_stays_flat_as_the_file_grows():
     """Eight times the rows, nearly the same peak: one batch at a time. Sized to fail (checked by hand)
     if the importer kept the file's parsed rows (the larger peak 2.7 times the smaller) or read it as

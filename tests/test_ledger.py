@@ -145,6 +145,7 @@ def _postgres_server_url():
     return "postgresql://postgres@127.0.0.1:5432"
 
 
+@pytest.mark.slow(seconds=7)
 @pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
 def test_a_fresh_database_of_each_kind_refuses_to_rewrite_the_ledger(tmp_path, vendor):
     """Runs in its own process and database, so both kinds are proven whichever one the suite uses."""

@@ -15,7 +15,10 @@ from outreach.sandbox import dovecot
 from tests.conftest import ROOT, run_manage
 from tests.outreach.test_sandbox import free_ports
 
-pytestmark = pytest.mark.skipif(not dovecot.installed(), reason="Dovecot is not installed (dovecot-imapd)")
+pytestmark = [
+    pytest.mark.skipif(not dovecot.installed(), reason="Dovecot is not installed (dovecot-imapd)"),
+    pytest.mark.slow(seconds=15),
+]
 SENDER_ADDRESS = next(account for _, platform, _, account, _ in DEMO_SENDERS if platform == "email")
 READ = (
     "from outreach.mailbox import fetch_all_mailboxes; from outreach.inbound import process_event; "
@@ -25,9 +28,8 @@ READ = (
 )
 
 
-def test_the_demo_email_sender_reads_a_reply_from_its_mailbox(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
-    assert run_manage("migrate", "-v0", env=env).returncode == 0
+def test_the_demo_email_sender_reads_a_reply_from_its_mailbox(migrated_sqlite):
+    env = migrated_sqlite
     port = free_ports(4)
     sandbox = subprocess.Popen(
         [sys.executable, "manage.py", "sandbox", "--port", str(port), "--setup-demo", "--seconds", "60"],

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, run_manage
 
 LAUNCH = """
@@ -46,11 +48,11 @@ def free_ports(count: int) -> int:
     raise RuntimeError("no free ports")
 
 
-def test_the_sandbox_demo_sends_to_creators_who_wrote_and_queues_the_rest(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
-    for command in (["migrate", "-v0"], ["seed_demo"]):
-        result = run_manage(*command, env=env)
-        assert result.returncode == 0, result.stderr
+@pytest.mark.slow(seconds=12)
+def test_the_sandbox_demo_sends_to_creators_who_wrote_and_queues_the_rest(migrated_sqlite):
+    env = migrated_sqlite
+    result = run_manage("seed_demo", env=env)
+    assert result.returncode == 0, result.stderr
     port = free_ports(4)
     sandbox = subprocess.Popen(
         [sys.executable, "manage.py", "sandbox", "--setup-demo", "--port", str(port), "--seconds", "60"],

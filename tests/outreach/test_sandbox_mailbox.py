@@ -13,18 +13,19 @@ import pytest
 
 from outreach.demo import DEMO_SENDERS, SANDBOX_TOKEN
 from outreach.sandbox import dovecot
-from tests.conftest import ROOT, run_manage
+from tests.conftest import ROOT
 from tests.outreach.test_sandbox import free_ports
 
-pytestmark = pytest.mark.skipif(not dovecot.installed(), reason="Dovecot is not installed (dovecot-imapd)")
+pytestmark = [
+    pytest.mark.skipif(not dovecot.installed(), reason="Dovecot is not installed (dovecot-imapd)"),
+    pytest.mark.slow(seconds=8),
+]
 
 SENDER_ADDRESS = next(account for _, platform, _, account, _ in DEMO_SENDERS if platform == "email")
 
 
-def test_the_sandbox_mailbox_receives_a_reply_sent_through_its_smtp_server(tmp_path):
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}"}
-    result = run_manage("migrate", "-v0", env=env)
-    assert result.returncode == 0, result.stderr
+def test_the_sandbox_mailbox_receives_a_reply_sent_through_its_smtp_server(migrated_sqlite):
+    env = migrated_sqlite
     port = free_ports(4)
     sandbox = subprocess.Popen(
         [sys.executable, "manage.py", "sandbox", "--port", str(port), "--seconds", "60"],

@@ -21,7 +21,7 @@ from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
 from tests.web.conftest import screenshot, sign_in
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow(seconds=7)]
 SECRET = "meta-app-secret"
 CSV = (
     "name,instagram,instagram_followers,tags,country\n"

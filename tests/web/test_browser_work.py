@@ -25,7 +25,7 @@ from tests.factories import (
 from tests.outreach.factories import SenderAccountFactory
 from tests.web.conftest import screenshot, sign_in
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow(seconds=9)]
 PHONE = {"width": 390, "height": 844}
 
 
