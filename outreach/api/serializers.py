@@ -161,7 +161,7 @@ class MarkSentSerializer(serializers.Serializer):
 
 class BulkMarkSentSerializer(serializers.Serializer):
     messages = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),  # an id the database can hold
         min_length=1,
         max_length=200,
         help_text="Ids of outbox messages you sent by hand (manual queue or held for review).",

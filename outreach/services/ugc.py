@@ -157,9 +157,12 @@ def discover_by_link(sender: SenderAccount, permalink: str, username: str) -> Di
     """A post a person found on a platform without a discovery API (TikTok's mentions API is [U]):
     kept once per account and link, with its author, so rights can be asked under the author's
     comment on one of our videos (or by a person)."""
-    username = (username or "").strip().lower().lstrip("@")
-    if not username:
+    if not (username or "").strip().lstrip("@"):
         raise DomainError({"username": "Name the post's author."})
+    try:
+        username = handles.normalize_handle(sender.platform, username)
+    except handles.InvalidHandle as error:
+        raise DomainError({"username": f"{error}."}) from None
     try:
         url = handles.normalize_content_url(permalink)
     except ValueError as error:

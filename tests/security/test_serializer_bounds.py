@@ -11,7 +11,15 @@ from integrations.api import serializers as integration_serializers
 from outreach.api import serializers as outreach_serializers
 
 # Serializers that only describe answers (never parse a request body).
-RESPONSES = {"LaunchPreviewSerializer", "LaunchReasonSerializer", "LaunchResultSerializer", "PreviewSerializer"}
+RESPONSES = {
+    "BulkMarkSentResultSerializer",
+    "LaunchChannelCountSerializer",
+    "LaunchChoiceSerializer",
+    "LaunchPreviewSerializer",
+    "LaunchReasonSerializer",
+    "LaunchResultSerializer",
+    "PreviewSerializer",
+}
 
 
 def unbounded(serializer, path):
