@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from crm.errors import DomainError
@@ -131,9 +131,15 @@ def launch_campaign(
         plan = [Channel(sender_account, template, sequence)]
     firsts = _check_plan(plan)
     now = now or timezone.now()
-    members = campaign.members.select_related("creator").order_by("id")
+    members = campaign.members.all()
     if member_ids is not None:
         members = members.filter(id__in=member_ids)
+    # A member with a message for this step (with `again`: one not blocked, cancelled or failed) is
+    # left alone: counted in SQL, never loaded.
+    step_rows = OutreachMessage.objects.filter(
+        campaign=campaign, permission_request__isnull=True, step=0, creator_id=OuterRef("creator_id")
+    )
+    reached = Exists(step_rows.exclude(status__in=NOT_REACHED) if again else step_rows)
     summary = LaunchSummary()
     launch = None
     with transaction.atomic():
@@ -151,9 +157,12 @@ def launch_campaign(
                 created_by=actor if getattr(actor, "pk", None) else None,
                 created_at=now,
             )
+        summary.already_queued = members.filter(reached).count()
+        summary.members = summary.already_queued
         chunk: list[CampaignMember] = []
         args = (campaign, actor, plan, firsts, manual_fallback, again, launch, now, summary)
-        for member in members.iterator(chunk_size=CHUNK):
+        todo = members.filter(~reached).select_related("creator").order_by("id")
+        for member in todo.iterator(chunk_size=CHUNK):
             chunk.append(member)
             if len(chunk) == CHUNK:
                 _launch_chunk(chunk, *args)
@@ -197,11 +206,12 @@ def _check_plan(plan: list[Channel]) -> list[MessageTemplate]:
 
 def _launch_chunk(chunk, campaign, actor, plan, firsts, manual_fallback, again, launch, now, summary):
     creator_ids = [member.creator_id for member in chunk]
-    earlier: dict[int, list] = {}
-    for creator_id, status, reach in OutreachMessage.objects.filter(
-        campaign=campaign, permission_request__isnull=True, step=0, creator_id__in=creator_ids
-    ).values_list("creator_id", "status", "reach"):
-        earlier.setdefault(creator_id, []).append((status, reach))
+    earlier: dict[int, int] = {}  # with `again`: the last reach of the members no launch reached
+    if again:
+        for creator_id, reach in OutreachMessage.objects.filter(
+            campaign=campaign, permission_request__isnull=True, step=0, creator_id__in=creator_ids
+        ).values_list("creator_id", "reach"):
+            earlier[creator_id] = max(earlier.get(creator_id, -1), reach)
     wanted = {RECIPIENT_PLATFORM.get(c.sender_account.platform) for c in plan} - {None}
     handles: dict[tuple[int, str], str] = {}
     if wanted:
@@ -214,11 +224,7 @@ def _launch_chunk(chunk, campaign, actor, plan, firsts, manual_fallback, again, 
     todo: list[tuple[CampaignMember, int]] = []
     for member in chunk:
         summary.members += 1
-        rows = earlier.get(member.creator_id, [])
-        if rows and (not again or any(status not in NOT_REACHED for status, _ in rows)):
-            summary.already_queued += 1
-            continue
-        todo.append((member, max((reach for _, reach in rows), default=-1) + 1))
+        todo.append((member, earlier.get(member.creator_id, -1) + 1))
     if not todo:
         return
     # Per channel: a candidate row and the policy's decision for each member no earlier channel
