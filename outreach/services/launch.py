@@ -165,10 +165,10 @@ def launch_campaign(
         for pair in todo.iterator(chunk_size=CHUNK):
             ids.append(pair)
             if len(ids) == CHUNK:
-                _launch_chunk(_with_creators(ids), *args)
+                _launch_chunk(*_with_creators(members, ids), *args)
                 ids = []
         if ids:
-            _launch_chunk(_with_creators(ids), *args)
+            _launch_chunk(*_with_creators(members, ids), *args)
         if dry_run:
             transaction.set_rollback(True)
         else:
@@ -204,10 +204,12 @@ def _check_plan(plan: list[Channel]) -> list[MessageTemplate]:
     return firsts
 
 
-def _with_creators(ids: list[tuple[int, int]]) -> list[tuple[int, Creator]]:
-    """(member id, creator) for (member id, creator id) pairs, in their order: one query, no member objects."""
-    creators = Creator.objects.in_bulk([creator_id for _, creator_id in ids])
-    return [(member_id, creators[creator_id]) for member_id, creator_id in ids]
+def _with_creators(members, ids: list[tuple[int, int]]):
+    """(member id, creator) for (member id, creator id) pairs, in their order, and a query of the creator
+    ids of the members in that id range (a superset of the chunk's, without a parameter per member)."""
+    scope = members.filter(id__gte=ids[0][0], id__lte=ids[-1][0]).values("creator_id")
+    creators = {creator.pk: creator for creator in Creator.objects.filter(id__in=scope)}
+    return [(member_id, creators[creator_id]) for member_id, creator_id in ids], scope
 
 
 @dataclass(slots=True)
@@ -224,20 +226,19 @@ class _Candidate:
     human_agent: bool = False
 
 
-def _launch_chunk(chunk, campaign, actor, plan, firsts, manual_fallback, again, launch, now, summary):
+def _launch_chunk(chunk, scope, campaign, actor, plan, firsts, manual_fallback, again, launch, now, summary):
     """`chunk`: (member id, creator) in member order, none of them with a live message for the step."""
-    creator_ids = [creator.pk for _, creator in chunk]
     earlier: dict[int, int] = {}  # with `again`: the last reach of the members no launch reached
     if again:
         for creator_id, reach in OutreachMessage.objects.filter(
-            campaign=campaign, permission_request__isnull=True, step=0, creator_id__in=creator_ids
+            campaign=campaign, permission_request__isnull=True, step=0, creator_id__in=scope
         ).values_list("creator_id", "reach"):
             earlier[creator_id] = max(earlier.get(creator_id, -1), reach)
     wanted = {RECIPIENT_PLATFORM.get(c.sender_account.platform) for c in plan} - {None}
     handles: dict[tuple[int, str], str] = {}
     if wanted:
         for creator_id, platform, handle in (
-            SocialAccount.objects.filter(creator_id__in=creator_ids, platform__in=wanted)
+            SocialAccount.objects.filter(creator_id__in=scope, platform__in=wanted)
             .order_by("id")
             .values_list("creator_id", "platform", "handle")
         ):
@@ -269,7 +270,7 @@ def _launch_chunk(chunk, campaign, actor, plan, firsts, manual_fallback, again, 
                 decisions[index] = (BLOCKED, f"Cannot render the template: {error}")
                 continue
             candidates[index] = _Candidate(creator, creator.pk, platform, first, campaign.pk, created_by_id)
-        for index, facts in zip(candidates, gather_facts(list(candidates.values()), now), strict=True):
+        for index, facts in zip(candidates, gather_facts(list(candidates.values()), now, scope), strict=True):
             decisions[index] = _decision(facts)
         options.append((channel, first, texts, decisions))
         undecided = [index for index in undecided if decisions[index][0] != API]
