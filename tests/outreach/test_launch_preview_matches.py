@@ -91,7 +91,5 @@ def _launch_then_undo(campaign, actor, plan, fallback, again, now, preview):
         _same(preview, launched)
         written = OutreachMessage.objects.filter(launch=launched.launch)
         assert written.count() == launched.created
-        assert dict(
-            (mode, written.filter(delivery_mode=mode).count()) for mode in ("blocked",)
-        ) == {"blocked": launched.by_mode.get("blocked", 0)}
+        assert written.filter(delivery_mode="blocked").count() == launched.by_mode.get("blocked", 0)
         raise _Rollback
