@@ -161,14 +161,11 @@ def launch_campaign(
         summary.members = summary.already_queued
         args = (campaign, actor, plan, firsts, manual_fallback, again, launch, now, summary)
         todo = members.filter(~reached).order_by("id").values_list("id", "creator_id")
-        ids: list[tuple[int, int]] = []
-        for pair in todo.iterator(chunk_size=CHUNK):
-            ids.append(pair)
-            if len(ids) == CHUNK:
-                _launch_chunk(*_with_creators(members, ids), *args)
-                ids = []
-        if ids:
-            _launch_chunk(*_with_creators(members, ids), *args)
+        # Read once, before any row is written (a cursor kept open would re-run the anti-join over the
+        # rows being inserted); a pair of ints per member.
+        pairs = list(todo)
+        for start in range(0, len(pairs), CHUNK):
+            _launch_chunk(*_with_creators(members, pairs[start : start + CHUNK], dry_run), *args)
         if dry_run:
             transaction.set_rollback(True)
         else:
@@ -224,10 +221,15 @@ class _Creator:
 CREATOR_FIELDS = [f.name for f in _Creator.__dataclass_fields__.values()]
 
 
-def _with_creators(members, ids: list[tuple[int, int]]):
-    """(member id, creator) for (member id, creator id) pairs, in their order, and a query of the creator
-    ids of the members in that id range (a superset of the chunk's, without a parameter per member)."""
-    scope = members.filter(id__gte=ids[0][0], id__lte=ids[-1][0]).values("creator_id")
+def _with_creators(members, ids: list[tuple[int, int]], dry_run: bool):
+    """(member id, creator) for (member id, creator id) pairs, in their order, and the creator ids the
+    chunk's queries filter on. A dry run names them by a query of the members in that id range (a
+    superset: no parameter per member, half the preview's time); a real launch, which writes as it goes,
+    by the list (PostgreSQL plans the subquery badly over the rows being inserted: 15 s, not 9, for 10,000)."""
+    if dry_run:
+        scope = members.filter(id__gte=ids[0][0], id__lte=ids[-1][0]).values("creator_id")
+    else:
+        scope = [creator_id for _, creator_id in ids]
     fields = ["id" if name == "pk" else name for name in CREATOR_FIELDS]
     creators = {row[0]: _Creator(*row) for row in Creator.objects.filter(id__in=scope).values_list(*fields)}
     return [(member_id, creators[creator_id]) for member_id, creator_id in ids], scope
