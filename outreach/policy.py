@@ -195,9 +195,11 @@ def _x_rules(account: SocialAccount, last_inbound) -> Decision:
     return Decision(API, "The creator wrote to us on X and accepts our DMs.", account.platform_user_id)
 
 
-def gather_facts(messages: list[OutreachMessage], now: datetime.datetime) -> list[Facts]:
-    """Facts for each message, in order (saved or not); messages come with creator and template loaded."""
-    creator_ids = {message.creator_id for message in messages}
+def gather_facts(messages: list[OutreachMessage], now: datetime.datetime, creators=None) -> list[Facts]:
+    """Facts for each message, in order (saved or not); messages come with creator and template loaded.
+    `creators`: a query of creator ids covering the messages' creators (a superset is fine), so that a
+    big batch is not sent to the database as thousands of parameters."""
+    creator_ids = creators if creators is not None else {message.creator_id for message in messages}
     wanted = {RECIPIENT_PLATFORM[m.platform] for m in messages if m.platform in RECIPIENT_PLATFORM}
     accounts: dict[tuple[int, str], SocialAccount] = {}
     for account in SocialAccount.objects.filter(creator_id__in=creator_ids, platform__in=wanted).order_by(
@@ -224,6 +226,8 @@ def gather_facts(messages: list[OutreachMessage], now: datetime.datetime) -> lis
     ):
         contacts.setdefault(creator_id, []).append(Contact(campaign_id, created_by_id, sent_at or started_at))
     emails = {m.creator.email for m in messages if m.platform == SenderPlatform.EMAIL and m.creator.email}
+    if emails and creators is not None:
+        emails = Creator.objects.filter(id__in=creators).exclude(email="").values("email")
     suppressed = dict(EmailSuppression.objects.filter(address__in=emails).values_list("address", "reason"))
     facts = []
     for message in messages:
