@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.mark.parametrize(("command", "target"), [("run_queue", "main"), ("run_queue", "group"), ("qcluster", "group")])
-def test_sigterm_mid_send_settles_every_claim_of_the_stopping_workers(fake_meta, command, target):
+def test_sigterm_mid_send_settles_every_claim_of_the_stopping_workers(fake_meta, tmp_path, command, target):
     fake_meta.now = time.time
     fake_meta.latency = 0.4  # so calls are out at the platform when the signal comes
     sender = outbox(fake_meta, 300)
@@ -37,12 +37,13 @@ def test_sigterm_mid_send_settles_every_claim_of_the_stopping_workers(fake_meta,
         "OUTREACH_TASK_BUDGET_SECONDS": "120",
         "OUTREACH_REAP_SECONDS": "600",  # nothing of this stop may be left to the reaper
     }
+    log = (tmp_path / "cluster.log").open("w")
     cluster = subprocess.Popen(
         [sys.executable, "manage.py", command],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,  # a file, not a pipe nobody reads: a full pipe would block the cluster's logging
         text=True,
         start_new_session=True,
     )
@@ -71,8 +72,10 @@ def test_sigterm_mid_send_settles_every_claim_of_the_stopping_workers(fake_meta,
             cluster.wait()
         with contextlib.suppress(ProcessLookupError):  # whatever of the group is left
             os.killpg(cluster.pid, signal.SIGKILL)
-    assert stopped_in < 12, f"SIGTERM took {stopped_in:.1f} s"
-    assert not leftovers, f"processes still running after the stop: {leftovers}"
+        log.close()
+    said = (tmp_path / "cluster.log").read_text()[-3000:]
+    assert stopped_in < 12, f"SIGTERM took {stopped_in:.1f} s; the cluster said:\n{said}"
+    assert not leftovers, f"processes still running after the stop: {leftovers}; the cluster said:\n{said}"
     assert in_flight > 0, "no call was in flight at the signal: the test proves nothing"
     delivered = Counter(m["recipient"] for m in fake_meta.sent(IG_ACCOUNT))
     assert max(delivered.values()) == 1

@@ -20,7 +20,7 @@ from tests.outreach.test_exactly_once import outbox
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def test_sigterm_stops_the_cluster_mid_run_in_seconds_and_a_dead_claim_is_settled(fake_meta):
+def test_sigterm_stops_the_cluster_mid_run_in_seconds_and_a_dead_claim_is_settled(fake_meta, tmp_path):
     fake_meta.now = time.time
     sender = outbox(fake_meta, 400)
     sender.rate_per_second = 10  # a run of 400 would take 40 s
@@ -39,12 +39,13 @@ def test_sigterm_stops_the_cluster_mid_run_in_seconds_and_a_dead_claim_is_settle
         "OUTREACH_REAP_SECONDS": "1",
         "OUTREACH_TASK_BUDGET_SECONDS": "120",  # longer than the test: only the signal can end the run
     }
+    log = (tmp_path / "cluster.log").open("w")
     cluster = subprocess.Popen(
         [sys.executable, "manage.py", "run_queue"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,  # a file, not a pipe nobody reads: a full pipe would block the cluster's logging
         text=True,
         start_new_session=True,
     )
@@ -77,7 +78,9 @@ def test_sigterm_stops_the_cluster_mid_run_in_seconds_and_a_dead_claim_is_settle
         if cluster.poll() is None:
             os.killpg(cluster.pid, signal.SIGKILL)
             cluster.wait()
-    assert stopped_in < 10, f"SIGTERM took {stopped_in:.1f} s"
+        log.close()
+    said = (tmp_path / "cluster.log").read_text()[-3000:]
+    assert stopped_in < 10, f"SIGTERM took {stopped_in:.1f} s; the cluster said:\n{said}"
     delivered = Counter(m["recipient"] for m in fake_meta.sent(IG_ACCOUNT))
     assert max(delivered.values()) == 1
     statuses = Counter(OutreachMessage.objects.values_list("status", flat=True))

@@ -15,6 +15,7 @@ expired claims every OUTREACH_REAP_SECONDS (django-q2 schedules run at most once
 """
 
 import contextlib
+import faulthandler
 import logging
 import os
 import signal
@@ -66,10 +67,26 @@ class QuickStopCluster(Cluster):
             timer.start()
         super().sig_handler(signum, frame)
 
+    def stop(self) -> bool:
+        """django-q2's stop, except that the stop event is set from a thread of its own. A SIGTERM to the
+        whole group (systemd's KillMode=control-group) kills the sentinel while it sleeps on that
+        multiprocessing Event, and `Event.set()` then waits for ever for the dead sleeper to wake (seen:
+        run_queue hung past its own kill timer). The sentinel's exit is what we wait for."""
+        if not self.sentinel.is_alive():
+            return False
+        logger.info("Q Cluster %s stopping.", self.name)
+        threading.Thread(target=self.stop_event.set, name="stop-event", daemon=True).start()
+        self.sentinel.join()
+        logger.info("Q Cluster %s has stopped.", self.name)
+        self.start_event = None
+        self.stop_event = None
+        return True
+
 
 def signal_all(signum: int) -> None:
     if signum == signal.SIGKILL:
         logger.warning("run_queue: the cluster did not stop within %s s; killing it", STOP_SECONDS)
+        faulthandler.dump_traceback(all_threads=True)  # where this process waited, for the log
     for pid in descendants(os.getpid()):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signum)
