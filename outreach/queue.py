@@ -61,8 +61,7 @@ def packaged_inbound(provider: str, event_id: str) -> tuple[str, str, str]:
     """(queue table, queue key, signed package) of the task processing this delivery, for a
     statement that stores the delivery and its task at once (outreach/inbound/deliveries.py). The
     package is django-q2's own, built by async_task, so a worker reads it like any other."""
-    from django_q.brokers import get_broker
-    from django_q.models import OrmQ
+    from django_q.models import OrmQ  # a model: the app registry must be ready
 
     packer = _Packer()
     async_task(
@@ -72,4 +71,4 @@ def packaged_inbound(provider: str, event_id: str) -> tuple[str, str, str]:
         task_name=f"inbound-{provider}",
         broker=packer,
     )
-    return OrmQ._meta.db_table, get_broker().list_key or Conf.CLUSTER_NAME, packer.package
+    return OrmQ._meta.db_table, Conf.CLUSTER_NAME, packer.package  # get_broker()'s own queue key

@@ -126,6 +126,18 @@ def delete_mapping(saved: ColumnMapping, *, actor) -> None:
     saved.delete()
 
 
+def column_samples(job: ImportJob, rows: int = 3) -> list[list[str]]:
+    """The first values of each of the file's columns, shown beside it while the columns are matched.
+    A file the preview cannot read gives none: the preview step says why, and matching still works."""
+    samples: list[list[str]] = [[] for _ in job.headers]
+    with contextlib.suppress(importer.ImportFileError):
+        for row in preview_job(job, rows=rows):
+            for position, cell in enumerate(row.cells):
+                if cell.original:
+                    samples[position].append(cell.original)
+    return samples
+
+
 def preview_job(job: ImportJob, rows: int = importer.PREVIEW_ROWS) -> list[importer.PreviewRow]:
     """The first rows of the upload as the import would store them, with their problems."""
     with import_storage().open(job.stored_path, "rb") as source:

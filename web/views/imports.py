@@ -67,14 +67,7 @@ def import_columns(request, pk: int):
             return redirect("web:import_preview", pk=job.pk)
     # What the guess left to the person, said before they press anything (after a POST, the form says it).
     hints = importer.mapping_problems(job.headers, job.mapping) if request.method == "GET" else {}
-    samples = [[] for _ in job.headers]
-    try:
-        for row in imports.preview_job(job, rows=3):
-            for position, cell in enumerate(row.cells):
-                if cell.original:
-                    samples[position].append(cell.original)
-    except importer.ImportFileError:
-        pass  # the preview says it; the matching is still possible
+    samples = imports.column_samples(job)
     offered = imports.offered_mapping(job.headers, request.user)
     columns = [
         (field, samples[position], hints.get(str(position), [])) for position, field in enumerate(form.column_fields())
