@@ -854,13 +854,10 @@ def _import_batch(
         plans.append((row, creator))
 
     insert_rows(Creator, new_creators)
-    insert_rows(
+    insert_values(
         ImportSeenCreator,
-        [
-            ImportSeenCreator(run=run_id, creator_id=creator.pk, line=row.line)
-            for row, creator in plans
-            if first_lines.get(id(creator)) == row.line
-        ],
+        ["run", "creator_id", "line"],
+        [(run_id, creator.pk, row.line) for row, creator in plans if first_lines.get(id(creator)) == row.line],
     )
     if changed:
         now = timezone.now()
@@ -890,10 +887,7 @@ def _import_batch(
     insert_rows(SocialAccount, list(new_accounts.values()))
     if recounted:
         SocialAccount.objects.bulk_update(list(recounted.values()), ["follower_count"])
-    Through = Creator.tags.through
-    Through.objects.bulk_create(
-        [Through(creator_id=creator_id, tag_id=tag_id) for creator_id, tag_id in links], ignore_conflicts=True
-    )
+    insert_values(Creator.tags.through, ["creator_id", "tag_id"], list(links), ignore_conflicts=True)
     result.created += len(new_creators)
     result.updated += updated
     result.accounts_created += len(new_accounts)
@@ -931,6 +925,36 @@ def insert_rows(model, objects: list) -> None:
                 copy.write_row(row)
     for obj in objects:
         obj._state.adding, obj._state.db = False, connection.alias
+
+
+def insert_values(model, field_names: list[str], rows: list[tuple], *, ignore_conflicts: bool = False) -> None:
+    """Insert plain tuples into a model's table without building a model instance per row: the seen
+    creators and tag links are a third of an import's rows and need nothing but their columns. On
+    PostgreSQL one statement over arrays (`unnest`), else one executemany; with `ignore_conflicts`
+    a row that is already there is skipped."""
+    if not rows:
+        return
+    meta, quote = model._meta, connection.ops.quote_name
+    fields = [meta.get_field(name) for name in field_names]
+    columns = ", ".join(quote(field.column) for field in fields)
+    conflict = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    # Only our models' table and column names go into the text; every value is a parameter.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}){conflict}",  # noqa: S608
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders}){conflict}",  # noqa: S608
+                [
+                    [field.get_db_prep_value(value, connection) for field, value in zip(fields, row, strict=True)]
+                    for row in rows
+                ],
+            )
 
 
 def _tag_ids(names: list[str], cache: dict[str, int]) -> list[int]:
