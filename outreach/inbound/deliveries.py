@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from outreach.inbound import changes, mail
@@ -56,7 +56,21 @@ def accept_delivery(provider: str, event_id: str, body: bytes, headers: dict) ->
 
 def _accept_in_one_statement(provider: str, event_id: str, body: bytes, headers: dict) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING, with the queue row in the same statement when the broker
-    is the database: one round trip and one commit (the disk flush is most of a webhook's answer)."""
+    is the database: one round trip and one commit (the disk flush is most of a webhook's answer).
+
+    The statement is its own connection check: Django would first ping a reused connection
+    (CONN_HEALTH_CHECKS), a second round trip on every delivery. On a connection the server has
+    dropped the statement fails before anything is stored and runs once more on a new one; if the
+    first attempt did commit before its answer was lost, the second finds the row and says so."""
+    try:
+        connection.health_check_done = True  # the ping Django would send now; see the docstring
+        return _store_in_one_statement(provider, event_id, body, headers)
+    except OperationalError:
+        connection.close()  # a dead connection: the next statement opens a new one
+        return _store_in_one_statement(provider, event_id, body, headers)
+
+
+def _store_in_one_statement(provider: str, event_id: str, body: bytes, headers: dict) -> bool:
     event = InboundEvent(provider=provider, event_id=event_id, body=body, headers=headers, received_at=timezone.now())
     fields = [InboundEvent._meta.get_field(name) for name in STORED_FIELDS]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
