@@ -472,6 +472,9 @@ class InboundEvent(models.Model):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["provider", "event_id"], name="outreach_inbound_once")]
+        indexes = [  # the few still waiting, for the sweep that queues lost tasks again
+            models.Index(fields=["received_at"], name="outreach_inbound_waiting", condition=Q(status="received"))
+        ]
 
     def __str__(self):
         return f"{self.provider} {self.event_id}"

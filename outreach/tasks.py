@@ -61,6 +61,11 @@ def process_inbound_event(event_id: int) -> int:
     return deliveries.process_event(event_id)
 
 
+def requeue_stranded_deliveries() -> int:
+    """Stored deliveries whose task was lost are queued again (every 5 minutes)."""
+    return deliveries.requeue_stranded()
+
+
 def process_inbound_delivery(provider: str, event_id: str) -> int:
     """The same, for a delivery named by its provider id (the receivers enqueue it in the statement
     that stores it, before its row id is known)."""

@@ -5,6 +5,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+from datetime import timedelta
 
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
@@ -14,7 +15,7 @@ from outreach.inbound.comments import handle_comment
 from outreach.inbound.echoes import echo, receipt
 from outreach.inbound.replies import reply
 from outreach.models import ConversationMessage, InboundEvent
-from outreach.queue import database_broker, enqueue_inbound_in_transaction, packaged_inbound
+from outreach.queue import database_broker, enqueue_inbound_in_transaction, enqueue_now, packaged_inbound
 from outreach.webhooks import InboundMessage, kinds, meta, tiktok, x
 from outreach.webhooks import email as email_hook
 from outreach.webhooks.meta_comments import InboundComment
@@ -38,7 +39,9 @@ def accept_delivery(provider: str, event_id: str, body: bytes, headers: dict) ->
     The receivers' path, made cheap because platforms wait on it, and it costs one commit: on
     PostgreSQL outside a transaction one statement stores the row if it is new and, on the database
     broker, its task with it (a worker cannot see the task before the row, nor the row without
-    its task); elsewhere one transaction holds both. A re-delivery writes nothing.
+    its task); elsewhere one transaction holds both. A re-delivery writes nothing; with Redis it
+    pushes the task again while the stored delivery still waits (its first push can have failed
+    after the commit, which the platform saw as an error and retried).
     """
     event_id = event_id or hashlib.sha256(body).hexdigest()
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
@@ -50,8 +53,38 @@ def accept_delivery(provider: str, event_id: str, body: bytes, headers: dict) ->
     except IntegrityError:
         if not InboundEvent.objects.filter(provider=provider, event_id=event_id).exists():
             raise  # some other constraint: not a re-delivery
+        _push_again_if_waiting(provider, event_id)
         return False
     return True
+
+
+def _push_again_if_waiting(provider: str, event_id: str) -> None:
+    """A re-delivery of a stored delivery nobody processed yet: with Redis its task may never have
+    been pushed, so push it (processing is once-only: a second task for it costs one no-op). On the
+    database broker the task was committed with the row and nothing is needed."""
+    if database_broker():
+        return
+    if InboundEvent.objects.filter(provider=provider, event_id=event_id, status=InboundEvent.Status.RECEIVED).exists():
+        enqueue_inbound_in_transaction(provider, event_id)
+
+
+STRANDED_AFTER = timedelta(minutes=10)
+
+
+def requeue_stranded(*, older_than: timedelta = STRANDED_AFTER, limit: int = 1000) -> int:
+    """Queue again the deliveries stored but still waiting after `older_than` (oldest first, at most
+    `limit` a run): their task was lost (the broker was down when it was pushed and the platform did
+    not retry, or it was dropped with a dead worker). Processing stays once-only (`process_event`
+    locks the row and checks its status), so a task that was only slow costs one no-op."""
+    waiting = InboundEvent.objects.filter(
+        status=InboundEvent.Status.RECEIVED, received_at__lt=timezone.now() - older_than
+    ).order_by("received_at", "id")
+    ids = list(waiting.values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        enqueue_now("outreach.tasks.process_inbound_event", pk, name=f"inbound-{pk}")
+    if ids:
+        logger.warning("queued %d stored deliveries again that waited over %s", len(ids), older_than)
+    return len(ids)
 
 
 def _accept_in_one_statement(provider: str, event_id: str, body: bytes, headers: dict) -> bool:
@@ -92,6 +125,8 @@ def _store_in_one_statement(provider: str, event_id: str, body: bytes, headers: 
         created = cursor.fetchone() is not None
     if created:
         enqueue_inbound_in_transaction(provider, event_id)  # Redis: pushed now, the row is committed
+    else:
+        _push_again_if_waiting(provider, event_id)
     return created
 
 
