@@ -43,6 +43,7 @@ from outreach.mail import addresses as mail_addresses
 from outreach.mail import threads as mail_threads
 from outreach.models import Conversation, ConversationMessage, OutreachMessage, SenderAccount, SenderPlatform
 from outreach.policy import API, BLOCKED, MANUAL, Contact, Decision, decide, gather_facts
+from outreach.queue import enqueue_now
 
 logger = logging.getLogger(__name__)
 Status = OutreachMessage.Status
@@ -795,6 +796,29 @@ def mark_request_sent(message: OutreachMessage, sent_at) -> None:
         crm_services.mark_permission_requested(
             message.permission_request, request_text=message.rendered_text, sent_at=sent_at
         )
+
+
+def resume_idle_senders(now: datetime.datetime | None = None) -> list[int]:
+    """Queue a sending run for each account that has due messages and no live claim: nobody is
+    working on it (its run died with a database or broker restart, or its task was lost with the
+    broker), so its sending resumes within seconds instead of at the dispatcher's next minute.
+    Returns the accounts queued. A run queued while another starts is harmless: claims keep each
+    message once, and the shared limiter keeps the account's pace."""
+    now = now or timezone.now()
+    working = OutreachMessage.objects.filter(status=Status.SENDING, lease_expires_at__gte=now).values(
+        "sender_account_id"
+    )
+    idle = (
+        OutreachMessage.objects.due(now)
+        .exclude(sender_account_id__in=working)
+        .order_by()
+        .values_list("sender_account_id", flat=True)
+        .distinct()
+    )
+    queued = [sender.pk for sender in SenderAccount.objects.filter(pk__in=idle) if sender.is_sending(now)]
+    for sender_id in queued:
+        enqueue_now("outreach.tasks.send_due_messages", sender_id, name=f"send-{sender_id}")
+    return queued
 
 
 def reap_stale_leases(now: datetime.datetime | None = None) -> int:

@@ -262,3 +262,38 @@ def test_a_rate_limit_code_without_a_stated_wait_still_pauses_the_whole_account(
     sender.refresh_from_db()
     assert sender.rate_limited_until >= before + datetime.timedelta(seconds=worker.RATE_LIMIT_PAUSE_SECONDS - 1)
     assert worker.send_due(sender.pk).claimed == 0  # the account waits, whoever runs next
+
+
+def test_idle_accounts_with_due_messages_get_a_sending_run_at_once(fake_meta, sender, campaign, monkeypatch):
+    """After a restart the accounts nobody is working on resume within a reaper period, not at the
+    dispatcher's next minute; an account with a live claim or paused gets nothing."""
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    monkeypatch.setattr(Conf, "SYNC", False)  # the database broker: a queued run is a row to read
+    monkeypatch.setattr(Conf, "ORM", "default")
+    working, paused = SenderAccountFactory(platform="instagram"), SenderAccountFactory(platform="instagram")
+    paused.paused = True
+    paused.save()
+    common = {"campaign": campaign, "platform": "instagram", "rendered_text": "hi"}
+    for account in (sender, working, paused):
+        OutreachMessage.objects.create(
+            creator=CampaignMemberFactory(campaign=campaign).creator, sender_account=account, **common
+        )
+    live = timezone.now() + datetime.timedelta(seconds=30)
+    OutreachMessage.objects.create(
+        creator=CampaignMemberFactory(campaign=campaign).creator,
+        sender_account=working,
+        status=Status.SENDING,
+        claim_token="alive",
+        lease_expires_at=live,
+        **common,
+    )
+
+    assert worker.resume_idle_senders() == [sender.pk]
+
+    (task,) = [SignedPackage.loads(row.payload) for row in OrmQ.objects.all()]
+    assert (task["func"], task["args"]) == ("outreach.tasks.send_due_messages", (sender.pk,))
+    OutreachMessage.objects.filter(sender_account=sender).update(status=Status.SENT)
+    assert worker.resume_idle_senders() == []  # nothing due any more

@@ -11,7 +11,9 @@ Here the first SIGTERM/SIGINT also sends SIGUSR1 to the cluster's processes; in 
 a sending run lets its calls in flight finish, gives unstarted claims back to the queue and returns
 at once. The cluster then stops normally, in seconds; should a part of it still hang (seen once
 after a Redis restart), everything left is killed after STOP_SECONDS. A thread of the main process also settles
-expired claims every OUTREACH_REAP_SECONDS (django-q2 schedules run at most once a minute).
+expired claims every OUTREACH_REAP_SECONDS and queues a sending run for every account with due
+messages and no live claim (django-q2 schedules run at most once a minute, and a broker restart
+loses the tasks it held).
 """
 
 import contextlib
@@ -93,13 +95,19 @@ def signal_all(signum: int) -> None:
 
 
 def reap_forever(stop: threading.Event) -> None:
+    """Every OUTREACH_REAP_SECONDS: settle the claims of dead workers, then queue a sending run for
+    each account with due messages that nobody is working on (after a database or broker restart),
+    so sending resumes within seconds by itself."""
     while not stop.wait(settings.OUTREACH_REAP_SECONDS):
         try:
             count = worker.reap_stale_leases()
             if count:
                 logger.warning("%s message(s) left mid-send by a stopped worker moved to needs_review", count)
+            resumed = worker.resume_idle_senders()
+            if resumed:
+                logger.info("sending resumed for account(s) %s: due messages and no live claim", resumed)
         except Exception:
-            logger.exception("reaping stale leases failed; trying again later")
+            logger.exception("reaping stale leases or resuming sending failed; trying again later")
         finally:
             close_old_connections()
 
