@@ -17,7 +17,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, restore_postgres_dump
 from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 
 pytestmark = [pytest.mark.slow(seconds=60)]
@@ -37,7 +37,7 @@ def as_postgres(*command, **kwargs):
 
 
 @pytest.fixture
-def own_postgres():
+def own_postgres(migrated_postgres_dump):
     if not os.path.exists(f"{PG_BIN[0]}/initdb"):
         pytest.skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin")
     tmp_path = Path(tempfile.mkdtemp(prefix="crm-restarts-pg-"))  # pytest's tmp dirs are root's only
@@ -56,6 +56,7 @@ def own_postgres():
     admin.execute("CREATE DATABASE crm_restarts")
     admin.close()
     server = {"url": f"postgresql://postgres@127.0.0.1:{port}/crm_restarts", "restart": lambda: None}
+    restore_postgres_dump(migrated_postgres_dump, server["url"])  # migrated once per run, not here
     server["restart"] = lambda: as_postgres(*ctl, "-o", options, "-m", "fast", "restart")
     yield server
     as_postgres(*ctl, "-m", "immediate", "stop")
@@ -130,7 +131,6 @@ def test_sending_resumes_after_postgres_and_then_redis_restart_mid_launch(fake_m
         "OUTREACH_REAP_SECONDS": "2",
         "LOG_LEVEL": "WARNING",
     }
-    manage(env, "migrate", "-v0")
     out = manage(
         env, "shell", "-c", SETUP.format(account=IG_ACCOUNT, url=fake_meta.url, token=IG_TOKEN, count=MESSAGES)
     )
