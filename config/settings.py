@@ -241,6 +241,11 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "outreach@localhost")
 
 # Creator import: rows per database round trip; larger is faster and uses more memory.
 IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", 1000)
+# An upload whose columns were never confirmed is deleted (file and job) after this many hours, by an
+# hourly schedule or `manage.py clean_imports`; an import that ran keeps its report.
+IMPORT_UPLOAD_TTL_HOURS = env_int("IMPORT_UPLOAD_TTL_HOURS", 24)
+if IMPORT_UPLOAD_TTL_HOURS < 1:
+    raise ImproperlyConfigured(f"IMPORT_UPLOAD_TTL_HOURS must be 1 or more; got {IMPORT_UPLOAD_TTL_HOURS}.")
 
 # The REST API: token or session authentication, roles, filters, cursor pages, OpenAPI 3.
 REST_FRAMEWORK = {

@@ -14,6 +14,7 @@ from crm.handles import InvalidHandle, normalize_content_url, normalize_handle, 
 from crm.models import (
     Campaign,
     CampaignMember,
+    ColumnMapping,
     ConsentEvent,
     Content,
     Creator,
@@ -170,6 +171,12 @@ class SocialAccountFilter(FilterSet):
     class Meta:
         model = SocialAccount
         fields = ["platform", "creator", "handle", "platform_user_id"]
+
+
+class ColumnMappingFilter(FilterSet):
+    class Meta:
+        model = ColumnMapping
+        fields = {"name": ["exact", "icontains"], "for_team": ["exact"], "owner": ["exact"]}
 
 
 class TagFilter(FilterSet):

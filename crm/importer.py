@@ -15,6 +15,7 @@ import codecs
 import csv
 import hashlib
 import re
+import time
 import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
@@ -538,6 +539,123 @@ def preview(
             outcome, says = "new", "New creator"
         result.append(PreviewRow(row_line, preview_cells, outcome, says, general))
     return result
+
+
+# The preview's pass over the whole file for rows that repeat an earlier one keeps a 64-bit hash of
+# each email and handle (about 70 bytes a key in a set), at most REPEAT_SCAN_KEYS of them, and stops
+# after REPEAT_SCAN_SECONDS: what it did not read, the import itself still checks.
+REPEAT_SCAN_KEYS = 500_000
+REPEAT_SCAN_SECONDS = 3.0
+REPEAT_LINES_SHOWN = 20
+
+
+@dataclass
+class RepeatScan:
+    """What the preview's pass over the whole file found: rows that name, by an email or a handle,
+    a creator an earlier row of the file already names (the import merges them into that one)."""
+
+    rows: int = 0  # rows read
+    repeats: int = 0
+    lines: list[int] = field(default_factory=list)  # the first REPEAT_LINES_SHOWN repeating lines
+    complete: bool = True  # read to the end; else stopped at a bound, after `rows` rows
+
+    @property
+    def says(self) -> str:
+        """The finding in words, for the preview."""
+        where = "the file" if self.complete else f"the first {self.rows:,} rows"
+        rest = "" if self.complete else " The rest of the file was not read here; the import checks every row."
+        if not self.repeats:
+            return f"No row of {where} repeats an earlier row (by email or handle).{rest}"
+        lines = ", ".join(f"{line:,}" for line in self.lines)
+        if self.repeats > len(self.lines):
+            lines += f" and {self.repeats - len(self.lines):,} more"
+        rows = "1 row" if self.repeats == 1 else f"{self.repeats:,} rows"
+        verb = "repeats" if self.repeats == 1 else "repeat"
+        return (
+            f"{rows} of {where} {verb} an earlier row (the same email or handle): line{'s' * (len(self.lines) > 1)} "
+            f"{lines}. Each is merged into the creator of the earlier row, not added twice.{rest}"
+        )
+
+
+def find_repeats(
+    source: BinaryIO,
+    *,
+    encoding: str = "utf-8",
+    mapping: list[str],
+    max_keys: int = REPEAT_SCAN_KEYS,
+    seconds: float = REPEAT_SCAN_SECONDS,
+) -> RepeatScan:
+    """Which rows of the whole file repeat an earlier row, before anything is imported: one streaming
+    pass that reads only the identity cells (email and handles, as the import normalises them) and
+    remembers hashes of them, bounded in memory (`max_keys`) and time (`seconds`).
+
+    A row the import would refuse for its name or its identity cells (no name, an unreadable email
+    or handle, a cell too many) is skipped, as the import skips it; other problems (an unreadable
+    follower count) are not looked at, so such a row may still be counted here."""
+    _, delimiter = read_headers(source, encoding=encoding)
+    identity = _IdentityCells(list(mapping))
+    seen: set[int] = set()
+    scan = RepeatScan()
+    deadline = time.monotonic() + seconds
+    reader = _reader(source, _encoding(encoding), delimiter)
+    try:
+        next(reader)
+        line = reader.line_num + 1
+        for cells in reader:
+            row_line, line = line, reader.line_num + 1
+            if len(seen) >= max_keys or (scan.rows % 1024 == 0 and time.monotonic() > deadline):
+                scan.complete = False
+                break
+            scan.rows += 1
+            keys = identity.keys(cells)
+            if not keys:
+                continue
+            if not seen.isdisjoint(keys):
+                scan.repeats += 1
+                if len(scan.lines) < REPEAT_LINES_SHOWN:
+                    scan.lines.append(row_line)
+            seen.update(keys)
+    except csv.Error as error:
+        raise ImportFileError(f"Line {reader.line_num}: this is not a readable CSV file ({error}).") from None
+    return scan
+
+
+class _IdentityCells:
+    """The cells of a row that say who it is about, read as the import reads them, as hashed keys."""
+
+    def __init__(self, mapping: list[str]):
+        self.width = len(mapping)
+        self.name = mapping.index("name") if "name" in mapping else None
+        self.email = mapping.index("email") if "email" in mapping else None
+        self.handles = [(position, target) for position, target in enumerate(mapping) if target in Platform.values]
+
+    def keys(self, cells: list[str]) -> list[int]:
+        """The row's keys; none when the import would refuse the row for these cells."""
+        if len(cells) != self.width:
+            return []
+        if self.name is not None:
+            name = " ".join(_unquoted(cells[self.name]).split())
+            if not name or len(name) > 200:
+                return []
+        keys = []
+        if self.email is not None:
+            email = " ".join(_unquoted(cells[self.email]).split()).lower()
+            if email:
+                try:
+                    validate_email(email)
+                except ValidationError:
+                    return []
+                if len(email) > 254:
+                    return []
+                keys.append(hash(("email", email)))
+        for position, platform in self.handles:
+            value = _unquoted(cells[position]).strip()
+            if value:
+                try:
+                    keys.append(hash((platform, handles.normalize_handle(platform, value))))
+                except handles.InvalidHandle:
+                    return []
+        return keys
 
 
 def _stored_values(parsed: ParsedRow) -> dict[str, str]:

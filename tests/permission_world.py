@@ -4,8 +4,9 @@ One small world is built once per test module, inside a transaction that is roll
 a campaign with its owner, a teammate and a viewer on its team; another team's campaign; a creator
 in both; posts, requests (one granted), an outbox in every state, a conversation with an inbound
 and an outbound message; a sender account, templates, sequences, a webhook subscription, an import
-job and an API token of the owner. Every request of the matrix runs in a savepoint that is rolled
-back, so each persona meets the same fresh world and a write by one is not seen by the next.
+job, saved column mappings (the owner's own, another manager's for the team) and an API token of the
+owner. Every request of the matrix runs in a savepoint that is rolled back, so each persona meets
+the same fresh world and a write by one is not seen by the next.
 
 Nothing reaches a platform: sending is queued with `transaction.on_commit`, and nothing commits. What
 answers comments at once (a public reply, hiding, following a hashtag) calls the loopback fake Graph
@@ -29,6 +30,7 @@ from django.utils import timezone
 
 from crm import services
 from crm.models import AccessRole, CampaignMember, ConsentEvent, Role
+from crm.services import column_mappings
 from crm.services.rights import Scope
 from integrations import services as integrations
 from outreach.models import (
@@ -181,9 +183,12 @@ def build_world():
     w.mapping_job = imports.prepare_import(
         SimpleUploadedFile("export.csv", b"Full name,E-mail\nIna Import,ina@example.com\n"), actor=w.owner
     )  # uploaded, its columns still to be matched
-    w.column_mapping = imports.save_mapping(
+    w.column_mapping = column_mappings.save_mapping(
         "Owner's export", ["Full name", "E-mail"], ["name", "email"], actor=w.owner, for_team=False
     )
+    w.team_mapping = column_mappings.save_mapping(
+        "Agency export", ["Creator", "IG"], ["name", "instagram"], actor=w.outsider, for_team=True
+    )  # another manager's, shared with the whole team
     w.owner_token, _key = services.create_api_token(w.owner, name="Zapier")
 
     w.keys = {}

@@ -1,5 +1,8 @@
+import hypothesis
 import pytest
+from hypothesis import strategies as st
 
+from crm import handles
 from crm.handles import InvalidHandle, normalize_content_url, normalize_handle, profile_url
 
 
@@ -68,3 +71,14 @@ def test_it_normalises_content_urls(given, stored):
 def test_it_refuses_content_urls_that_are_not_web_addresses():
     with pytest.raises(ValueError, match="not a web address"):
         normalize_content_url("not a url")
+
+
+@hypothesis.settings(max_examples=500, derandomize=True, database=None)
+@hypothesis.given(
+    st.text(alphabet="@._-aAbBcwWmMx019", max_size=12),
+    st.sampled_from(["", ".com", "x.com", "wa.me", ".instagram.com", "FB.COM", "instagr.am", ".tiktok.co"]),
+)
+def test_a_bare_handle_is_told_from_a_url_without_parsing_it_as_the_slow_way_would(start, end):
+    """The importer's hot path skips urlsplit for bare handles: it must decide as urlsplit does."""
+    raw = start + end
+    assert handles._looks_like_url(raw) == handles._parses_as_url(raw), raw

@@ -467,3 +467,62 @@ def test_the_command_takes_a_mapping(tmp_path):
     assert "1 creators were created" in out.getvalue()
     with pytest.raises(CommandError, match="Unknown column\\(s\\): Who, Shoe size"):
         call_command("import_creators", str(path), "--no-progress")
+
+
+# --- the preview's pass over the whole file for repeated rows ------------------------------------
+
+
+def numbered_rows(count: int) -> list[str]:
+    """`count` rows about different creators (lines 2 to count + 1)."""
+    return [f"Creator {n},c{n}@example.com,@creator{n}," for n in range(2, count + 2)]
+
+
+def test_the_whole_file_is_read_for_rows_that_repeat_an_earlier_one_far_beyond_the_preview():
+    rows = numbered_rows(600)
+    rows[498] = "Maya again,MAYA@Example.com ,,"  # line 500: the email of line 3, spelt otherwise
+    rows[540] = "Liam,,https://instagram.com/creator7/,"  # line 542: line 7's handle as a URL
+    rows[560] = "Nobody,,,"  # rejected by the import (nothing to recognise them by): not counted
+    rows[561] = "Dup,not-an-email,@creator9,"  # rejected (a bad email) although its handle repeats
+    rows[2] = "Maya,maya@example.com,@maya,"  # line 4: named in line 500
+    text = "name,email,instagram,tiktok\n" + "\n".join(rows) + "\n"
+    mapping = ["name", "email", "instagram", "tiktok"]
+    assert [row.outcome for row in importer.preview(csv_file(text), mapping=mapping)].count("repeat") == 0
+
+    scan = importer.find_repeats(csv_file(text), mapping=mapping)
+    assert (scan.rows, scan.repeats, scan.lines, scan.complete) == (600, 2, [500, 542], True)
+    assert scan.says.startswith("2 rows of the file repeat an earlier row (the same email or handle): lines 500, 542.")
+    result = run(text, mapping=mapping)  # the import agrees, line for line
+    assert [d.line for d in result.duplicates] == [500, 542] and result.rejected == 2
+
+
+def test_the_pass_is_bounded_in_keys_and_in_time_and_says_how_far_it_read():
+    text = "name,instagram\n" + "".join(f"C{n},@c{n}\n" for n in range(3000)) + "Again,@c1\n"
+    mapping = ["name", "instagram"]
+    full = importer.find_repeats(csv_file(text), mapping=mapping)
+    assert (full.rows, full.repeats, full.lines, full.complete) == (3001, 1, [3002], True)
+    bounded = importer.find_repeats(csv_file(text), mapping=mapping, max_keys=1000)
+    assert (bounded.rows, bounded.repeats, bounded.complete) == (1000, 0, False)
+    assert bounded.says == (
+        "No row of the first 1,000 rows repeats an earlier row (by email or handle). "
+        "The rest of the file was not read here; the import checks every row."
+    )
+    out_of_time = importer.find_repeats(csv_file(text), mapping=mapping, seconds=0)
+    assert (out_of_time.rows, out_of_time.complete) == (0, False)
+
+
+def test_many_repeats_are_counted_and_the_first_lines_named():
+    text = "name,instagram\n" + "".join(f"C{n},@c{n % 10}\n" for n in range(100))
+    scan = importer.find_repeats(csv_file(text), mapping=["name", "instagram"])
+    assert (scan.repeats, scan.lines) == (90, list(range(12, 12 + importer.REPEAT_LINES_SHOWN)))
+    assert "lines 12, 13," in scan.says and "31 and 70 more." in scan.says
+
+
+def test_the_pass_keeps_hashes_not_rows_its_memory_bounded_by_its_keys():
+    """A few dozen bytes a key whatever the rows hold, and no more keys than its bound."""
+    source = csv_file("name,instagram,notes\n" + "".join(f"C{n},@c{n},{'x' * 400}\n" for n in range(20_000)))
+    tracemalloc.start()
+    scan = importer.find_repeats(source, mapping=["name", "instagram", "notes"], max_keys=5_000)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert (scan.rows, scan.complete) == (5_000, False)
+    assert peak < 2_000_000, peak  # 5,000 rows of 400-byte notes kept would be 2 MB alone

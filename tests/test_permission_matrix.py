@@ -490,6 +490,78 @@ API_ROWS = [
     *absent(
         "conversation", "/api/v1/conversations/{w.conversation.pk}/", "create", "update", "partial_update", "destroy"
     ),
+    # saved import mappings: one's own, or the whole team's when shared; only the owner shares or unshares
+    api(
+        "GET import-mapping.list",
+        f"{V1}/import-mappings/",
+        OWNED_LIST,
+        probe=listed(lambda w: w.column_mapping.pk),
+    ),
+    Case(
+        "api import-mapping list holds the team's",
+        "GET",
+        f"{V1}/import-mappings/",
+        expect(401, 200, 200, 200, 200, 200),
+        probe=listed(lambda w: w.team_mapping.pk),
+    ),
+    api("GET import-mapping.retrieve", f"{V1}/import-mappings/{{w.column_mapping.pk}}/", OWNED_READ),
+    Case(
+        "api import-mapping retrieve the team's",
+        "GET",
+        f"{V1}/import-mappings/{{w.team_mapping.pk}}/",
+        expect(401, 200, 200, 200, 200, 200),
+    ),
+    api(
+        "POST import-mapping.create",
+        f"{V1}/import-mappings/",
+        write_shared(201),
+        body=lambda w: {
+            "name": "Matrix",
+            "columns": [{"header": "Who", "field": "name"}, {"header": "Mail", "field": "email"}],
+        },
+        probe=happened(lambda w: ColumnMapping.objects.filter(name="Matrix").exists()),
+    ),
+    api(
+        "PUT import-mapping.update",
+        f"{V1}/import-mappings/{{w.column_mapping.pk}}/",
+        write_owned(200),
+        body=lambda w: {
+            "name": "Replaced",
+            "columns": [{"header": "Who", "field": "name"}, {"header": "IG", "field": "instagram"}],
+        },
+        probe=happened(lambda w: ColumnMapping.objects.filter(pk=w.column_mapping.pk, name="Replaced").exists()),
+    ),
+    api(
+        "PATCH import-mapping.partial_update",
+        f"{V1}/import-mappings/{{w.column_mapping.pk}}/",
+        write_owned(200),
+        body=lambda w: {"name": "Renamed"},
+        probe=happened(lambda w: ColumnMapping.objects.filter(pk=w.column_mapping.pk, name="Renamed").exists()),
+    ),
+    Case(
+        "api import-mapping PATCH the team's",
+        "PATCH",
+        f"{V1}/import-mappings/{{w.team_mapping.pk}}/",
+        write_shared(200),
+        body=lambda w: {"name": "Agency (monthly)"},
+        probe=happened(lambda w: ColumnMapping.objects.filter(pk=w.team_mapping.pk, name="Agency (monthly)").exists()),
+        notes="a team mapping is changed by any manager",
+    ),
+    Case(
+        "api import-mapping PATCH the team's to private",
+        "PATCH",
+        f"{V1}/import-mappings/{{w.team_mapping.pk}}/",
+        expect(401, 403, 400, 400, 200, 200),
+        body=lambda w: {"for_team": False},
+        probe=happened(lambda w: ColumnMapping.objects.filter(pk=w.team_mapping.pk, for_team=False).exists()),
+        notes="400 by field `for_team`: only its owner (the outsider here) or an admin unshares it",
+    ),
+    api(
+        "DELETE import-mapping.destroy",
+        f"{V1}/import-mappings/{{w.column_mapping.pk}}/",
+        write_owned(204),
+        probe=happened(lambda w: not ColumnMapping.objects.filter(pk=w.column_mapping.pk).exists()),
+    ),
     # webhook subscriptions belong to whoever registered them
     api(
         "GET webhook-subscription.list",

@@ -3,24 +3,29 @@ run `crm.importer` in the queue and record progress.
 
 The steps: `prepare_import` keeps the upload and guesses its columns (or applies the saved mapping
 for the same headers); `set_mapping` checks and keeps the person's choice (saving it under a name if
-asked); `preview_job` reads the first rows as they will be stored; `confirm_import` queues it.
+asked); `preview_job` reads the first rows as they will be stored and `repeats_in_job` the whole
+file's repeated rows; `confirm_import` queues it. An upload never confirmed is deleted after
+IMPORT_UPLOAD_TTL_HOURS by `clean_abandoned_uploads` (hourly, and `manage.py clean_imports`).
 The upload goes to the `imports` storage (settings.STORAGES), not to the web machine's disk, so a
 queue worker on any machine can read it; it is written and read in chunks (memory stays flat)."""
 
 import contextlib
+import datetime
 import logging
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from django.conf import settings
 from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from crm import access, importer
+from crm import importer
 from crm.errors import DomainError
-from crm.models import ColumnMapping
+from crm.services.column_mappings import offered_mapping, save_mapping
 from web.models import ImportJob
 
 logger = logging.getLogger(__name__)
@@ -62,13 +67,6 @@ def prepare_import(upload, *, actor, encoding: str = "utf-8") -> ImportJob:
     )
 
 
-def offered_mapping(headers: list[str], user) -> ColumnMapping | None:
-    """The saved mapping for files with these headers that this person may use: their own first,
-    then the team's; the most recently changed of each."""
-    candidates = access.visible(ColumnMapping.objects.all(), user).filter(signature=importer.header_signature(headers))
-    return min(candidates.order_by("-updated_at", "-id")[:20], key=lambda m: m.owner_id != user.pk, default=None)
-
-
 def set_mapping(job: ImportJob, mapping: list[str], *, actor, save_as: str = "", for_team: bool = False) -> ImportJob:
     """Keep the person's choice of a field for each column, once it can import (else a DomainError
     per column, `column_<n>`, and for the whole); with `save_as`, also save it under that name."""
@@ -89,43 +87,6 @@ def set_mapping(job: ImportJob, mapping: list[str], *, actor, save_as: str = "",
     return job
 
 
-def save_mapping(name: str, headers: list[str], mapping: list[str], *, actor, for_team: bool) -> ColumnMapping:
-    """Save (or overwrite one's own of the same name) a mapping, offered again for the same headers."""
-    if len(name) > 100:
-        raise DomainError({"save_as": ["A name of at most 100 characters."]})
-    saved, _ = ColumnMapping.objects.update_or_create(
-        owner=actor,
-        name=name,
-        defaults={
-            "for_team": for_team,
-            "signature": importer.header_signature(headers),
-            "columns": [[header, target] for header, target in zip(headers, mapping, strict=True)],
-        },
-    )
-    return saved
-
-
-def rename_mapping(saved: ColumnMapping, name: str, *, actor) -> ColumnMapping:
-    """A new name for a saved mapping; names are one per person."""
-    if not access.can_change(saved, actor):
-        raise DomainError({"__all__": ["This mapping is someone else's."]})
-    name = " ".join(name.split())
-    if not name or len(name) > 100:
-        raise DomainError({"name": ["Give a name of 1 to 100 characters."]})
-    if ColumnMapping.objects.filter(owner_id=saved.owner_id, name=name).exclude(pk=saved.pk).exists():
-        raise DomainError({"name": [f"There is already a mapping named “{name}”; choose another name."]})
-    saved.name = name
-    saved.save(update_fields=["name", "updated_at"])
-    return saved
-
-
-def delete_mapping(saved: ColumnMapping, *, actor) -> None:
-    """Forget a saved mapping; imports that used it keep their own copy of the columns."""
-    if not access.can_change(saved, actor):
-        raise DomainError({"__all__": ["This mapping is someone else's."]})
-    saved.delete()
-
-
 def column_samples(job: ImportJob, rows: int = 3) -> list[list[str]]:
     """The first values of each of the file's columns, shown beside it while the columns are matched.
     A file the preview cannot read gives none: the preview step says why, and matching still works."""
@@ -144,6 +105,13 @@ def preview_job(job: ImportJob, rows: int = importer.PREVIEW_ROWS) -> list[impor
         return importer.preview(source, encoding=job.encoding, mapping=job.mapping, rows=rows)
 
 
+def repeats_in_job(job: ImportJob) -> importer.RepeatScan:
+    """The rows of the whole upload that repeat an earlier row (by email or handle), read in one
+    bounded pass before anything is imported, for the preview to say beside its first rows."""
+    with import_storage().open(job.stored_path, "rb") as source:
+        return importer.find_repeats(source, encoding=job.encoding, mapping=job.mapping)
+
+
 def confirm_import(job: ImportJob) -> ImportJob:
     """Queue the import (once: a second click finds it already queued)."""
     if job.mapping and importer.mapping_problems(job.headers, job.mapping):
@@ -153,7 +121,10 @@ def confirm_import(job: ImportJob) -> ImportJob:
     )
     if claimed:
         transaction.on_commit(lambda: async_task("web.imports.run_import", job.pk, task_name=f"import-{job.pk}"))
-    job.refresh_from_db()
+    try:
+        job.refresh_from_db()
+    except ImportJob.DoesNotExist:  # left unconfirmed too long: `clean_abandoned_uploads` deleted it
+        raise DomainError({"__all__": ["This upload waited too long and was deleted; upload it again."]}) from None
     return job
 
 
@@ -237,3 +208,71 @@ def rejected_rows(job: ImportJob):
         for line, entry in sorted(by_line.items())
     )
     return importer.report_header(headers), rows
+
+
+@dataclass
+class Cleanup:
+    """What `clean_abandoned_uploads` deleted (or, in a dry run, would delete)."""
+
+    dry_run: bool
+    cutoff: datetime.datetime
+    jobs: list[tuple[int, str, str, datetime.datetime]] = field(default_factory=list)  # id, file, by, uploaded
+    files: list[str] = field(default_factory=list)  # stored files no waiting or running import needs
+
+
+def clean_abandoned_uploads(*, dry_run: bool = False, now: datetime.datetime | None = None) -> Cleanup:
+    """Delete uploads left unstarted for longer than IMPORT_UPLOAD_TTL_HOURS: a job still waiting for
+    its columns to be matched (never confirmed) goes, its stored file with it. A job that was queued,
+    ran or was refused is kept, for its report; the import deleted its file when it ended, and a file
+    left behind (a failed delete, an upload whose job was never written) goes too once it is as old.
+    Run hourly by the queue (web migration 0005) and by `manage.py clean_imports`."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(hours=settings.IMPORT_UPLOAD_TTL_HOURS)
+    cleanup = Cleanup(dry_run=dry_run, cutoff=cutoff)
+    storage = import_storage()
+    stale = ImportJob.objects.filter(status=ImportJob.Status.MAPPING, created_at__lt=cutoff).order_by("created_at")
+    for pk, file_name, stored_path, username, created_at in stale.values_list(
+        "pk", "file_name", "stored_path", "created_by__username", "created_at"
+    ):
+        if not dry_run:
+            # Only while it still waits: a click on Import at this moment wins, and its file stays.
+            deleted, _ = ImportJob.objects.filter(pk=pk, status=ImportJob.Status.MAPPING).delete()
+            if not deleted:
+                continue
+            _delete_stored(storage, stored_path)  # on failure it is a leftover file, deleted next time
+        cleanup.jobs.append((pk, file_name, username, created_at))
+    for name in _leftover_files(storage, cutoff):
+        if dry_run or _delete_stored(storage, name):
+            cleanup.files.append(name)
+    return cleanup
+
+
+def _leftover_files(storage: Storage, cutoff: datetime.datetime) -> list[str]:
+    """Stored files older than the cutoff that no import waiting for its columns, queued or running
+    names (a stale waiting one is deleted with its job, not here)."""
+    try:
+        _, names = storage.listdir("")
+    except FileNotFoundError:  # nothing was ever uploaded
+        return []
+    needed = set(
+        ImportJob.objects.filter(
+            stored_path__in=names,
+            status__in=[ImportJob.Status.MAPPING, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING],
+        ).values_list("stored_path", flat=True)
+    )
+    leftovers = []
+    for name in sorted(set(names) - needed):
+        try:
+            if storage.get_modified_time(name) < cutoff:
+                leftovers.append(name)
+        except (OSError, NotImplementedError):  # gone meanwhile, or a storage that cannot tell: kept
+            continue
+    return leftovers
+
+
+def _delete_stored(storage: Storage, name: str) -> bool:
+    try:
+        storage.delete(name)
+    except Exception:  # one file the storage refuses must not keep the others: logged, tried again next hour
+        logger.exception("Could not delete the import upload %s", name)
+        return False
+    return True

@@ -8,10 +8,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.headersafe import validate_one_line
-from crm import access
+from crm import access, importer
 from crm.models import (
     Campaign,
     CampaignMember,
+    ColumnMapping,
     ConsentEvent,
     Content,
     Creator,
@@ -359,3 +360,53 @@ class MemberUpdateSerializer(serializers.Serializer):
 
 class VoidEntrySerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Why this entry was recorded in error.")
+
+
+MAX_HEADER = 255  # a column's header in a saved import mapping
+IMPORT_FIELDS = ", ".join(importer.KNOWN_COLUMNS)
+
+
+class ImportColumnSerializer(serializers.Serializer):
+    """One column of a saved import mapping: the file's header, and the import's field it goes to
+    (empty: the column is ignored). Read from and kept as a [header, field] pair."""
+
+    header = serializers.CharField(
+        max_length=MAX_HEADER,
+        allow_blank=True,
+        help_text="As in the file's first line; case and punctuation do not count.",
+    )
+    field = serializers.ChoiceField(
+        choices=[("", "ignore the column"), *importer.FIELD_LABELS.items()],
+        allow_blank=True,
+        help_text="The import's field for this column, or empty to ignore it.",
+        error_messages={
+            "invalid_choice": f"“{{input}}” is not one of the import's fields ({IMPORT_FIELDS}); "
+            "leave it empty to ignore the column."
+        },
+    )
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        return [value["header"], value["field"]]
+
+    def to_representation(self, instance):
+        header, target = instance
+        return {"header": header, "field": target}
+
+
+class ColumnMappingSerializer(serializers.ModelSerializer):
+    columns = ImportColumnSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = ColumnMapping
+        fields = ["id", "name", "owner", "for_team", "columns", "signature", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ColumnMappingWriteSerializer(serializers.Serializer):
+    """A saved import mapping as a client sends it: its name (one per owner), whether the whole team
+    may use it, and its columns; the columns' rules are the service's (crm/services/column_mappings.py)."""
+
+    name = serializers.CharField(max_length=100)
+    for_team = serializers.BooleanField(default=False, help_text="Offered to the whole team, not only to you.")
+    columns = ImportColumnSerializer(many=True, allow_empty=False, max_length=importer.MAX_COLUMNS)

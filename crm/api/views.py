@@ -6,7 +6,7 @@ team's campaign, and what hangs off it, is not found (404) rather than refused.
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -15,8 +15,18 @@ from rest_framework.response import Response
 from crm import filtersets, services
 from crm.api import serializers
 from crm.api.base import ScopedViewSetMixin, valid
-from crm.models import Campaign, CampaignMember, ConsentEvent, Content, Creator, PermissionRequest, SocialAccount, Tag
-from crm.services import usage
+from crm.models import (
+    Campaign,
+    CampaignMember,
+    ColumnMapping,
+    ConsentEvent,
+    Content,
+    Creator,
+    PermissionRequest,
+    SocialAccount,
+    Tag,
+)
+from crm.services import column_mappings, usage
 
 CREATOR_EXAMPLE = OpenApiExample(
     "A creator with two accounts",
@@ -284,3 +294,61 @@ class ConsentEventViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = serializers.ConsentEventSerializer
     filterset_class = filtersets.ConsentEventFilter
     ordering_fields = ["id", "occurred_at", "recorded_at"]
+
+
+MAPPING_EXAMPLE = OpenApiExample(
+    "An agency's monthly export",
+    value={
+        "name": "Agency export",
+        "for_team": True,
+        "columns": [
+            {"header": "Full name", "field": "name"},
+            {"header": "IG", "field": "instagram"},
+            {"header": "Followers", "field": "instagram_followers"},
+            {"header": "Shoe size", "field": ""},
+        ],
+    },
+    request_only=True,
+)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=serializers.ColumnMappingWriteSerializer,
+        responses={201: serializers.ColumnMappingSerializer},
+        examples=[MAPPING_EXAMPLE],
+    ),
+    update=extend_schema(
+        request=serializers.ColumnMappingWriteSerializer, responses={200: serializers.ColumnMappingSerializer}
+    ),
+    partial_update=extend_schema(
+        request=serializers.ColumnMappingWriteSerializer(partial=True),
+        responses={200: serializers.ColumnMappingSerializer},
+    ),
+)
+class ColumnMappingViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """Saved column mappings of the creator import: how a spreadsheet's headers match the import's
+    fields, offered again in the import page for a file with the same headers (in any order). Yours
+    and the team's (`for_team`); someone's private one is not found. Each column's `field` is one of
+    the import's fields or empty (ignored); the mapping needs a `name` column and an `email` or a
+    handle column, and a header only once. Its owner or any manager changes a team one; only its
+    owner makes it private or the team's."""
+
+    queryset = ColumnMapping.objects.all()
+    serializer_class = serializers.ColumnMappingSerializer
+    filterset_class = filtersets.ColumnMappingFilter
+    ordering_fields = ["id", "name", "updated_at"]
+
+    def create(self, request, *args, **kwargs):
+        data = valid(serializers.ColumnMappingWriteSerializer, request.data)
+        saved = column_mappings.create_mapping(actor=request.user, **data)
+        return Response(self.get_serializer(saved).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, partial=False, **kwargs):
+        saved = self.get_object()
+        data = valid(serializers.ColumnMappingWriteSerializer, request.data, partial=partial)
+        column_mappings.update_mapping(saved, actor=request.user, **data)
+        return Response(self.get_serializer(saved).data)
+
+    def perform_destroy(self, instance):
+        column_mappings.delete_mapping(instance, actor=self.request.user)

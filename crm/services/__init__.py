@@ -15,6 +15,7 @@ API, tasks and commands call them; none of them decides on its own.
 | `content` | posts to reuse |
 | `corrections` | an entry recorded in error, voided by a new entry |
 | `tokens` | API tokens |
+| `column_mappings` | the creator importer's saved column mappings |
 
 New code imports the subject module (`from crm.services import rights`); the names below are the
 package's public surface, kept so `services.grant_rights(...)` reads well at call sites and in tests.

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from crm.services import column_mappings
 from outreach.models import Conversation, ConversationMessage, OutreachMessage
 from tests.api.conftest import api_for
 from tests.factories import (
@@ -35,6 +36,7 @@ LISTS = [
     "/api/v1/outreach-messages/",
     "/api/v1/conversations/",
     "/api/v1/conversations/{conversation}/messages/",
+    "/api/v1/import-mappings/",
 ]
 
 
@@ -55,6 +57,9 @@ def add_one_of_each(user, campaign, conversation, sender):
     Conversation.objects.create(creator=creator, platform="instagram", sender_account=sender)
     ConversationMessage.objects.create(
         conversation=conversation, platform="instagram", direction="in", text="hello", at=request.created_at
+    )
+    column_mappings.create_mapping(
+        actor=UserFactory(), name=f"Export {creator.pk}", for_team=True, columns=[["Who", "name"], ["IG", "instagram"]]
     )
 
 

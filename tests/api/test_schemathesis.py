@@ -27,6 +27,7 @@ import integrations.services
 from config.wsgi import application
 from crm import services
 from crm.events import EVENT_TYPES
+from crm.services import column_mappings
 from outreach.models import Conversation, ConversationMessage, OutreachMessage
 from tests.factories import (
     CampaignFactory,
@@ -83,7 +84,11 @@ def world(db, settings):
     subscription, _ = integrations.services.create_subscription(
         actor=admin, url="https://203.0.113.7/hooks", events_wanted=[next(iter(EVENT_TYPES))]
     )
+    mapping = column_mappings.create_mapping(
+        actor=admin, name="Agency export", columns=[["Full name", "name"], ["IG", "instagram"], ["Shoe size", ""]]
+    )
     ids = {
+        "import-mappings": mapping.pk,
         "webhook-subscriptions": subscription.pk,
         "creators": creator.pk,
         "social-accounts": account.pk,

@@ -71,6 +71,7 @@ def test_upload_match_preview_import_and_the_saved_mapping(browser_page, alice, 
     assert flagged.count() == 1 and "cannot be read as a follower count for sure" in flagged.inner_text()
     repeat = page.locator("#preview tr[data-line='4']")
     assert "Repeats line 2" in repeat.locator("td[data-label='What happens']").inner_text()
+    assert page.locator("#file-repeats").inner_text().startswith("1 row of the file repeats an earlier row")
     assert "Shoe size" in page.get_by_text("Ignored columns").inner_text()
     assert not Creator.objects.exists()  # nothing written by the preview
 

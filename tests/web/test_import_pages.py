@@ -3,8 +3,10 @@ refused when."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from crm.errors import DomainError
+from crm.services import column_mappings
 from web import imports
 from web.models import ImportJob
 
@@ -21,12 +23,14 @@ def uploads(settings, tmp_path):
 
 
 def test_ones_own_mapping_comes_first_then_the_teams_and_nobody_elses_personal_one(alice, bob):
-    team = imports.save_mapping("Team", HEADERS, ["name", "instagram"], actor=bob, for_team=True)
-    private = imports.save_mapping("Bob's", ["ig", "full name"], ["instagram", "name"], actor=bob, for_team=False)
-    assert imports.offered_mapping(["IG", "Full name"], alice) == team
-    assert imports.offered_mapping(HEADERS, bob) in {team, private}
-    own = imports.save_mapping("Mine", HEADERS, ["notes", "instagram"], actor=alice, for_team=False)
-    assert imports.offered_mapping(HEADERS, alice) == own
+    team = column_mappings.save_mapping("Team", HEADERS, ["name", "instagram"], actor=bob, for_team=True)
+    private = column_mappings.save_mapping(
+        "Bob's", ["ig", "full name"], ["instagram", "name"], actor=bob, for_team=False
+    )
+    assert column_mappings.offered_mapping(["IG", "Full name"], alice) == team
+    assert column_mappings.offered_mapping(HEADERS, bob) in {team, private}
+    own = column_mappings.save_mapping("Mine", HEADERS, ["notes", "instagram"], actor=alice, for_team=False)
+    assert column_mappings.offered_mapping(HEADERS, alice) == own
     job = imports.prepare_import(SimpleUploadedFile("a.csv", b"IG,Full name\n@maya,Maya\n"), actor=alice)
     assert (job.status, job.mapping) == ("mapping", ["instagram", "notes"])
 
@@ -59,14 +63,14 @@ def test_confirming_twice_queues_once_and_a_started_import_keeps_its_columns(ali
 
 
 def test_renaming_keeps_names_unique_per_person_and_only_the_owner_changes_a_private_one(alice, bob):
-    first = imports.save_mapping("Monthly", HEADERS, ["name", "instagram"], actor=alice, for_team=False)
-    imports.save_mapping("Weekly", HEADERS, ["name", "instagram"], actor=alice, for_team=False)
+    first = column_mappings.save_mapping("Monthly", HEADERS, ["name", "instagram"], actor=alice, for_team=False)
+    column_mappings.save_mapping("Weekly", HEADERS, ["name", "instagram"], actor=alice, for_team=False)
     with pytest.raises(DomainError, match="already a mapping named “Weekly”"):
-        imports.rename_mapping(first, " Weekly ", actor=alice)
+        column_mappings.rename_mapping(first, " Weekly ", actor=alice)
     with pytest.raises(DomainError, match="someone else's"):
-        imports.rename_mapping(first, "Mine now", actor=bob)
-    assert imports.rename_mapping(first, "  Every   month ", actor=alice).name == "Every month"
-    imports.delete_mapping(first, actor=alice)
+        column_mappings.rename_mapping(first, "Mine now", actor=bob)
+    assert column_mappings.rename_mapping(first, "  Every   month ", actor=alice).name == "Every month"
+    column_mappings.delete_mapping(first, actor=alice)
     assert not type(first).objects.filter(pk=first.pk).exists()
 
 
@@ -75,3 +79,16 @@ def test_an_upload_that_is_not_csv_is_refused_by_the_form_and_not_kept(alice, tm
         imports.prepare_import(SimpleUploadedFile("photo.csv", b"\x89PNG\x00\x00"), actor=alice)
     assert "binary data" in error.value.errors["file"][0]
     assert not list(tmp_path.iterdir()) and not ImportJob.objects.exists()
+
+
+def test_the_preview_says_which_rows_of_the_whole_file_repeat_an_earlier_one(alice_client, alice):
+    rows = [f"Creator {n},@creator{n}" for n in range(2, 602)]
+    rows[498] = "Creator 5 again,https://www.instagram.com/creator5/"  # line 500 repeats line 5
+    upload = SimpleUploadedFile("long.csv", ("Name,IG\n" + "\n".join(rows) + "\n").encode())
+    job = imports.set_mapping(imports.prepare_import(upload, actor=alice), ["name", "instagram"], actor=alice)
+    page = alice_client.get(reverse("web:import_preview", args=[job.pk]))
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert text.count('data-outcome="new"') == 10  # the first rows show no repeat...
+    assert 'id="file-repeats"' in text
+    assert "1 row of the file repeats an earlier row (the same email or handle): line 500." in text  # ...the file has

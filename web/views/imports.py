@@ -1,6 +1,8 @@
 """Creator imports: upload a CSV file, match its columns to ours, preview its first rows, import in
-the queue and follow its progress; the saved column mappings. Rules are web/imports.py's."""
+the queue and follow its progress; the saved column mappings. Rules are web/imports.py's and
+crm/services/column_mappings.py's."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
@@ -8,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from crm import access, importer
 from crm.models import ColumnMapping
+from crm.services import column_mappings
 from web import imports
 from web.access import can_write, get_visible, get_workable, page
 from web.csv_export import csv_response
@@ -32,7 +35,8 @@ def creator_import(request):
         else:
             return redirect("web:import_columns", pk=job.pk)
     jobs = ImportJob.objects.filter(created_by=request.user)[:10]  # one's own, admins too
-    return render(request, "web/creators/import.html", {"section": "creators", "form": form, "jobs": jobs})
+    context = {"section": "creators", "form": form, "jobs": jobs, "ttl_hours": settings.IMPORT_UPLOAD_TTL_HOURS}
+    return render(request, "web/creators/import.html", context)
 
 
 def _own_job(request, pk):
@@ -68,7 +72,7 @@ def import_columns(request, pk: int):
     # What the guess left to the person, said before they press anything (after a POST, the form says it).
     hints = importer.mapping_problems(job.headers, job.mapping) if request.method == "GET" else {}
     samples = imports.column_samples(job)
-    offered = imports.offered_mapping(job.headers, request.user)
+    offered = column_mappings.offered_mapping(job.headers, request.user)
     columns = [
         (field, samples[position], hints.get(str(position), [])) for position, field in enumerate(form.column_fields())
     ]
@@ -98,9 +102,10 @@ def import_preview(request, pk: int):
             messages.error(request, error_text(error))
             return redirect("web:import_columns", pk=job.pk)
         return redirect("web:import", pk=job.pk)
-    error = ""
+    error, repeats = "", None
     try:
         rows = imports.preview_job(job)
+        repeats = imports.repeats_in_job(job)
     except importer.ImportFileError as refused:
         rows, error = [], str(refused)
     pairs = list(enumerate(zip(job.headers, job.mapping, strict=True)))
@@ -111,6 +116,7 @@ def import_preview(request, pk: int):
         "job": job,
         "rows": [(row, [row.cells[position] for position, _, _ in shown]) for row in rows],
         "error": error,
+        "repeats": repeats,
         "shown": [(header, labels[target]) for _, header, target in shown],
         "ignored": [header for _, (header, target) in pairs if not target],
     }
@@ -153,7 +159,7 @@ def import_mapping_rename(request, pk: int):
     form = RenameMappingForm(request.POST)
     if form.is_valid():
         try:
-            imports.rename_mapping(saved, form.cleaned_data["name"], actor=request.user)
+            column_mappings.rename_mapping(saved, form.cleaned_data["name"], actor=request.user)
         except ValidationError as error:
             messages.error(request, error_text(error))
         else:
@@ -167,6 +173,6 @@ def import_mapping_rename(request, pk: int):
 @page
 def import_mapping_delete(request, pk: int):
     saved = get_workable(ColumnMapping.objects.all(), request.user, pk=pk)
-    imports.delete_mapping(saved, actor=request.user)
+    column_mappings.delete_mapping(saved, actor=request.user)
     messages.success(request, f"Deleted the mapping “{saved.name}”; files with its columns will be guessed again.")
     return redirect("web:import_mappings")
