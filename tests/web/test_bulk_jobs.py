@@ -158,3 +158,12 @@ def test_what_is_wrong_at_once_is_refused_before_anything_is_queued(alice_client
     with pytest.raises(Exception, match="not valid any more"):
         bulk.start_bulk_job("tag", actor=charlie, filter_query="followers_min=-5", tag_name="x")
     assert not BulkJob.objects.exists()
+
+
+def test_the_admin_lists_and_shows_jobs_read_only(client, admin_user_persona, alice):
+    job = BulkJob.objects.create(created_by=alice, action="tag", tag_name="dach", filter_query="country=DE")
+    client.force_login(admin_user_persona)
+    assert client.get("/admin/web/bulkjob/", {"q": "dach"}).status_code == 200
+    change = client.get(f"/admin/web/bulkjob/{job.pk}/change/")
+    assert change.status_code == 200 and "country=DE" in change.content.decode()
+    assert client.get("/admin/web/bulkjob/add/").status_code == 403
