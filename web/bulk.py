@@ -4,14 +4,19 @@
 The job keeps the list's filter as its query string; `run_bulk_job` runs that filter again with the
 actor's visibility and checks again that the actor may still do it (a campaign they still work on,
 not completed), then calls the domain's own bulk verbs (crm/services/bulk.py). A job is claimed by
-one conditional UPDATE (queued → running), so a task delivered twice, or taken by two workers at
-once, runs once; and the inserts skip rows that exist, so running the work again changes nothing.
+one conditional UPDATE (queued → running, with a token every later write names), so a task
+delivered twice, or taken by two workers at once, runs once; and the inserts skip rows that exist,
+so running the work again changes nothing. A job left waiting or stalled (a lost task, a dead
+worker) is queued again by `resume_stalled_jobs` after BULK_STALE_SECONDS.
 """
 
+import datetime
 import logging
+import uuid
 from dataclasses import dataclass
 
-from django.db.models import F
+from django.conf import settings
+from django.db.models import F, Q
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -20,7 +25,7 @@ from crm.errors import DomainError
 from crm.filtersets import CreatorFilter
 from crm.models import Campaign, Creator
 from crm.services import bulk
-from outreach.queue import enqueue
+from outreach.queue import enqueue, enqueue_now
 from web.forms import error_text
 from web.models import BulkJob
 
@@ -80,28 +85,42 @@ def start_bulk_job(action: str, *, actor, filter_query: str, tag_name: str = "",
     return job
 
 
-def claim(job_id: int) -> bool:
-    """Take the job for this run: one UPDATE … WHERE status = 'queued'. Exactly one of any number of
-    runs at once gets True; the others (and any later run) get False and do nothing."""
-    return bool(
-        BulkJob.objects.filter(pk=job_id, status=BulkJob.Status.QUEUED).update(
-            status=BulkJob.Status.RUNNING, started_at=timezone.now(), done=0
-        )
+class Superseded(Exception):
+    """This run's claim was taken over (it was stalled longer than BULK_STALE_SECONDS): it stops."""
+
+
+def _stale_before(now=None):
+    return (now or timezone.now()) - datetime.timedelta(seconds=settings.BULK_STALE_SECONDS)
+
+
+def claim(job_id: int) -> uuid.UUID | None:
+    """Take the job for this run: one UPDATE … WHERE it is queued (or running with no sign of life
+    for BULK_STALE_SECONDS: its worker died). Exactly one of any number of runs at once gets a token;
+    the others (and any later run) get None and do nothing. Every later write of the run names the
+    token, so a run that was taken over changes nothing more."""
+    token, now = uuid.uuid4(), timezone.now()
+    waiting = Q(status=BulkJob.Status.QUEUED) | Q(status=BulkJob.Status.RUNNING, heartbeat_at__lt=_stale_before(now))
+    claimed = BulkJob.objects.filter(waiting, pk=job_id).update(
+        status=BulkJob.Status.RUNNING, run_token=token, started_at=now, heartbeat_at=now, done=0
     )
+    return token if claimed else None
 
 
 def run_bulk_job(job_id: int, size: int = bulk.BATCH) -> dict:
     """The queue's task: claim the job, check again that the actor may do it, run the filter again
     and apply the action in batches of `size`, each batch adding to `done` and `added` in its own
-    transaction (a job queued again walks the set from the start: `done` starts again, `added` only
+    transaction (a job run again walks the set from the start: `done` starts again, `added` only
     grows by what was still missing)."""
-    if not claim(job_id):
+    token = claim(job_id)
+    if token is None:
         return {"skipped": True}  # delivered twice, or another worker has it: that run does the work
     job = BulkJob.objects.select_related("created_by", "campaign").get(pk=job_id)
-    rows = BulkJob.objects.filter(pk=job_id)
+    rows = BulkJob.objects.filter(pk=job_id, run_token=token)
 
     def on_batch(creators: int, added: int) -> None:
-        rows.update(done=F("done") + creators, added=F("added") + added)
+        now = timezone.now()
+        if not rows.update(done=F("done") + creators, added=F("added") + added, heartbeat_at=now):
+            raise Superseded  # inside the batch's transaction: this batch is not kept either
 
     try:
         actor = job.created_by
@@ -109,11 +128,13 @@ def run_bulk_job(job_id: int, size: int = bulk.BATCH) -> dict:
         creators = matching(job.filter_query, actor)
         if creators is None:
             raise DomainError({"filter": ["It is not valid any more; filter the list again."]})
-        rows.update(matched=bulk.count_matching(creators))
+        rows.update(matched=bulk.count_matching(creators), heartbeat_at=timezone.now())
         if job.action == BulkJob.Action.TAG:
             bulk.tag_matching(creators, job.tag_name, actor=actor, size=size, on_batch=on_batch)
         else:
             bulk.add_matching_to_campaign(job.campaign, creators, actor=actor, size=size, on_batch=on_batch)
+    except Superseded:
+        return {"superseded": True}
     except DomainError as error:
         rows.update(status=BulkJob.Status.FAILED, error=error_text(error), finished_at=timezone.now())
         return {"refused": error_text(error)}
@@ -128,3 +149,19 @@ def run_bulk_job(job_id: int, size: int = bulk.BATCH) -> dict:
     rows.update(status=BulkJob.Status.DONE, finished_at=timezone.now())
     job.refresh_from_db()
     return {"matched": job.matched, "done": job.done, "added": job.added}
+
+
+def resume_stalled_jobs(*, now=None, limit: int = 100) -> list[int]:
+    """Queue again the jobs nobody is working on: queued for longer than BULK_STALE_SECONDS (their
+    task was lost, say a Redis push that failed after the commit) or running with no batch for as
+    long (their worker died). A job whose task was only late is then delivered twice, which the
+    claim makes harmless. Run every 5 minutes by the queue (web migration 0007)."""
+    cutoff = _stale_before(now)
+    stalled = BulkJob.objects.filter(
+        Q(status=BulkJob.Status.QUEUED, created_at__lt=cutoff)
+        | Q(status=BulkJob.Status.RUNNING, heartbeat_at__lt=cutoff)
+    )
+    ids = list(stalled.order_by("pk").values_list("pk", flat=True)[:limit])
+    for pk in ids:
+        enqueue_now("web.bulk.run_bulk_job", pk, name=f"bulk-{pk}")
+    return ids

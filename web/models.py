@@ -101,8 +101,10 @@ class BulkJob(models.Model):
     done = models.PositiveIntegerField(default=0, help_text="Of those, how many the batches have gone through.")
     added = models.PositiveIntegerField(default=0, help_text="Tags or members added (the rest had them already).")
     error = models.TextField(blank=True, help_text="Why the job stopped, in words for the person who asked.")
+    run_token = models.UUIDField(null=True, blank=True, editable=False, help_text="The claim of the run doing it.")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The running job's last batch.")
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -13,6 +13,11 @@ from web.models import BulkJob
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
+@pytest.fixture(scope="module")
+def chromium(module_chromium):
+    return module_chromium
+
+
 def test_a_large_bulk_tag_runs_in_the_queue_and_its_page_shows_the_result(browser_page, alice, settings):
     settings.BULK_INLINE_LIMIT = 5  # twelve creators are "many" here
     for n in range(12):

@@ -2,13 +2,23 @@
 query string) and its page follows the progress; the task claims the job once, checks the actor's
 rights again when it runs, re-runs the filter as the actor sees it, and keeps a refusal in words."""
 
+import datetime
+import json
+import os
+import subprocess
+import sys
 import threading
+import time
+import uuid
 
 import pytest
 from django.db import connection
+from django.utils import timezone
+from django_q.conf import Conf
 
 from crm.models import Campaign, Creator, Tag
 from crm.services import tag_named
+from tests.conftest import ROOT, test_database_url
 from tests.factories import CampaignFactory, CreatorFactory
 from web import bulk
 from web.models import BulkJob
@@ -78,10 +88,50 @@ def test_a_job_runs_once_and_running_it_again_changes_nothing(alice, german, cam
 
 def test_the_second_claim_gets_nothing(alice, german):
     job = bulk.start_bulk_job("tag", actor=alice, filter_query="", tag_name="all")
-    assert bulk.claim(job.pk) is True
-    assert bulk.claim(job.pk) is False
+    assert bulk.claim(job.pk) is not None
+    assert bulk.claim(job.pk) is None
     assert bulk.run_bulk_job(job.pk) == {"skipped": True}
     assert not Tag.objects.filter(name="all").exists()  # the claimed run does the work, not this one
+
+
+def test_a_stalled_run_is_taken_over_and_the_old_run_changes_nothing(alice, german, settings):
+    job = bulk.start_bulk_job("tag", actor=alice, filter_query="country=DE", tag_name="late")
+    dead = bulk.claim(job.pk)  # a worker took it and died
+    assert bulk.claim(job.pk) is None  # still alive, as far as anyone knows
+    stalled = timezone.now() - datetime.timedelta(seconds=settings.BULK_STALE_SECONDS + 1)
+    BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=stalled)
+    assert bulk.run_bulk_job(job.pk, size=3) == {"matched": 8, "done": 8, "added": 8}
+    assert not BulkJob.objects.filter(pk=job.pk, run_token=dead).update(done=0)  # the dead run's writes miss
+
+
+def test_a_run_taken_over_midway_stops_and_keeps_nothing_of_its_batch(alice, german):
+    job = bulk.start_bulk_job("tag", actor=alice, filter_query="country=DE", tag_name="overtaken")
+    taken = []
+
+    def another_worker_claims_after_the_first_insert(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if sql.startswith('INSERT INTO "crm_creator_tags"') and not taken:
+            taken.append(True)
+            BulkJob.objects.filter(pk=job.pk).update(run_token=uuid.uuid4())
+        return result
+
+    with connection.execute_wrapper(another_worker_claims_after_the_first_insert):
+        assert bulk.run_bulk_job(job.pk, size=3) == {"superseded": True}
+    assert taken and not Tag.objects.get(name="overtaken").creators.exists()  # its batch was rolled back
+    assert BulkJob.objects.get(pk=job.pk).done == 0
+
+
+def test_jobs_nobody_works_on_are_queued_again(alice, german, settings, monkeypatch):
+    monkeypatch.setattr(Conf, "SYNC", True)  # the queue runs the task at once
+    waiting = bulk.start_bulk_job("tag", actor=alice, filter_query="country=DE", tag_name="lost")
+    fresh = bulk.start_bulk_job("tag", actor=alice, filter_query="country=DE", tag_name="fresh")
+    old = timezone.now() - datetime.timedelta(seconds=settings.BULK_STALE_SECONDS + 1)
+    BulkJob.objects.filter(pk=waiting.pk).update(created_at=old)  # its task was lost
+    assert bulk.resume_stalled_jobs() == [waiting.pk]
+    assert BulkJob.objects.get(pk=waiting.pk).status == "done"
+    assert BulkJob.objects.get(pk=fresh.pk).status == "queued"  # may still be on its way
+    assert Tag.objects.get(name="lost").creators.count() == 8
+    assert bulk.resume_stalled_jobs() == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -167,3 +217,29 @@ def test_the_admin_lists_and_shows_jobs_read_only(client, admin_user_persona, al
     change = client.get(f"/admin/web/bulkjob/{job.pk}/change/")
     assert change.status_code == 200 and "country=DE" in change.content.decode()
     assert client.get("/admin/web/bulkjob/add/").status_code == 403
+
+
+TWO_PROCESS_RUN = """
+import json, time
+from web.bulk import run_bulk_job
+time.sleep(max(0.0, {start} - time.time()))
+print(json.dumps(run_bulk_job({job}, size=2)))
+"""
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_at_once_run_it_once(alice, german):
+    """Two `manage.py shell` processes on the test's PostgreSQL database run the same job at the
+    same instant: one claims it and does the work, the other does nothing."""
+    job = bulk.start_bulk_job("tag", actor=alice, filter_query="country=DE", tag_name="two")
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "LOG_LEVEL": "WARNING"}
+    code = TWO_PROCESS_RUN.format(start=time.time() + 4, job=job.pk)  # both are up by then
+    command = [sys.executable, "manage.py", "shell", "-c", code]
+    runs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]  # fmt: skip
+    outputs = [run.communicate(timeout=60) for run in runs]
+    assert all(run.returncode == 0 for run in runs), [err for _, err in outputs]
+    results = sorted((json.loads(out.strip().splitlines()[-1]) for out, _ in outputs), key=len)
+    assert results == [{"skipped": True}, {"matched": 8, "done": 8, "added": 8}]
+    assert Tag.objects.get(name="two").creators.count() == 8
