@@ -5,6 +5,7 @@ rights again when it runs, re-runs the filter as the actor sees it, and keeps a 
 import datetime
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -228,6 +229,7 @@ print(json.dumps(run_bulk_job({job}, size=2)))
 
 
 @pytest.mark.postgres
+@pytest.mark.slow(seconds=10)
 @pytest.mark.django_db(transaction=True)
 def test_two_worker_processes_at_once_run_it_once(alice, german):
     """Two `manage.py shell` processes on the test's PostgreSQL database run the same job at the
@@ -243,3 +245,36 @@ def test_two_worker_processes_at_once_run_it_once(alice, german):
     results = sorted((json.loads(out.strip().splitlines()[-1]) for out, _ in outputs), key=len)
     assert results == [{"skipped": True}, {"matched": 8, "done": 8, "added": 8}]
     assert Tag.objects.get(name="two").creators.count() == 8
+
+
+@pytest.mark.postgres
+@pytest.mark.slow(seconds=25)
+@pytest.mark.django_db(transaction=True)
+def test_a_real_qcluster_runs_what_the_confirmation_queued(alice_client, german):
+    """The whole way: the confirmation queues the task on django-q2's database broker, and a real
+    `manage.py qcluster` process runs it."""
+    env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": "", "Q_WORKERS": "1", "LOG_LEVEL": "WARNING"}
+    cluster = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert confirm(alice_client, action="tag", tag="queued").status_code == 302
+        job = BulkJob.objects.get()
+        deadline = time.monotonic() + 60
+        while not job.finished and time.monotonic() < deadline:
+            time.sleep(0.2)
+            job.refresh_from_db()
+    finally:
+        os.killpg(cluster.pid, signal.SIGTERM)
+        try:
+            cluster.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(cluster.pid, signal.SIGKILL)
+    assert (job.status, job.matched, job.done, job.added) == ("done", 8, 8, 8), cluster.stderr.read()[-2000:]
+    assert Tag.objects.get(name="queued").creators.count() == 8
