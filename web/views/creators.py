@@ -105,7 +105,9 @@ def creator_list(request):
 
 
 def _filtered(request):
-    filterset = CreatorFilter(request.GET or None, queryset=Creator.objects.all())
+    """The list's filter for the CSV export, read as the signed-in person (a campaign condition looks
+    at the campaigns they see; without the request it would match nobody)."""
+    filterset = CreatorFilter(request.GET or None, queryset=Creator.objects.all(), request=request)
     return filterset.qs if filterset.is_bound and filterset.is_valid() else Creator.objects.all()
 
 
