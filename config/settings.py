@@ -246,6 +246,17 @@ IMPORT_BATCH_SIZE = env_int("IMPORT_BATCH_SIZE", 1000)
 IMPORT_UPLOAD_TTL_HOURS = env_int("IMPORT_UPLOAD_TTL_HOURS", 24)
 if IMPORT_UPLOAD_TTL_HOURS < 1:
     raise ImproperlyConfigured(f"IMPORT_UPLOAD_TTL_HOURS must be 1 or more; got {IMPORT_UPLOAD_TTL_HOURS}.")
+# "Select all matching" on the creators list: a tag or campaign action on at most this many creators
+# runs inside the request (about 6 s per 50,000 here); a larger set runs in the queue (web/bulk.py)
+# and its page shows the progress.
+BULK_INLINE_LIMIT = env_int("BULK_INLINE_LIMIT", 2000)
+if BULK_INLINE_LIMIT < 0:
+    raise ImproperlyConfigured(f"BULK_INLINE_LIMIT must be 0 or more; got {BULK_INLINE_LIMIT}.")
+# A bulk job queued this long without starting, or running this long without finishing a batch, is
+# queued again (every 5 minutes, web.bulk.resume_stalled_jobs); its claim makes a repeat harmless.
+BULK_STALE_SECONDS = env_int("BULK_STALE_SECONDS", 300)
+if BULK_STALE_SECONDS < 30:
+    raise ImproperlyConfigured(f"BULK_STALE_SECONDS must be 30 or more; got {BULK_STALE_SECONDS}.")
 
 # The REST API: token or session authentication, roles, filters, cursor pages, OpenAPI 3.
 REST_FRAMEWORK = {

@@ -39,6 +39,7 @@ CAMPAIGN_SCOPED = {
 OWNED = {
     "integrations.WebhookSubscription": "owner",
     "web.ImportJob": "created_by",
+    "web.BulkJob": "created_by",
     "web.Preferences": "user",
     "crm.ApiToken": "user",
 }

@@ -60,7 +60,7 @@ from tests.fakes import running
 from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory, SequenceFactory, SequenceStepFactory
 from web import imports
-from web.models import ImportJob
+from web.models import BulkJob, ImportJob
 
 SIGN_IN = "302 to sign-in"  # what anonymous visitors of a page get
 PERSONAS = ["anonymous", "viewer", "owner", "teammate", "outsider", "admin"]
@@ -180,6 +180,7 @@ def build_world():
     finally:
         settings.WEBHOOKS_ALLOW_PRIVATE_URLS = allowed
     w.import_job = ImportJob.objects.create(created_by=w.owner, file_name="creators.csv", stored_path="/nonexistent")
+    w.bulk_job = BulkJob.objects.create(created_by=w.owner, action="tag", tag_name="matrix", filter_query="country=DE")
     w.mapping_job = imports.prepare_import(
         SimpleUploadedFile("export.csv", b"Full name,E-mail\nIna Import,ina@example.com\n"), actor=w.owner
     )  # uploaded, its columns still to be matched

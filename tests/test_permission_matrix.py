@@ -892,6 +892,7 @@ PAGE_ROWS = [
         api=False,
         notes="another team's campaign is refused inside the form: nobody added",
     ),
+    page("GET bulk_job bulk_job", OWNED_PAGE, probe=shows("Tagging creators “matrix”")),
     page("GET creator_import", WRITE_FORM),
     page("POST creator_import", page_write(302), body=lambda w: {"file": _csv(), "encoding": "utf-8"}),
     page("GET import import_job", OWNED_PAGE),

@@ -1,4 +1,5 @@
-"""What the pages keep of their own: creator imports run in the queue, with progress and the rejected rows."""
+"""What the pages keep of their own: creator imports and "select all matching" bulk actions run in the
+queue, with their progress and results; a person's page settings."""
 
 from django.conf import settings
 from django.db import models
@@ -55,6 +56,72 @@ class ImportJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return min(100, round(100 * self.processed_rows / self.total_rows)) if self.total_rows else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class BulkJob(models.Model):
+    """One "select all matching" action on the creators list too large to run inside the request
+    (more than settings.BULK_INLINE_LIMIT creators): the queue runs it in batches (web/bulk.py)
+    while the page polls its progress.
+
+    It keeps the list's filter as its query string, never a list of ids: the filter is run again
+    when the job runs, with the actor's visibility, and the actor's right to the campaign is checked
+    again then. Owned by the person who asked (crm/access.py OWNED); a DomainError during the run is
+    kept here in words for that person to read.
+    """
+
+    class Action(models.TextChoices):
+        TAG = "tag", "Add a tag"
+        CAMPAIGN = "campaign", "Add to a campaign"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the queue"
+        RUNNING = "running", "Working"
+        DONE = "done", "Done"
+        FAILED = "failed", "Stopped"
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    tag_name = models.CharField(max_length=64, blank=True, help_text="The tag to add (action tag).")
+    campaign = models.ForeignKey(
+        "crm.Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The campaign to add to (action campaign); a deleted one stops the job.",
+    )
+    campaign_name = models.CharField(max_length=200, blank=True, help_text="As it was named when asked.")
+    filter_query = models.TextField(blank=True, help_text="The list's filter as a query string, run again at run time.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    matched = models.PositiveIntegerField(default=0, help_text="Creators the filter matched when the job ran.")
+    done = models.PositiveIntegerField(default=0, help_text="Of those, how many the batches have gone through.")
+    added = models.PositiveIntegerField(default=0, help_text="Tags or members added (the rest had them already).")
+    error = models.TextField(blank=True, help_text="Why the job stopped, in words for the person who asked.")
+    run_token = models.UUIDField(null=True, blank=True, editable=False, help_text="The claim of the run doing it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The running job's last batch.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.target} ({self.get_status_display()})"
+
+    @property
+    def target(self) -> str:
+        return f"“{self.tag_name}”" if self.action == self.Action.TAG else self.campaign_name
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(100, round(100 * self.done / self.matched)) if self.matched else 0
 
     @property
     def finished(self) -> bool:

@@ -47,6 +47,7 @@ urlpatterns = [
     path("favicon.ico", common.favicon, name="favicon"),
     path("creators/", creators.creator_list, name="creators"),
     path("creators/bulk/", creators.creator_bulk, name="creator_bulk"),
+    path("creators/bulk/<int:pk>/", creators.bulk_job, name="bulk_job"),
     path("creators/export.csv", creators.creator_export, name="creator_export"),
     path("creators/<int:pk>/", creators.creator_detail, name="creator"),
     path("creators/<int:pk>/merge/", creators.creator_merge, name="creator_merge"),

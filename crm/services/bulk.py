@@ -2,6 +2,8 @@
 again here on the server, never sent as a list of ids, and the set is walked in keyset batches so
 100,000 creators take a bounded amount of memory and short transactions."""
 
+from collections.abc import Callable
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -11,6 +13,10 @@ from crm.models import Campaign, CampaignMember, Creator
 from crm.services.creators import tag_named
 
 BATCH = 2000
+
+# Called inside each batch's transaction with (creators in the batch, rows it added): a job that
+# records its progress there (web/bulk.py) never counts a batch that was rolled back.
+OnBatch = Callable[[int, int], None]
 
 
 def creator_batches(queryset, size: int = BATCH):
@@ -50,35 +56,53 @@ def count_matching(queryset) -> int:
     return queryset.order_by().count()
 
 
-def tag_matching(queryset, tag_name: str, *, actor, size: int = BATCH) -> int:
-    """Put one tag on every creator of a filtered set; returns how many got it (those that had it
-    already are not counted). Each batch is its own transaction; running it twice changes nothing."""
+def clean_tag_name(tag_name: str) -> str:
+    """The tag name a bulk tag uses (spaces folded), or a DomainError on `tag` saying what is wrong."""
     tag_name = " ".join((tag_name or "").split())
     if not tag_name:
         raise DomainError({"tag": ["Give the tag a name."]})
     if len(tag_name) > 64:
         raise DomainError({"tag": ["A tag has at most 64 characters."]})
-    tag = tag_named(tag_name)
+    return tag_name
+
+
+def tag_matching(queryset, tag_name: str, *, actor, size: int = BATCH, on_batch: OnBatch | None = None) -> int:
+    """Put one tag on every creator of a filtered set; returns how many got it (those that had it
+    already are not counted). Each batch is its own transaction; running it twice changes nothing."""
+    tag = tag_named(clean_tag_name(tag_name))
     through = Creator.tags.through
     added = 0
     for chunk in creator_batches(queryset, size):
         with transaction.atomic():
-            added += _insert_for_batch(through._meta.db_table, ["tag_id", "creator_id"], [tag.pk], queryset, chunk)
+            count = _insert_for_batch(through._meta.db_table, ["tag_id", "creator_id"], [tag.pk], queryset, chunk)
+            if on_batch:
+                on_batch(len(chunk), count)
+        added += count
     return added
 
 
-def add_matching_to_campaign(campaign: Campaign, queryset, *, actor, size: int = BATCH) -> int:
-    """Add every creator of a filtered set to a campaign the actor works on, as prospects; those
-    already in it stay as they are. Returns how many were added; the unique member makes repeats and
-    two people at once harmless."""
+def ensure_campaign_open(campaign: Campaign, actor) -> None:
+    """A campaign creators may be added to in bulk: one the actor works on, not completed."""
     access.ensure_workable(campaign, actor)
     if campaign.status == Campaign.Status.COMPLETED:
         raise DomainError({"campaign": ["The campaign is completed; reopen it to add creators."]})
+
+
+def add_matching_to_campaign(
+    campaign: Campaign, queryset, *, actor, size: int = BATCH, on_batch: OnBatch | None = None
+) -> int:
+    """Add every creator of a filtered set to a campaign the actor works on, as prospects; those
+    already in it stay as they are. Returns how many were added; the unique member makes repeats and
+    two people at once harmless."""
+    ensure_campaign_open(campaign, actor)
     columns = ["campaign_id", "stage", "stage_changed_at", "created_at", "creator_id"]
     added = 0
     for chunk in creator_batches(queryset, size):
         now = CampaignMember._meta.get_field("created_at").get_db_prep_save(timezone.now(), connection)
         with transaction.atomic():
             values = [campaign.pk, CampaignMember.Stage.PROSPECT, now, now]
-            added += _insert_for_batch(CampaignMember._meta.db_table, columns, values, queryset, chunk)
+            count = _insert_for_batch(CampaignMember._meta.db_table, columns, values, queryset, chunk)
+            if on_batch:
+                on_batch(len(chunk), count)
+        added += count
     return added

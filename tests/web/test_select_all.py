@@ -125,3 +125,10 @@ def test_members_added_in_bulk_read_back_like_any_other(campaign, alice, people)
     member = campaign.members.select_related("creator").first()
     assert member.stage == CampaignMember.Stage.PROSPECT and member.created_at.tzinfo is not None
     assert member.stage_changed_at == member.created_at
+
+
+def test_the_export_of_a_campaign_filter_holds_its_members(alice_client, campaign, people):
+    german, _ = people
+    CampaignMember.objects.create(campaign=campaign, creator=german[0])
+    csv = b"".join(alice_client.get(f"/creators/export.csv?campaign={campaign.pk}").streaming_content).decode()
+    assert "Anna 0" in csv and "Anna 1" not in csv  # campaign conditions are read as the signed-in person

@@ -1,5 +1,6 @@
 """Creators: the searchable list with bulk actions and one creator's page (the CSV import: web/views/imports.py)."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery, Value
@@ -7,14 +8,17 @@ from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from crm import services
 from crm.filtersets import CreatorFilter
 from crm.models import Creator, SocialAccount
+from web import bulk
 from web.access import get_visible, page, workable_campaigns
 from web.csv_export import csv_response
 from web.forms import BulkCreatorsForm, error_text
+from web.models import BulkJob
 from web.pagination import Sort, paginate
 from web.top_followers import followers_page
 from web.views import content
@@ -101,18 +105,10 @@ def creator_list(request):
 
 
 def _filtered(request):
-    filterset = CreatorFilter(request.GET or None, queryset=Creator.objects.all())
+    """The list's filter for the CSV export, read as the signed-in person (a campaign condition looks
+    at the campaigns they see; without the request it would match nobody)."""
+    filterset = CreatorFilter(request.GET or None, queryset=Creator.objects.all(), request=request)
     return filterset.qs if filterset.is_bound and filterset.is_valid() else Creator.objects.all()
-
-
-def _matching(request, query: str):
-    """The creators the list's filter (its query string, as posted by the bulk form) matches now, run
-    again here; None when the filter is no longer valid. Nothing asked: every creator."""
-    params = QueryDict(query or "")
-    filterset = CreatorFilter(params or None, queryset=Creator.objects.all(), request=request)
-    if not filterset.is_bound:
-        return Creator.objects.all()
-    return filterset.qs if filterset.is_valid() else None
 
 
 def _filter_words(query: str) -> list[str]:
@@ -203,20 +199,33 @@ def creator_bulk(request):
 
 def _bulk_matching(request, form, back):
     """The action on every creator the filter matches: export streams at once; a change is shown
-    first with the count ("Tag 12,345 creators …?") and done once confirmed, in batches."""
+    first with the count ("Tag 12,345 creators …?") and done once confirmed, in batches: inside the
+    request up to BULK_INLINE_LIMIT creators, else in the queue, followed on the job's page."""
     data = form.cleaned_data
-    queryset = _matching(request, data["filter"])
+    queryset = bulk.matching(data["filter"], request.user)
     if queryset is None:
         messages.error(request, "Filter: it is not valid any more; filter the list again.")
         return redirect(back)
     if data["action"] == "export":
         return redirect(f"{reverse('web:creator_export')}?{QueryDict(data['filter']).urlencode()}")
+    count = services.count_matching(queryset)
     if not data["confirmed"]:
-        context = {"section": "creators", "form": form, "data": data, "back": back,
-                   "count": services.count_matching(queryset), "filters": _filter_words(data["filter"])}  # fmt: skip
-        context["count_text"] = f"{context['count']:,}"
+        context = {"section": "creators", "form": form, "data": data, "back": back, "count": count,
+                   "count_text": f"{count:,}", "filters": _filter_words(data["filter"]),
+                   "queued": count > settings.BULK_INLINE_LIMIT}  # fmt: skip
         return render(request, "web/creators/bulk_confirm.html", context)
     try:
+        if count > settings.BULK_INLINE_LIMIT:
+            job = bulk.start_bulk_job(
+                data["action"], actor=request.user, filter_query=data["filter"],
+                tag_name=data["tag"], campaign=data["campaign"],
+            )  # fmt: skip
+            link = reverse("web:bulk_job", args=[job.pk])
+            messages.info(
+                request,
+                format_html('{} — <a href="{}">follow its progress</a>.', _queued_words(job, count), link),
+            )
+            return redirect(link)
         if data["action"] == "tag":
             count = services.tag_matching(queryset, data["tag"], actor=request.user)
             messages.success(request, f"Tagged {count:,} creator(s) “{data['tag'].strip()}”.")
@@ -226,6 +235,22 @@ def _bulk_matching(request, form, back):
     except ValidationError as error:
         messages.error(request, error_text(error))
     return redirect(back)
+
+
+def _queued_words(job: BulkJob, count: int) -> str:
+    if job.action == BulkJob.Action.TAG:
+        return f"Tagging {count:,} creators {job.target} in the background"
+    return f"Adding {count:,} creators to {job.target} in the background"
+
+
+@page
+def bulk_job(request, pk: int):
+    """A bulk action running in the queue: its progress (htmx polls the fragment until it is
+    finished), then what it did or, in words, why it stopped. One's own (admins: everyone's)."""
+    job = get_visible(BulkJob.objects.all(), request.user, pk=pk)
+    template = "web/creators/_bulk_status.html" if request.headers.get("HX-Request") else "web/creators/bulk_job.html"
+    context = {"section": "creators", "job": job, "filters": _filter_words(job.filter_query)}
+    return render(request, template, context)
 
 
 @page
