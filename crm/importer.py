@@ -982,27 +982,32 @@ def _import_batch(
         for creator in changed.values():
             creator.updated_at = now
         Creator.objects.bulk_update(list(changed.values()), [*UPDATABLE_FIELDS, "updated_at"])
-    new_accounts: dict[tuple[str, str], SocialAccount] = {}
+    # New accounts as plain rows [creator id, platform, handle, followers, profile URL]: a model
+    # instance each would cost more than the rest of their work.
+    new_accounts: dict[tuple[str, str], list] = {}
     recounted: dict[int, SocialAccount] = {}
     links = set()
     for row, creator in plans:
         for platform, handle, followers in row.accounts:
-            account = existing_accounts.get((platform, handle)) or new_accounts.get((platform, handle))
-            if account is None:
-                new_accounts[(platform, handle)] = SocialAccount(
-                    creator=creator,
-                    platform=platform,
-                    handle=handle,
-                    follower_count=followers,
-                    profile_url=handles.profile_url(platform, handle),
-                )
-            elif followers is not None and account.follower_count != followers:
-                account.follower_count = followers
-                if account.pk:
+            account = existing_accounts.get((platform, handle))
+            if account is not None:
+                if followers is not None and account.follower_count != followers:
+                    account.follower_count = followers
                     recounted[account.pk] = account
+            elif (pending := new_accounts.get((platform, handle))) is None:
+                new_accounts[(platform, handle)] = [
+                    creator.pk, platform, handle, followers, handles.profile_url(platform, handle)
+                ]  # fmt: skip
+            elif followers is not None:
+                pending[3] = followers
         for tag_id in _tag_ids(row.tags, tag_ids):
             links.add((creator.pk, tag_id))
-    insert_rows(SocialAccount, list(new_accounts.values()))
+    now = timezone.now()
+    insert_values(
+        SocialAccount,
+        ["creator", "platform", "handle", "follower_count", "profile_url", "created_at", "updated_at"],
+        [(*account, now, now) for account in new_accounts.values()],
+    )
     if recounted:
         SocialAccount.objects.bulk_update(list(recounted.values()), ["follower_count"])
     insert_values(Creator.tags.through, ["creator_id", "tag_id"], list(links), ignore_conflicts=True)
