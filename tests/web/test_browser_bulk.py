@@ -1,12 +1,13 @@
 """A bulk tag over BULK_INLINE_LIMIT in a real Chromium: select all matching, confirm the count, land
 on the job's page while it waits for the queue, and see the result appear once the task has run (no
-worker here: the test runs the task as `manage.py qcluster` would; the page polls with htmx)."""
+worker here: the test runs the task as `manage.py qcluster` would; the page polls with htmx).
+WEB_SCREENSHOTS=1 writes bulk-job.png under docs/screenshots/."""
 
 import pytest
 
 from crm.models import Tag
 from tests.factories import CreatorFactory
-from tests.web.conftest import sign_in
+from tests.web.conftest import screenshot, sign_in
 from web.bulk import run_bulk_job
 from web.models import BulkJob
 
@@ -41,6 +42,7 @@ def test_a_large_bulk_tag_runs_in_the_queue_and_its_page_shows_the_result(browse
     run_bulk_job(BulkJob.objects.get().pk, size=5)  # what `manage.py qcluster` does
     page.locator("#bulk-result").get_by_text("Tagged 12 creators “dach”, of 12 matching.").wait_for(timeout=5_000)
     assert page.locator("#bulk-status progress").get_attribute("value") == "100"
+    screenshot(page, "bulk-job")
     page.get_by_role("link", name="See them").click()
     page.get_by_text("12 creators match.").wait_for()
     assert Tag.objects.get(name="dach").creators.count() == 12

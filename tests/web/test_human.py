@@ -10,7 +10,7 @@ from django.utils import timezone
 from crm.api.errors import server_error
 from tests.factories import CreatorFactory, SocialAccountFactory
 from web.middleware import reader_zone
-from web.templatetags.human import followers, when
+from web.templatetags.human import followers, number, when
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +26,8 @@ def test_dates_are_in_the_readers_time_zone(alice_client):
     assert when(moment) == "30 May 2027, 16:47"
     with timezone.override(reader_zone("Europe/Berlin")):
         assert when(moment) == "30 May 2027, 18:47"
+    assert when("2027-05-30T16:47:12.5+00:00") == "30 May 2027, 16:47" and when("soon") == "soon"
+    assert [number(n) for n in [None, 7, 12_345, 100_000]] == ["0", "7", "12,345", "100,000"]
     assert reader_zone("../../etc/passwd") is None and reader_zone("Mars/Olympus") is None
     creator = CreatorFactory(name="Maya Hart")
     SocialAccountFactory(creator=creator, follower_count=23_400)

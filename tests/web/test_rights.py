@@ -12,6 +12,7 @@ from crm.models import ConsentEvent, PermissionRequest
 from tests.factories import CampaignFactory, ContentFactory, PermissionRequestFactory, SocialAccountFactory
 from tests.web import world
 from tests.web.timing import fastest
+from web.templatetags.human import when
 
 pytestmark = pytest.mark.django_db
 Status = PermissionRequest.Status
@@ -64,6 +65,8 @@ def test_it_shows_the_proof_with_the_same_content_as_the_export(alice_client, ca
     ]:
         assert value in html
     assert f'href="/permission-requests/{request.pk}/proof/"' in html
+    said = datetime.datetime.fromisoformat(proof["ledger"][0]["occurred_at"])
+    assert f'<time datetime="{proof["ledger"][0]["occurred_at"]}">{when(said)}</time>' in html  # and in words
     assert alice_client.get(f"/permission-requests/{request.pk}/proof/").status_code == 200
 
 

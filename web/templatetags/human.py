@@ -30,10 +30,22 @@ def followers(value) -> str:
 
 
 @register.filter
+def number(value) -> str:
+    """A count with thousands separators: 12345 -> "12,345"; None -> "0"."""
+    return f"{int(value or 0):,}"
+
+
+@register.filter
 def when(value) -> str:
-    """A moment in the reader's time zone: "30 May 2027, 18:47"; a date alone: "30 May 2027"."""
+    """A moment in the reader's time zone: "30 May 2027, 18:47"; a date alone: "30 May 2027". An ISO
+    text (the proof's export form) is read first; any other text is shown as it is."""
     if not value:
         return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
     if isinstance(value, datetime.datetime):
         local = timezone.localtime(value) if timezone.is_aware(value) else value
         return f"{local.day} {local:%B %Y, %H:%M}"
