@@ -78,7 +78,7 @@ class Limits:
         )
 
 
-@dataclass
+@dataclass(slots=True)
 class Facts:
     """Everything the rules read about one message, loaded beforehand. `account` and `conversation`
     are Account and Thread values (model instances read the same); `limits` None: the settings now."""
@@ -323,19 +323,34 @@ class Known:
         return self.handles.get((creator_id, RECIPIENT_PLATFORM.get(platform)), "")
 
     def facts(self, message) -> Facts:
-        """One message's facts (a saved or unsaved OutreachMessage, or anything with its attributes)."""
-        wanted_platform = RECIPIENT_PLATFORM.get(message.platform)
-        return Facts(
-            now=self.now,
-            platform=message.platform,
-            creator=message.creator,
-            human_agent=message.human_agent,
+        """One message's facts (a saved or unsaved OutreachMessage)."""
+        return self.facts_for(
+            message.creator,
+            message.platform,
+            template=message.template,
             campaign_id=message.campaign_id,
             created_by_id=message.created_by_id,
-            account=self.accounts.get((message.creator_id, wanted_platform)) if wanted_platform else None,
-            conversation=self.conversations.get((message.creator_id, message.platform)),
-            whatsapp_template_name=message.template.whatsapp_template_name if message.template else "",
-            recent_contacts=self.contacts.setdefault(message.creator_id, []),  # shared: sends update it
-            email_suppressed=self.suppressed.get(message.creator.email, "") if message.platform == "email" else "",
+            human_agent=message.human_agent,
+            creator_id=message.creator_id,
+        )
+
+    def facts_for(
+        self, creator, platform: str, *, template, campaign_id, created_by_id, human_agent=False, creator_id=None
+    ) -> Facts:
+        """The facts of a message not made yet: to `creator` on `platform` with `template`."""
+        creator_id = creator.pk if creator_id is None else creator_id
+        wanted_platform = RECIPIENT_PLATFORM.get(platform)
+        return Facts(
+            now=self.now,
+            platform=platform,
+            creator=creator,
+            human_agent=human_agent,
+            campaign_id=campaign_id,
+            created_by_id=created_by_id,
+            account=self.accounts.get((creator_id, wanted_platform)) if wanted_platform else None,
+            conversation=self.conversations.get((creator_id, platform)),
+            whatsapp_template_name=template.whatsapp_template_name if template else "",
+            recent_contacts=self.contacts.setdefault(creator_id, []),  # shared: sends update it
+            email_suppressed=self.suppressed.get(creator.email, "") if platform == "email" else "",
             limits=self.limits,
         )

@@ -18,7 +18,7 @@ from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from crm.errors import DomainError
-from crm.models import Campaign, Creator
+from crm.models import Campaign, CampaignMember, Creator
 from outreach import templating
 from outreach.models import (
     Launch,
@@ -248,11 +248,14 @@ def _with_creators(ids: list[tuple[int, int]]):
 def _dry_run_chunks(members, todo):
     """A dry run's members to send to, PREVIEW_CHUNK at a time by id: (member id, creator) with the
     creator's values read in the same query, and a query of the chunk's creator ids (the members in
-    its id range: a superset, no parameter per member) for the chunk's other queries."""
+    its id range: a superset, no parameter per member) for the chunk's other queries. The chunk's ids
+    are a LIMIT subquery, so PostgreSQL finds them first and joins only those to the creators (not all
+    the creators, hashed, before the anti-join: 30 ms for a campaign whose members all have theirs)."""
     fields = ["id", "creator_id", *(f"creator__{name}" for name in CREATOR_FIELDS[1:])]
     after = 0
     while True:
-        rows = list(todo.filter(id__gt=after).values_list(*fields)[:PREVIEW_CHUNK])
+        ids = todo.filter(id__gt=after).values("id")[:PREVIEW_CHUNK]
+        rows = list(CampaignMember.objects.filter(id__in=ids).order_by("id").values_list(*fields))
         if not rows:
             return
         scope = members.filter(id__gte=rows[0][0], id__lte=rows[-1][0]).values("creator_id")
@@ -271,20 +274,6 @@ def _preview_of(member, channel: Channel, renderer: Renderer) -> dict:
     except templating.RenderError as error:
         return {"creator": creator.name, "error": str(error)}
     return {"creator": creator.name, "subject": subject, "text": text}
-
-
-@dataclass(slots=True)
-class _Candidate:
-    """What the policy reads of a message not yet written (gather_facts' attributes): a model instance
-    is made only for the channel chosen, and only when the launch is real."""
-
-    creator: Creator
-    creator_id: int
-    platform: str
-    template: MessageTemplate
-    campaign_id: int
-    created_by_id: int | None
-    human_agent: bool = False
 
 
 def _launch_chunk(
@@ -319,8 +308,11 @@ def _launch_chunk(
                 errors[index] = str(error)
                 decisions[index] = (BLOCKED, f"Cannot render the template: {error}")
                 continue
-            candidate = _Candidate(creator, creator.pk, platform, first, campaign.pk, created_by_id)
-            decisions[index] = _decision(known.facts(candidate))
+            facts = known.facts_for(
+                creator, platform, template=first, campaign_id=campaign.pk, created_by_id=created_by_id
+            )
+            decision = decide(facts)
+            decisions[index] = (decision.mode, decision.reason)
         options.append((channel, first, texts, decisions, errors))
         undecided = [index for index in undecided if decisions[index][0] != API]
     chosen_rows = []
@@ -376,15 +368,14 @@ def _launch_chunk(
     summary.created += len(chunk)
 
 
-def _decision(facts) -> tuple[str, str]:
-    decision = decide(facts)
-    return decision.mode, decision.reason
-
-
 def _choose(options, index, manual_fallback) -> tuple[int, str, str]:
     """The channel (its place in the plan) to store for one member: the first channel by API, else the
     first to the manual queue (if the plan allows), else the first channel blocked, carrying each
     channel's reason, the policy's words."""
+    if len(options) == 1:  # the common plan: the decision as it is, unless only by hand without the queue
+        mode, reason = options[0][3][index]
+        if mode != MANUAL or manual_fallback:
+            return 0, mode, reason
     for wanted in (API, MANUAL) if manual_fallback else (API,):
         for at, (_, _, _, decisions, _) in enumerate(options):
             mode, reason = decisions.get(index, (None, ""))
