@@ -332,12 +332,25 @@ class Known:
             created_by_id=message.created_by_id,
             human_agent=message.human_agent,
             creator_id=message.creator_id,
+            shared=True,
         )
 
     def facts_for(
-        self, creator, platform: str, *, template, campaign_id, created_by_id, human_agent=False, creator_id=None
+        self,
+        creator,
+        platform: str,
+        *,
+        template,
+        campaign_id,
+        created_by_id,
+        human_agent=False,
+        creator_id=None,
+        shared=False,
     ) -> Facts:
-        """The facts of a message not made yet: to `creator` on `platform` with `template`."""
+        """The facts of a message not made yet: to `creator` on `platform` with `template`. `shared`: the
+        creator's list of recent contacts is the one every message of theirs in the batch reads (a worker
+        appends the sends it makes); else a creator never contacted gets an empty list of their own,
+        not kept (a launch's dry run of thousands appends nothing)."""
         creator_id = creator.pk if creator_id is None else creator_id
         wanted_platform = RECIPIENT_PLATFORM.get(platform)
         return Facts(
@@ -350,7 +363,7 @@ class Known:
             account=self.accounts.get((creator_id, wanted_platform)) if wanted_platform else None,
             conversation=self.conversations.get((creator_id, platform)),
             whatsapp_template_name=template.whatsapp_template_name if template else "",
-            recent_contacts=self.contacts.setdefault(creator_id, []),  # shared: sends update it
+            recent_contacts=self.contacts.setdefault(creator_id, []) if shared else self.contacts.get(creator_id) or [],
             email_suppressed=self.suppressed.get(creator.email, "") if platform == "email" else "",
             limits=self.limits,
         )

@@ -259,10 +259,11 @@ def _dry_run_chunks(members, todo):
         if not rows:
             return
         scope = members.filter(id__gte=rows[0][0], id__lte=rows[-1][0]).values("creator_id")
-        yield [(row[0], _Creator(*row[1:])) for row in rows], scope
-        if len(rows) < PREVIEW_CHUNK:
+        chunk, after, more = [(row[0], _Creator(*row[1:])) for row in rows], rows[-1][0], len(rows) == PREVIEW_CHUNK
+        del rows  # not kept while the chunk is worked on: thousands of tuples fewer for the collector
+        yield chunk, scope
+        if not more:
             return
-        after = rows[-1][0]
 
 
 def _preview_of(member, channel: Channel, renderer: Renderer) -> dict:
