@@ -42,9 +42,46 @@ class Contact:
     sent_at: datetime.datetime
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Account:
+    """What the rules read of a creator's account on a platform (a SocialAccount's values)."""
+
+    handle: str
+    platform_user_id: str | None
+    accepts_dms: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """What the rules read of a conversation (a Conversation's values)."""
+
+    last_inbound_at: datetime.datetime | None
+    last_outbound_at: datetime.datetime | None
+    platform_conversation_id: str
+    outbound_since_inbound: int
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The contact limits of the settings, read once per batch rather than once per message."""
+
+    consent_countries: tuple
+    cooldown_days: int
+    weekly_cap: int
+
+    @classmethod
+    def from_settings(cls) -> "Limits":
+        return cls(
+            tuple(settings.OUTREACH_REQUIRE_CONTACT_CONSENT_COUNTRIES),
+            settings.OUTREACH_COOLDOWN_DAYS,
+            settings.OUTREACH_CREATOR_WEEKLY_CAP,
+        )
+
+
+@dataclass(slots=True)
 class Facts:
-    """Everything the rules read about one message, loaded beforehand."""
+    """Everything the rules read about one message, loaded beforehand. `account` and `conversation`
+    are Account and Thread values (model instances read the same); `limits` None: the settings now."""
 
     now: datetime.datetime
     platform: str
@@ -52,11 +89,12 @@ class Facts:
     human_agent: bool = False
     campaign_id: int | None = None
     created_by_id: int | None = None
-    account: SocialAccount | None = None
-    conversation: Conversation | None = None
+    account: Account | SocialAccount | None = None
+    conversation: Thread | Conversation | None = None
     whatsapp_template_name: str = ""
     recent_contacts: list[Contact] = field(default_factory=list)
     email_suppressed: str = ""  # why the creator's address is on the suppression list (a hard bounce)
+    limits: Limits | None = None
 
 
 def _ago(delta: datetime.timedelta) -> str:
@@ -108,10 +146,10 @@ def decide(facts: Facts) -> Decision:
 
 def _contact_limits(facts: Facts) -> Decision | None:
     creator, now = facts.creator, facts.now
-    countries = settings.OUTREACH_REQUIRE_CONTACT_CONSENT_COUNTRIES
-    if creator.country in countries and not creator.contact_allowed_at:
+    limits = facts.limits or Limits.from_settings()
+    if creator.country in limits.consent_countries and not creator.contact_allowed_at:
         return Decision(BLOCKED, f"Creators in {creator.country} must agree to be contacted first; no consent on file.")
-    cooldown = datetime.timedelta(days=settings.OUTREACH_COOLDOWN_DAYS)
+    cooldown = datetime.timedelta(days=limits.cooldown_days)
     for contact in facts.recent_contacts:
         if now - contact.sent_at > cooldown:
             continue
@@ -119,24 +157,24 @@ def _contact_limits(facts: Facts) -> Decision | None:
             return Decision(
                 BLOCKED,
                 f"Contacted by another campaign {_ago(now - contact.sent_at)}; "
-                f"creators rest {settings.OUTREACH_COOLDOWN_DAYS} days between campaigns.",
+                f"creators rest {limits.cooldown_days} days between campaigns.",
             )
         if contact.created_by_id and facts.created_by_id and contact.created_by_id != facts.created_by_id:
             return Decision(
                 BLOCKED,
                 f"Contacted by a teammate {_ago(now - contact.sent_at)}; "
-                f"creators rest {settings.OUTREACH_COOLDOWN_DAYS} days between teammates.",
+                f"creators rest {limits.cooldown_days} days between teammates.",
             )
     week = [c for c in facts.recent_contacts if now - c.sent_at <= datetime.timedelta(days=7)]
-    if len(week) >= settings.OUTREACH_CREATOR_WEEKLY_CAP:
+    if len(week) >= limits.weekly_cap:
         return Decision(
             BLOCKED,
-            f"Already {len(week)} messages to this creator in 7 days (cap {settings.OUTREACH_CREATOR_WEEKLY_CAP}).",
+            f"Already {len(week)} messages to this creator in 7 days (cap {limits.weekly_cap}).",
         )
     return None
 
 
-def _meta_window(facts: Facts, platform: str, account: SocialAccount, last_inbound) -> Decision:
+def _meta_window(facts: Facts, platform: str, account: Account, last_inbound) -> Decision:
     label = SenderPlatform(platform).label
     recipient = account.platform_user_id or (account.handle if platform == SenderPlatform.WHATSAPP else "")
     if last_inbound is None:
@@ -168,7 +206,7 @@ def _meta_window(facts: Facts, platform: str, account: SocialAccount, last_inbou
     return Decision(MANUAL, f"The {label} window is closed: the creator last wrote {_ago(since)}.")
 
 
-def _tiktok_window(facts: Facts, account: SocialAccount, last_inbound) -> Decision:
+def _tiktok_window(facts: Facts, account: Account, last_inbound) -> Decision:
     conversation = facts.conversation
     if last_inbound is None or not conversation.platform_conversation_id:
         return Decision(MANUAL, "TikTok only lets a business answer: this creator has not written to us yet.")
@@ -185,7 +223,7 @@ def _tiktok_window(facts: Facts, account: SocialAccount, last_inbound) -> Decisi
     )
 
 
-def _x_rules(account: SocialAccount, last_inbound) -> Decision:
+def _x_rules(account: Account, last_inbound) -> Decision:
     if not account.platform_user_id:
         return Decision(MANUAL, "We do not know the creator's X user id; send it from X.")
     if account.accepts_dms is False:
@@ -199,52 +237,133 @@ def gather_facts(messages: list[OutreachMessage], now: datetime.datetime, creato
     """Facts for each message, in order (saved or not); messages come with creator and template loaded.
     `creators`: a query of creator ids covering the messages' creators (a superset is fine), so that a
     big batch is not sent to the database as thousands of parameters."""
-    creator_ids = creators if creators is not None else {message.creator_id for message in messages}
-    wanted = {RECIPIENT_PLATFORM[m.platform] for m in messages if m.platform in RECIPIENT_PLATFORM}
-    accounts: dict[tuple[int, str], SocialAccount] = {}
-    for account in SocialAccount.objects.filter(creator_id__in=creator_ids, platform__in=wanted).order_by(
-        "platform_user_id", "id"
-    ):
-        key = (account.creator_id, account.platform)
-        # Prefer an account whose platform id we know: it is the one that can be addressed.
-        if key not in accounts or (account.platform_user_id and not accounts[key].platform_user_id):
-            accounts[key] = account
-    conversations = {
-        (c.creator_id, c.platform): c
-        for c in Conversation.objects.filter(creator_id__in=creator_ids, platform__in={m.platform for m in messages})
-    }
-    horizon = now - datetime.timedelta(days=max(settings.OUTREACH_COOLDOWN_DAYS, 7))
-    contacts: dict[int, list[Contact]] = {}
-    # Sent messages, and those another worker is sending right now, count as contacts.
-    for creator_id, campaign_id, created_by_id, sent_at, started_at in (
-        OutreachMessage.objects.filter(creator_id__in=creator_ids)
-        .filter(
-            Q(status=OutreachMessage.Status.SENT, sent_at__gte=horizon)
-            | Q(status=OutreachMessage.Status.SENDING, send_started_at__gte=horizon)
-        )
-        .values_list("creator_id", "campaign_id", "created_by_id", "sent_at", "send_started_at")
-    ):
-        contacts.setdefault(creator_id, []).append(Contact(campaign_id, created_by_id, sent_at or started_at))
-    emails = {m.creator.email for m in messages if m.platform == SenderPlatform.EMAIL and m.creator.email}
-    if emails and creators is not None:
-        emails = Creator.objects.filter(id__in=creators).exclude(email="").values("email")
-    suppressed = dict(EmailSuppression.objects.filter(address__in=emails).values_list("address", "reason"))
-    facts = []
-    for message in messages:
-        wanted_platform = RECIPIENT_PLATFORM.get(message.platform)
-        facts.append(
-            Facts(
-                now=now,
-                platform=message.platform,
-                creator=message.creator,
-                human_agent=message.human_agent,
-                campaign_id=message.campaign_id,
-                created_by_id=message.created_by_id,
-                account=accounts.get((message.creator_id, wanted_platform)) if wanted_platform else None,
-                conversation=conversations.get((message.creator_id, message.platform)),
-                whatsapp_template_name=message.template.whatsapp_template_name if message.template else "",
-                recent_contacts=contacts.setdefault(message.creator_id, []),  # shared: sends update it
-                email_suppressed=suppressed.get(message.creator.email, "") if message.platform == "email" else "",
+    if creators is None:
+        emails = {m.creator.email for m in messages if m.platform == SenderPlatform.EMAIL and m.creator.email}
+    else:
+        emails = None if any(m.platform == SenderPlatform.EMAIL and m.creator.email for m in messages) else set()
+    known = Known.gather(
+        creators if creators is not None else {message.creator_id for message in messages},
+        {message.platform for message in messages},
+        now,
+        emails=emails,
+    )
+    return [known.facts(message) for message in messages]
+
+
+@dataclass
+class Known:
+    """What the rules need to know about a batch of creators on some platforms, read in a constant
+    number of queries (`gather`); `facts` gives one message's Facts from it."""
+
+    now: datetime.datetime
+    accounts: dict  # (creator id, account platform) -> Account, the addressable one first
+    handles: dict  # (creator id, account platform) -> the handle of the creator's first account there
+    conversations: dict  # (creator id, sender platform) -> Thread
+    contacts: dict  # creator id -> [Contact]
+    suppressed: dict  # address -> why
+    limits: Limits
+
+    @classmethod
+    def gather(cls, creators, platforms, now: datetime.datetime, *, emails=None) -> "Known":
+        """`creators`: ids or a query of ids (a superset is fine); `platforms`: the sender platforms the
+        messages go on; `emails`: the addresses to look up on the suppression list (None: those of
+        `creators`, when a platform is email)."""
+        wanted = {RECIPIENT_PLATFORM[p] for p in platforms if p in RECIPIENT_PLATFORM}
+        accounts: dict[tuple[int, str], Account] = {}
+        first: dict[tuple[int, str], tuple[int, str]] = {}
+        if wanted:
+            for pk, creator_id, platform, handle, user_id, accepts_dms in (
+                SocialAccount.objects.filter(creator_id__in=creators, platform__in=wanted)
+                .order_by("platform_user_id", "id")
+                .values_list("id", "creator_id", "platform", "handle", "platform_user_id", "accepts_dms")
+            ):
+                key = (creator_id, platform)
+                # Prefer an account whose platform id we know: it is the one that can be addressed.
+                if key not in accounts or (user_id and not accounts[key].platform_user_id):
+                    accounts[key] = Account(handle, user_id, accepts_dms)
+                if key not in first or pk < first[key][0]:
+                    first[key] = (pk, handle)
+        conversations = {}
+        if platforms:
+            for creator_id, platform, *thread in Conversation.objects.filter(
+                creator_id__in=creators, platform__in=platforms
+            ).values_list(
+                "creator_id",
+                "platform",
+                "last_inbound_at",
+                "last_outbound_at",
+                "platform_conversation_id",
+                "outbound_since_inbound",
+            ):
+                conversations[(creator_id, platform)] = Thread(*thread)
+        horizon = now - datetime.timedelta(days=max(settings.OUTREACH_COOLDOWN_DAYS, 7))
+        contacts: dict[int, list[Contact]] = {}
+        # Sent messages, and those another worker is sending right now, count as contacts.
+        for creator_id, campaign_id, created_by_id, sent_at, started_at in (
+            OutreachMessage.objects.filter(creator_id__in=creators)
+            .filter(
+                Q(status=OutreachMessage.Status.SENT, sent_at__gte=horizon)
+                | Q(status=OutreachMessage.Status.SENDING, send_started_at__gte=horizon)
             )
+            .values_list("creator_id", "campaign_id", "created_by_id", "sent_at", "send_started_at")
+        ):
+            contacts.setdefault(creator_id, []).append(Contact(campaign_id, created_by_id, sent_at or started_at))
+        if emails is None:
+            emails = (
+                Creator.objects.filter(id__in=creators).exclude(email="").values("email")
+                if SenderPlatform.EMAIL in platforms
+                else set()
+            )
+        suppressed = dict(EmailSuppression.objects.filter(address__in=emails).values_list("address", "reason"))
+        handles = {key: handle for key, (_, handle) in first.items()}
+        return cls(now, accounts, handles, conversations, contacts, suppressed, Limits.from_settings())
+
+    def handle(self, creator_id: int, platform: str) -> str:
+        """The creator's handle on the account a sender platform writes to (their first account there)."""
+        return self.handles.get((creator_id, RECIPIENT_PLATFORM.get(platform)), "")
+
+    def facts(self, message) -> Facts:
+        """One message's facts (a saved or unsaved OutreachMessage)."""
+        return self.facts_for(
+            message.creator,
+            message.platform,
+            template=message.template,
+            campaign_id=message.campaign_id,
+            created_by_id=message.created_by_id,
+            human_agent=message.human_agent,
+            creator_id=message.creator_id,
+            shared=True,
         )
-    return facts
+
+    def facts_for(
+        self,
+        creator,
+        platform: str,
+        *,
+        template,
+        campaign_id,
+        created_by_id,
+        human_agent=False,
+        creator_id=None,
+        shared=False,
+    ) -> Facts:
+        """The facts of a message not made yet: to `creator` on `platform` with `template`. `shared`: the
+        creator's list of recent contacts is the one every message of theirs in the batch reads (a worker
+        appends the sends it makes); else a creator never contacted gets an empty list of their own,
+        not kept (a launch's dry run of thousands appends nothing)."""
+        creator_id = creator.pk if creator_id is None else creator_id
+        wanted_platform = RECIPIENT_PLATFORM.get(platform)
+        return Facts(
+            now=self.now,
+            platform=platform,
+            creator=creator,
+            human_agent=human_agent,
+            campaign_id=campaign_id,
+            created_by_id=created_by_id,
+            account=self.accounts.get((creator_id, wanted_platform)) if wanted_platform else None,
+            conversation=self.conversations.get((creator_id, platform)),
+            whatsapp_template_name=template.whatsapp_template_name if template else "",
+            recent_contacts=self.contacts.setdefault(creator_id, []) if shared else self.contacts.get(creator_id) or [],
+            email_suppressed=self.suppressed.get(creator.email, "") if platform == "email" else "",
+            limits=self.limits,
+        )

@@ -6,7 +6,9 @@ relations or reach the database; an unknown variable is an error when the templa
 missing value is an error when a message is rendered (never a silently empty gap).
 """
 
+import functools
 import re
+from dataclasses import dataclass
 
 from crm.models import UsageChannel
 from outreach.platforms import EMAIL_SUBJECT_LIMIT, SenderPlatform, text_length
@@ -62,26 +64,49 @@ class RenderError(ValueError):
         self.variable = variable
 
 
-def _expressions(text: str):
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A template text read once: the literal text before each variable, the variable and its default,
+    the text after the last one, and the TemplateError met while reading (raised, as `render` always
+    did, only once the variables before it are filled)."""
+
+    parts: tuple[tuple[str, str, str | None], ...]
+    tail: str
+    error: str = ""
+
+
+@functools.lru_cache(maxsize=256)
+def parse(text: str) -> Parsed:
+    """The parsed form of a text, read once per distinct text (a launch renders one template for
+    thousands of members)."""
+    text = text or ""
     if "{%" in text or "{#" in text:
-        raise TemplateError("Only {{ variables }} are allowed; template tags and comments are not.")
-    for match in TAG.finditer(text or ""):
+        return Parsed((), text, "Only {{ variables }} are allowed; template tags and comments are not.")
+    parts, position = [], 0
+    for match in TAG.finditer(text):
         expression = EXPRESSION.fullmatch(match.group(1))
         if not expression:
-            raise TemplateError(f"Cannot read {match.group(0)!r}: write {{{{ creator.first_name }}}}.")
+            error = f"Cannot read {match.group(0)!r}: write {{{{ creator.first_name }}}}."
+            return Parsed(tuple(parts), text[position:], error)
         variable, default = expression.group(1), expression.group(2)
         if variable not in VARIABLES:
-            raise TemplateError(f"Unknown variable {variable!r}. Known: {', '.join(VARIABLES)}.")
-        yield match, variable, default
-    unopened = TAG.sub("", text or "")
+            error = f"Unknown variable {variable!r}. Known: {', '.join(VARIABLES)}."
+            return Parsed(tuple(parts), text[position:], error)
+        parts.append((text[position : match.start()], variable, default))
+        position = match.end()
+    unopened = TAG.sub("", text)
     if "{{" in unopened or "}}" in unopened:
-        raise TemplateError("A '{{' or '}}' is not closed or opened.")
+        return Parsed(tuple(parts), text[position:], "A '{{' or '}}' is not closed or opened.")
+    return Parsed(tuple(parts), text[position:])
 
 
 def variables_in(text: str) -> list[str]:
     """The variables a text uses, in order, each once; raises TemplateError."""
+    parsed = parse(text or "")
+    if parsed.error:
+        raise TemplateError(parsed.error)
     seen = []
-    for _, variable, _ in _expressions(text or ""):
+    for _, variable, _ in parsed.parts:
         if variable not in seen:
             seen.append(variable)
     return seen
@@ -89,18 +114,24 @@ def variables_in(text: str) -> list[str]:
 
 def render(text: str, context: dict[str, str | None]) -> str:
     """Fill the variables; raises RenderError naming the first one with no value and no default."""
-    parts, position = [], 0
-    for match, variable, default in _expressions(text or ""):
+    return render_parsed(parse(text or ""), context)
+
+
+def render_parsed(parsed: Parsed, context: dict[str, str | None]) -> str:
+    """`render` of a text already parsed."""
+    pieces = []
+    for literal, variable, default in parsed.parts:
         value = context.get(variable)
-        if value in (None, ""):
+        if value is None or value == "":
             if default is None:
                 raise RenderError(f"No value for {variable} ({VARIABLES[variable].lower()}).", variable)
             value = default
-        parts.append(text[position : match.start()])
-        parts.append(str(value))
-        position = match.end()
-    parts.append((text or "")[position:])
-    return "".join(parts)
+        pieces.append(literal)
+        pieces.append(str(value))
+    if parsed.error:
+        raise TemplateError(parsed.error)
+    pieces.append(parsed.tail)
+    return "".join(pieces)
 
 
 def check_length(platform: str, text: str, *, what: str = "The message") -> str | None:

@@ -105,6 +105,34 @@ class MoveMemberForm(forms.Form):
 USABLE_TEMPLATES = MessageTemplate.objects.filter(archived_at__isnull=True)  # archived ones are not offered
 
 
+class LoadedChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField over objects read once for the whole form (`load`): the launch form's three
+    channels offer the same accounts, templates and sequences, so they are read once, not once per
+    field to list them and once more per field to check the choice. The same choices, labels and
+    errors as over its queryset."""
+
+    objects: dict | None = None
+
+    def load(self, objects, choices=None) -> None:
+        self.objects = {str(obj.pk): obj for obj in objects}
+        if choices is None:
+            empty = [] if self.empty_label is None else [("", self.empty_label)]
+            choices = empty + [(obj.pk, self.label_from_instance(obj)) for obj in objects]
+        self.choices = choices
+
+    def to_python(self, value):
+        if self.objects is None or value in self.empty_values:
+            return super().to_python(value)
+        if isinstance(value, self.queryset.model):
+            value = value.pk
+        try:
+            return self.objects[str(value)]
+        except KeyError:
+            raise ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
+            ) from None
+
+
 class LaunchForm(forms.Form):
     """What to send and from where, as a channel plan: the first channel, then up to two fallbacks
     tried in order for each member; the preview and the counts come from a dry run."""
@@ -115,22 +143,22 @@ class LaunchForm(forms.Form):
         ("skip", "Do not send; list the member as blocked"),
     ]
 
-    sender_account = forms.ModelChoiceField(queryset=SenderAccount.objects.all(), label="1st channel: send from")
-    template = forms.ModelChoiceField(queryset=USABLE_TEMPLATES, required=False, label="Template")
-    sequence = forms.ModelChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
-    sender_account_2 = forms.ModelChoiceField(
+    sender_account = LoadedChoiceField(queryset=SenderAccount.objects.all(), label="1st channel: send from")
+    template = LoadedChoiceField(queryset=USABLE_TEMPLATES, required=False, label="Template")
+    sequence = LoadedChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
+    sender_account_2 = LoadedChoiceField(
         queryset=SenderAccount.objects.all(),
         required=False,
         label="Else (2nd channel): send from",
         help_text="Tried for a member the 1st channel cannot reach by API now.",
     )
-    template_2 = forms.ModelChoiceField(queryset=USABLE_TEMPLATES, required=False, label="Template")
-    sequence_2 = forms.ModelChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
-    sender_account_3 = forms.ModelChoiceField(
+    template_2 = LoadedChoiceField(queryset=USABLE_TEMPLATES, required=False, label="Template")
+    sequence_2 = LoadedChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
+    sender_account_3 = LoadedChoiceField(
         queryset=SenderAccount.objects.all(), required=False, label="Else (3rd channel): send from"
     )
-    template_3 = forms.ModelChoiceField(queryset=USABLE_TEMPLATES, required=False, label="Template")
-    sequence_3 = forms.ModelChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
+    template_3 = LoadedChoiceField(queryset=USABLE_TEMPLATES, required=False, label="Template")
+    sequence_3 = LoadedChoiceField(queryset=Sequence.objects.all(), required=False, label="Or a sequence")
     if_none = forms.ChoiceField(
         choices=IF_NONE,
         required=False,
@@ -144,7 +172,7 @@ class LaunchForm(forms.Form):
         help_text="Only members whose earlier messages were all blocked, cancelled or failed; "
         "everyone else keeps the message they have.",
     )
-    member = forms.ModelChoiceField(
+    member = LoadedChoiceField(
         queryset=CampaignMember.objects.none(),
         required=False,
         label="Preview for",
@@ -153,12 +181,22 @@ class LaunchForm(forms.Form):
 
     def __init__(self, *args, members=None, **kwargs):
         super().__init__(*args, **kwargs)
+        loaded = {
+            "sender_account": list(SenderAccount.objects.all()),
+            "template": list(USABLE_TEMPLATES.all()),  # a copy: the module's queryset keeps no rows
+            "sequence": list(Sequence.objects.all()),
+        }
+        for n in range(1, self.CHANNELS + 1):
+            for name, kind in zip(self.channel_fields(n), loaded, strict=True):
+                self.fields[name].load(loaded[kind])
         if members is not None:
             ids = [member.pk for member in members]
             self.fields["member"].queryset = CampaignMember.objects.filter(pk__in=ids).select_related("creator")
-            self.fields["member"].choices = [("", "The first member who can get it")] + [
-                (member.pk, getattr(member, "label", member.creator.name)) for member in members
-            ]
+            self.fields["member"].load(
+                members,
+                [("", "The first member who can get it")]
+                + [(member.pk, getattr(member, "label", member.creator.name)) for member in members],
+            )
 
     def channel_fields(self, n: int) -> tuple[str, str, str]:
         suffix = "" if n == 1 else f"_{n}"

@@ -29,8 +29,40 @@ def render_for(
         sender=sender,
         permission_request=permission_request,
     )
-    text = templating.render(template.body, context)
-    subject = templating.render(template.subject, context) if template.subject else ""
+    subject = templating.parse(template.subject) if template.subject else None
+    return _finish(platform, templating.parse(template.body), subject, context)
+
+
+class Renderer:
+    """One template for many creators (a launch's members): the texts are parsed once and the
+    campaign's and sender's values read once; `render` gives what `render_for` gives."""
+
+    def __init__(self, template: MessageTemplate, *, platform: str, campaign=None, sender=None):
+        self.platform = platform
+        self.body = templating.parse(template.body)
+        self.subject = templating.parse(template.subject) if template.subject else None
+        self.context = templating.build_context(_NOBODY, platform=platform, campaign=campaign, sender=sender)
+
+    def render(self, creator, handle: str = "") -> tuple[str, str]:
+        """(subject, text) for one creator; raises RenderError with the reason."""
+        context = dict(self.context)
+        context["creator.name"] = creator.name
+        context["creator.first_name"] = creator.first_name
+        context["creator.country"] = creator.country
+        context["creator.handle"] = handle
+        return _finish(self.platform, self.body, self.subject, context)
+
+
+class _Nobody:
+    name = first_name = country = None
+
+
+_NOBODY = _Nobody()
+
+
+def _finish(platform: str, body, subject, context) -> tuple[str, str]:
+    text = templating.render_parsed(body, context)
+    subject = templating.render_parsed(subject, context) if subject is not None else ""
     problem = templating.check_length(platform, text)
     if problem:
         raise templating.RenderError(problem)

@@ -117,3 +117,52 @@ def test_the_campaign_page_keeps_the_launches_and_who_was_blocked(alice, alice_c
     lines = b"".join(csv.streaming_content).decode("utf-8-sig").splitlines()
     assert lines[0] == "launch,creator_id,creator,email,channel,sender_account,why,queued_at"
     assert len(lines) - 1 == OutreachMessage.objects.filter(campaign=campaign, status="blocked").count() > 3
+
+
+def _queries(client, url, data) -> tuple[object, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(url, data)
+    assert response.status_code == 200
+    return response, len(captured)
+
+
+def test_the_preview_for_a_chosen_member_takes_a_constant_number_of_queries(alice_client, plan):
+    campaign, ig, mail, dm, letter = plan
+    url = f"/campaigns/{campaign.pk}/launch/"
+    _members(campaign, 3)
+    chosen = campaign.members.get(creator__name="Person 1")
+    response, few = _queries(alice_client, url, _body(ig, mail, dm, letter, member=chosen.pk))
+    # Person 1 has an Instagram account whose window is closed: the plan chooses email for them.
+    assert response.context["preview"] == {"creator": "Person 1", "subject": "Hello Person", "text": "Hi"}
+    _members(campaign, 40, start=3)
+    response, more = _queries(alice_client, url, _body(ig, mail, dm, letter, member=chosen.pk))
+    assert response.context["preview"]["creator"] == "Person 1"
+    assert more == few
+    # Without a chosen member, no more queries than with one.
+    assert _queries(alice_client, url, _body(ig, mail, dm, letter))[1] <= few
+
+
+def test_the_preview_for_a_member_already_sent_to_is_on_the_first_channel(alice, alice_client, plan):
+    campaign, ig, mail, dm, letter = plan
+    _members(campaign, 3)
+    services.launch_campaign(campaign, actor=alice, plan=[services.Channel(mail, letter)])
+    chosen = campaign.members.get(creator__name="Person 1")
+    response = alice_client.post(f"/campaigns/{campaign.pk}/launch/", _body(ig, mail, dm, letter, member=chosen.pk))
+    assert response.context["summary"].already_queued == 3
+    assert response.context["preview"] == {"creator": "Person 1", "subject": "", "text": "Hi Person"}
+
+
+def test_a_preview_read_in_several_chunks_says_the_same(alice_client, plan, monkeypatch):
+    from outreach.services import launch
+
+    campaign, ig, mail, dm, letter = plan
+    _members(campaign, 11)
+    url = f"/campaigns/{campaign.pk}/launch/"
+    whole = alice_client.post(url, _body(ig, mail, dm, letter)).context["summary"]
+    monkeypatch.setattr(launch, "PREVIEW_CHUNK", 4)
+    chunked = alice_client.post(url, _body(ig, mail, dm, letter)).context["summary"]
+    assert chunked.as_dict() == whole.as_dict()
+    assert whole.members == 11 and len(whole.choices) == 11

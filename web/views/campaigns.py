@@ -14,7 +14,6 @@ from crm import access, search, services
 from crm.filtersets import CampaignFilter
 from crm.models import CampaignMember, SocialAccount
 from outreach import services as outreach
-from outreach import templating
 from outreach.models import OutreachMessage
 from web.access import can_write, page, visible_campaigns
 from web.csv_export import csv_response
@@ -185,6 +184,9 @@ def campaign_launch(request, pk: int):
         plan = [outreach.Channel(**channel) for channel in form.plan()]
         choice = {"plan": plan, "manual_fallback": data["if_none"] != "skip", "again": data["again"]}
         launching = request.POST.get("confirm") == "launch"
+        if not launching:
+            # The preview as the chosen member would get it (empty: the first who can get it).
+            choice["preview_member"] = data.get("member")
         try:
             summary = outreach.launch_campaign(campaign, actor=request.user, dry_run=not launching, **choice)
         except ValidationError as error:
@@ -201,7 +203,7 @@ def campaign_launch(request, pk: int):
                 return redirect(f"{reverse('web:campaign', args=[campaign.pk])}#launches")
             context["summary"] = summary
             context["channels"] = _channel_counts(summary)
-            context["preview"] = _preview(form, campaign, summary, plan)
+            context["preview"] = summary.preview
     return render(request, "web/campaigns/launch.html", context)
 
 
@@ -233,33 +235,6 @@ def _preview_members(campaign, find: str) -> list:
         handle = handles.get(member.creator_id)
         member.label = f"{member.creator.name} (@{handle})" if handle else member.creator.name
     return members
-
-
-def _preview(form, campaign, summary, plan) -> dict | None:
-    """The message as the chosen member (or the first one who can get it) would receive it, on the
-    channel the plan chose for them (the first channel when they are not in the listed choices)."""
-    member = form.cleaned_data.get("member")
-    if member is None:
-        return summary.preview
-    chosen = next((c["channel"] for c in summary.choices if c["member"] == member.pk), None)
-    channel = next((c for c in plan if c.sender_account.platform == chosen), plan[0])
-    sender = channel.sender_account
-    try:
-        template = outreach.first_template(channel.template, channel.sequence)
-        subject, text = outreach.render_for(
-            template,
-            member.creator,
-            platform=sender.platform,
-            handle=outreach.handle_on(member.creator, sender.platform),
-            campaign=campaign,
-            sender=sender,
-        )
-    except (templating.RenderError, ValidationError) as error:
-        return {
-            "creator": member.creator.name,
-            "error": str(error.messages[0] if hasattr(error, "messages") else error),
-        }
-    return {"creator": member.creator.name, "subject": subject, "text": text}
 
 
 @page
