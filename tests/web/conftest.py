@@ -8,6 +8,7 @@ or uncaught page error fails the test.
 import contextlib
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,17 @@ def module_chromium():
         yield browser
 
 
+def finish_live_requests(live_server, timeout: float = 10.0) -> None:
+    """Wait for the requests a closed browser left in flight on the live server (an htmx poll, a
+    preview fetched as one types): its threads use the test's database (on SQLite the very same
+    connection), and the test's teardown must not flush the tables under a request still running."""
+    httpd = getattr(live_server.thread, "httpd", None)
+    for _ in range(2):  # a request accepted while the first ones finished is waited for too
+        for thread in list(getattr(httpd, "_threads", None) or ()):
+            thread.join(timeout)
+        time.sleep(0.05)
+
+
 class BrowserErrors(list):
     """Console errors and uncaught exceptions seen by a page; a test fails if any remain."""
 
@@ -104,6 +116,7 @@ def browser_page(chromium, live_server):
     page.errors = errors
     yield page
     context.close()
+    finish_live_requests(live_server)
     assert not errors, "the browser reported errors:\n" + "\n".join(errors)
 
 

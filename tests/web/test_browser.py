@@ -19,7 +19,7 @@ from outreach.webhooks import meta
 from tests.factories import CreatorFactory, PermissionRequestFactory, SocialAccountFactory
 from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
-from tests.web.conftest import screenshot, sign_in
+from tests.web.conftest import finish_live_requests, screenshot, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow(seconds=7)]
 SECRET = "meta-app-secret"
@@ -223,6 +223,7 @@ def test_it_fits_a_phone_screen_and_is_keyboard_reachable(chromium, live_server,
                 screenshot(page, name)
     finally:
         context.close()
+        finish_live_requests(live_server)
     assert not errors, errors
 
 

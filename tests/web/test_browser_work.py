@@ -23,7 +23,7 @@ from tests.factories import (
     SocialAccountFactory,
 )
 from tests.outreach.factories import SenderAccountFactory
-from tests.web.conftest import screenshot, sign_in
+from tests.web.conftest import finish_live_requests, screenshot, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow(seconds=9)]
 PHONE = {"width": 390, "height": 844}
@@ -271,4 +271,5 @@ def test_it_fits_a_phone_and_reaches_every_action_by_keyboard(chromium, live_ser
         page.get_by_text("Marked as sent to Maya Hart.").wait_for()
     finally:
         context.close()
+        finish_live_requests(live_server)
     assert not errors, errors
