@@ -85,6 +85,35 @@ def start_bulk_job(action: str, *, actor, filter_query: str, tag_name: str = "",
     return job
 
 
+def runs_in_queue(matched: int) -> bool:
+    """Whether an action on this many creators runs as a job in the queue (over BULK_INLINE_LIMIT)
+    rather than inside the request: what the confirmation says and what confirming does."""
+    return matched > settings.BULK_INLINE_LIMIT
+
+
+@dataclass
+class Applied:
+    """What a confirmed "select all matching" did: `count` creators changed at once, or `job` queued."""
+
+    count: int = 0
+    job: BulkJob | None = None
+
+
+def apply_to_matching(
+    action: str, creators, *, actor, matched: int, filter_query: str, tag_name: str = "", campaign=None
+) -> Applied:
+    """The confirmed action on every creator of the filtered set `creators` (`matched` of them, as
+    counted for the confirmation): inside the request up to BULK_INLINE_LIMIT, else as a job."""
+    if runs_in_queue(matched):
+        job = start_bulk_job(action, actor=actor, filter_query=filter_query, tag_name=tag_name, campaign=campaign)
+        return Applied(job=job)
+    if action == BulkJob.Action.TAG:
+        return Applied(count=bulk.tag_matching(creators, tag_name, actor=actor))
+    if action == BulkJob.Action.CAMPAIGN:
+        return Applied(count=bulk.add_matching_to_campaign(campaign, creators, actor=actor))
+    raise DomainError({"action": [f"Unknown action “{action}”: add a tag or add to a campaign."]})
+
+
 class Superseded(Exception):
     """This run's claim was taken over (it was stalled longer than BULK_STALE_SECONDS): it stops."""
 

@@ -1,6 +1,5 @@
 """Creators: the searchable list with bulk actions and one creator's page (the CSV import: web/views/imports.py)."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery, Value
@@ -212,28 +211,25 @@ def _bulk_matching(request, form, back):
     if not data["confirmed"]:
         context = {"section": "creators", "form": form, "data": data, "back": back, "count": count,
                    "count_text": f"{count:,}", "filters": _filter_words(data["filter"]),
-                   "queued": count > settings.BULK_INLINE_LIMIT}  # fmt: skip
+                   "queued": bulk.runs_in_queue(count)}  # fmt: skip
         return render(request, "web/creators/bulk_confirm.html", context)
     try:
-        if count > settings.BULK_INLINE_LIMIT:
-            job = bulk.start_bulk_job(
-                data["action"], actor=request.user, filter_query=data["filter"],
-                tag_name=data["tag"], campaign=data["campaign"],
-            )  # fmt: skip
-            link = reverse("web:bulk_job", args=[job.pk])
-            messages.info(
-                request,
-                format_html('{} — <a href="{}">follow its progress</a>.', _queued_words(job, count), link),
-            )
-            return redirect(link)
-        if data["action"] == "tag":
-            count = services.tag_matching(queryset, data["tag"], actor=request.user)
-            messages.success(request, f"Tagged {count:,} creator(s) “{data['tag'].strip()}”.")
-        else:
-            count = services.add_matching_to_campaign(data["campaign"], queryset, actor=request.user)
-            messages.success(request, f"Added {count:,} creator(s) to {data['campaign'].name}.")
+        applied = bulk.apply_to_matching(
+            data["action"], queryset, actor=request.user, matched=count, filter_query=data["filter"],
+            tag_name=data["tag"], campaign=data["campaign"],
+        )  # fmt: skip
     except ValidationError as error:
         messages.error(request, error_text(error))
+        return redirect(back)
+    if applied.job:
+        link = reverse("web:bulk_job", args=[applied.job.pk])
+        words = _queued_words(applied.job, count)
+        messages.info(request, format_html('{} — <a href="{}">follow its progress</a>.', words, link))
+        return redirect(link)
+    if data["action"] == "tag":
+        messages.success(request, f"Tagged {applied.count:,} creator(s) “{data['tag'].strip()}”.")
+    else:
+        messages.success(request, f"Added {applied.count:,} creator(s) to {data['campaign'].name}.")
     return redirect(back)
 
 
