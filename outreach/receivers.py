@@ -13,6 +13,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from config.endpoints import machine_endpoint
 from core import jsonbounds
 from outreach.inbound import deliveries
 from outreach.webhooks import PayloadError, SignatureError, meta, tiktok, x
@@ -80,6 +81,7 @@ def _x_crc(request):
         return JsonResponse({"error": str(error)}, status=400)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def meta_webhook(request):
@@ -98,6 +100,7 @@ def meta_webhook(request):
     return _accept("meta", "", request)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def x_webhook(request):
@@ -113,6 +116,7 @@ def x_webhook(request):
     return _accept("x", "", request)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_http_methods(["POST"])
 def tiktok_webhook(request):
@@ -131,6 +135,7 @@ def tiktok_webhook(request):
     return _accept("tiktok", event_id, request)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_http_methods(["POST"])
 def email_webhook(request):
