@@ -105,8 +105,10 @@ def _accept_in_one_statement(provider: str, event_id: str, body: bytes, headers:
 
 
 def _store_in_one_statement(provider: str, event_id: str, body: bytes, headers: dict) -> bool:
-    row = (provider, event_id, body, headers, InboundEvent.Status.RECEIVED, "", timezone.now())
-    values = [field.get_db_prep_save(value, connection) for field, value in zip(_stored_fields(), row, strict=True)]
+    # STORED_FIELDS' values: psycopg adapts the strings, the bytes and the time as their fields would;
+    # the headers go through their JSONField (Django's Jsonb adapter, with its encoder).
+    headers = InboundEvent._meta.get_field("headers").get_db_prep_save(headers, connection)
+    values = [provider, event_id, body, headers, InboundEvent.Status.RECEIVED.value, "", timezone.now()]
     with connection.cursor() as cursor:
         if database_broker():
             queue_table, key, package = packaged_inbound(provider, event_id)
