@@ -4,6 +4,7 @@ A delivery that fails verification gets 401 (no signature) or 403 (wrong or stal
 trace in the database.
 """
 
+import json
 import logging
 import time
 
@@ -13,6 +14,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from config.endpoints import machine_endpoint
 from core import jsonbounds
 from outreach.inbound import deliveries
 from outreach.webhooks import PayloadError, SignatureError, meta, tiktok, x
@@ -34,12 +36,16 @@ def _refuse(error: SignatureError, missing: bool) -> JsonResponse:
 MAX_EVENT_ID = 255  # InboundEvent.event_id's column
 
 
-def _accept(provider: str, event_id: str, request) -> JsonResponse:
+def _accept(provider: str, event_id: str, request) -> HttpResponse:
     if len(event_id) > MAX_EVENT_ID:  # e.g. a 400-character Message-ID: refused, not a database error
         return JsonResponse({"error": f"The delivery's id is longer than {MAX_EVENT_ID} characters."}, status=400)
     headers = {k: v for k, v in request.headers.items() if k.lower() not in SECRET_HEADERS}
     created = deliveries.accept_delivery(provider, event_id, request.body, headers)
-    return JsonResponse({"received": True, "duplicate": not created})
+    return HttpResponse(ANSWER[created], content_type="application/json")
+
+
+# The answers to a stored delivery, new or a re-delivery: {"received": true, "duplicate": ...}.
+ANSWER = {created: json.dumps({"received": True, "duplicate": not created}).encode() for created in (True, False)}
 
 
 def _json(request):
@@ -80,6 +86,7 @@ def _x_crc(request):
         return JsonResponse({"error": str(error)}, status=400)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def meta_webhook(request):
@@ -98,6 +105,7 @@ def meta_webhook(request):
     return _accept("meta", "", request)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def x_webhook(request):
@@ -113,6 +121,7 @@ def x_webhook(request):
     return _accept("x", "", request)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_http_methods(["POST"])
 def tiktok_webhook(request):
@@ -131,6 +140,7 @@ def tiktok_webhook(request):
     return _accept("tiktok", event_id, request)
 
 
+@machine_endpoint
 @csrf_exempt
 @require_http_methods(["POST"])
 def email_webhook(request):

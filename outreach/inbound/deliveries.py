@@ -2,6 +2,7 @@
 handed to the handler of its kind."""
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -104,24 +105,16 @@ def _accept_in_one_statement(provider: str, event_id: str, body: bytes, headers:
 
 
 def _store_in_one_statement(provider: str, event_id: str, body: bytes, headers: dict) -> bool:
-    event = InboundEvent(provider=provider, event_id=event_id, body=body, headers=headers, received_at=timezone.now())
-    fields = [InboundEvent._meta.get_field(name) for name in STORED_FIELDS]
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    values = [field.get_db_prep_save(getattr(event, field.attname), connection) for field in fields]
-    table = connection.ops.quote_name(InboundEvent._meta.db_table)  # names from the models, values as parameters
-    placeholders = ", ".join(["%s"] * len(fields))
-    insert = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    insert += " ON CONFLICT (provider, event_id) DO NOTHING RETURNING id"
+    # STORED_FIELDS' values: psycopg adapts the strings, the bytes and the time as their fields would;
+    # the headers go through their JSONField (Django's Jsonb adapter, with its encoder).
+    headers = InboundEvent._meta.get_field("headers").get_db_prep_save(headers, connection)
+    values = [provider, event_id, body, headers, InboundEvent.Status.RECEIVED.value, "", timezone.now()]
     with connection.cursor() as cursor:
         if database_broker():
             queue_table, key, package = packaged_inbound(provider, event_id)
-            cursor.execute(
-                f"WITH stored AS ({insert}) INSERT INTO {connection.ops.quote_name(queue_table)} (key, payload, lock) "  # noqa: S608
-                "SELECT %s, %s, %s FROM stored RETURNING id",
-                [*values, key, package, timezone.now()],
-            )
+            cursor.execute(_statement(queue_table), [*values, key, package, timezone.now()])
             return cursor.fetchone() is not None
-        cursor.execute(insert, values)
+        cursor.execute(_statement(None), values)
         created = cursor.fetchone() is not None
     if created:
         enqueue_inbound_in_transaction(provider, event_id)  # Redis: pushed now, the row is committed
@@ -131,6 +124,29 @@ def _store_in_one_statement(provider: str, event_id: str, body: bytes, headers: 
 
 
 STORED_FIELDS = ("provider", "event_id", "body", "headers", "status", "error", "received_at")
+
+
+@functools.cache
+def _stored_fields() -> tuple:
+    return tuple(InboundEvent._meta.get_field(name) for name in STORED_FIELDS)
+
+
+@functools.cache
+def _statement(queue_table: str | None) -> str:
+    """The INSERT ... ON CONFLICT DO NOTHING of a delivery (names from the model, values as
+    parameters), within a statement that also writes its task to `queue_table` when one is given.
+    Built once per process: the names never change, and every delivery would otherwise quote them."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in _stored_fields())
+    placeholders = ", ".join(["%s"] * len(STORED_FIELDS))
+    insert = f"INSERT INTO {quote(InboundEvent._meta.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    insert += " ON CONFLICT (provider, event_id) DO NOTHING RETURNING id"
+    if queue_table is None:
+        return insert
+    return (
+        f"WITH stored AS ({insert}) INSERT INTO {quote(queue_table)} (key, payload, lock) "  # noqa: S608
+        "SELECT %s, %s, %s FROM stored RETURNING id"
+    )
 
 
 def process_delivery(provider: str, event_id: str) -> int:
