@@ -12,11 +12,11 @@ import time
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
-from django_q.tasks import async_task
 
 from crm.events import DomainEvent
 from crm.models import Role, role_of
 from integrations.models import WebhookDelivery, WebhookEvent, WebhookSubscription
+from outreach.queue import enqueue_now
 
 logger = logging.getLogger(__name__)
 
@@ -111,4 +111,4 @@ def enqueue_pending(event_id, subscription_ids: list[int]) -> None:
 
 
 def enqueue(delivery_id: int) -> None:
-    async_task("integrations.tasks.deliver_webhook", delivery_id, task_name=f"webhook-{delivery_id}")
+    enqueue_now("integrations.tasks.deliver_webhook", delivery_id, name=f"webhook-{delivery_id}")

@@ -10,13 +10,13 @@ import logging
 from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule
-from django_q.tasks import async_task
 
 from core.backoff import backoff_seconds
 from crm.services import rights
 from outreach import identity_lookup, worker
 from outreach.inbound import deliveries, identity
 from outreach.models import OutreachMessage, SenderAccount
+from outreach.queue import enqueue_now
 from outreach.services import comments, sequences, tiktok_comments, ugc
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def send_due_messages(sender_id: int) -> dict:
     """Send what is due for one account; if time ran out with more due, queue another run."""
     report = worker.send_due(sender_id)
     if report.more_due:
-        async_task("outreach.tasks.send_due_messages", sender_id, task_name=f"send-{sender_id}")
+        enqueue_now("outreach.tasks.send_due_messages", sender_id, name=f"send-{sender_id}")
     return {"claimed": report.claimed, **report.outcomes}
 
 
@@ -37,7 +37,7 @@ def dispatch_due_messages() -> int:
     sender_ids = set(OutreachMessage.objects.due().order_by().values_list("sender_account_id", flat=True).distinct())
     for sender in SenderAccount.objects.filter(pk__in=sender_ids):
         if sender.is_sending():
-            async_task("outreach.tasks.send_due_messages", sender.pk, task_name=f"send-{sender.pk}")
+            enqueue_now("outreach.tasks.send_due_messages", sender.pk, name=f"send-{sender.pk}")
     return len(sender_ids)
 
 

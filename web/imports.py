@@ -21,11 +21,11 @@ from django.core.files.storage import Storage, storages
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from crm import importer
 from crm.errors import DomainError
 from crm.services.column_mappings import offered_mapping, save_mapping
+from outreach.queue import enqueue
 from web.models import ImportJob
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def confirm_import(job: ImportJob) -> ImportJob:
         status=ImportJob.Status.QUEUED
     )
     if claimed:
-        transaction.on_commit(lambda: async_task("web.imports.run_import", job.pk, task_name=f"import-{job.pk}"))
+        enqueue("web.imports.run_import", job.pk, name=f"import-{job.pk}")
     try:
         job.refresh_from_db()
     except ImportJob.DoesNotExist:  # left unconfirmed too long: `clean_abandoned_uploads` deleted it
