@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from crm.models import AccessRole, Role
 from tests.factories import UserFactory
@@ -70,6 +71,9 @@ def launched_chromium():
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             yield browser
             browser.close()
+            # While Playwright's loop runs in this thread, Django's connections belong to its context:
+            # one opened there is closed here, or PostgreSQL keeps it open past the test database's end.
+            connections.close_all()
 
 
 @pytest.fixture
