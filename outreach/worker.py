@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -431,8 +431,9 @@ class Batch:
         pending.reverse()  # pop() from the end: oldest first
         try:
             while pending and not (self.stop or STOP.is_set() or time.monotonic() >= deadline):
-                if self.free() - len(self.in_flight) <= 0 and not self.answers_waiting():
-                    self.wait_for_answers(timeout=self.lease.seconds / 3)
+                out = [future for future in self.in_flight if not future.done()]
+                if out and self.free() - len(out) < self.step_size():
+                    self.wait_for_answers(out, timeout=self.lease.seconds / 3)
                     continue
                 self.step(pending)
         except Exception:
@@ -457,12 +458,15 @@ class Batch:
     def group_size(self, free: int) -> int:
         return max(1, min(free, int(self.rate * self.SLOT_WINDOW))) if self.rate else free
 
-    def answers_waiting(self) -> bool:
-        return any(future.done() for future in self.in_flight)
+    def step_size(self) -> int:
+        """How many calls may start before a step is worth its commit: half the calls allowed in
+        flight (at most a full group), so answers that trickle in one by one are recorded together
+        and the window of calls in flight never falls below half full while messages are left."""
+        return max(1, self.group_size(self.free() // 2))
 
-    def wait_for_answers(self, timeout: float) -> None:
-        """Wait until a call answers (recorded by the next step), renewing the lease meanwhile."""
-        wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
+    def wait_for_answers(self, out, timeout: float) -> None:
+        """Wait until one of the calls still out answers (recorded by a later step), renewing the lease."""
+        wait(out, timeout=timeout, return_when=FIRST_COMPLETED)
         self.lease.beat()
 
     def step(self, pending) -> None:
@@ -542,22 +546,30 @@ class Batch:
             self.in_flight[future] = (message, decision, message_facts, contact)
 
     def wait_until(self, slot: float) -> None:
-        """Wait for a slot of the shared limiter, recording answers that come back meanwhile."""
+        """Wait for a slot of the shared limiter. Answers that come back during a long wait (a pause
+        the platform asked for) are recorded meanwhile; those of the few milliseconds between two
+        slots of a group wait for the next step, so they are not written one commit each."""
         while (wait_for := slot - time.time()) > 0:
-            if self.in_flight:
-                self.collect(timeout=min(wait_for, self.lease.seconds / 3))
+            if self.in_flight and wait_for > self.SLOT_WINDOW:
+                self.collect(timeout=min(wait_for - self.SLOT_WINDOW, self.lease.seconds / 3))
             else:
                 time.sleep(min(wait_for, self.lease.seconds / 3))  # the shared slot, not pacing of our own
                 self.lease.beat()
 
+    GATHER_SECONDS = 0.02  # after a first answer, how long `collect` waits for the others coming back with it
+
     def collect(self, timeout: float) -> None:
-        """Record the outcomes of finished calls in one transaction (waiting up to `timeout` for one),
-        and renew the lease."""
+        """Record the outcomes of finished calls in one transaction (waiting up to `timeout` for one,
+        then a moment for those answering together), and renew the lease."""
         if self.in_flight:
-            done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
-            if done:
+            out = [future for future in self.in_flight if not future.done()]
+            if len(out) == len(self.in_flight):
+                wait(out, timeout=timeout, return_when=FIRST_COMPLETED)
+            if out := [future for future in out if not future.done()]:
+                wait(out, timeout=self.GATHER_SECONDS, return_when=ALL_COMPLETED)
+            if any(future.done() for future in self.in_flight):
                 with transaction.atomic():
-                    self.record_done(done)
+                    self.record_done()
         self.lease.beat()
 
     def record_done(self, done=None) -> None:
