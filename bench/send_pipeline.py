@@ -67,6 +67,35 @@ def busiest_second(times: list[float]) -> int:
     return most
 
 
+def cpu_seconds(pids) -> dict[int, float]:
+    """User and system CPU seconds of each living process among `pids` (Linux /proc)."""
+    tick, seconds = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return seconds
+
+
+def session_pids(session: int) -> list[int]:
+    """The processes of a session (the queue cluster and the workers it forked)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[3]) == session:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return pids
+
+
+def used_between(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=2000)
@@ -107,7 +136,9 @@ def main() -> None:
 
         bare_in_flight = args.concurrency * args.workers if args.latency else 1
         fake.latency = args.latency
+        bare_cpu = time.process_time()
         bare_seconds = bare_loop(fake.url, args.messages, bare_in_flight)
+        bare_cpu = time.process_time() - bare_cpu  # this process: the loop and the fake together
 
         sender = SenderAccount(
             name="bench", platform="instagram", variant="instagram_login", account_id=IG_ACCOUNT, api_base_url=fake.url
@@ -141,7 +172,11 @@ def main() -> None:
             from outreach.worker import send_due
 
             profile = cProfile.Profile()
+            started = time.perf_counter()
             profile.runcall(send_due, sender.pk, budget_seconds=600)
+            print(f"send_due under cProfile: {time.perf_counter() - started:.2f} s for {args.messages} messages")
+            if os.environ.get("BENCH_PROFILE_OUT"):  # a file for pstats (e.g. sorted by tottime)
+                profile.dump_stats(os.environ["BENCH_PROFILE_OUT"])
             pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
             return
         cluster = subprocess.Popen(
@@ -153,7 +188,9 @@ def main() -> None:
             start_new_session=True,
         )
         time.sleep(3)  # let the cluster start before the clock runs
-        started = time.perf_counter()
+        backends = [row[0] for row in admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])]
+        queue_before, db_before = cpu_seconds(session_pids(cluster.pid)), cpu_seconds(backends)
+        started, fake_cpu = time.perf_counter(), time.process_time()
         for _ in range(args.workers):
             async_task("outreach.tasks.send_due_messages", sender.pk)
         while OutreachMessage.objects.filter(status="sent").count() < args.messages:
@@ -161,6 +198,10 @@ def main() -> None:
                 raise SystemExit("the pipeline did not finish in 10 minutes")
             time.sleep(0.05)
         pipeline_seconds = time.perf_counter() - started
+        fake_cpu = time.process_time() - fake_cpu  # this process: the fake (and this polling loop)
+        queue_cpu = used_between(queue_before, cpu_seconds(session_pids(cluster.pid)))
+        backends = [row[0] for row in admin.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])]
+        db_cpu = used_between(db_before, cpu_seconds(backends))
         delivered = fake.sent_count(IG_ACCOUNT) - args.messages
         ours = [m for m in fake.sent(IG_ACCOUNT) if not m["recipient"].startswith("bare")]
         duplicates = delivered - len({m["recipient"] for m in ours})
@@ -185,6 +226,13 @@ def main() -> None:
     )
     print(f"bare requests loop ({bare_in_flight} in flight):  {bare_seconds:6.2f} s  {bare_rate:8.0f} msg/s")
     print(f"pipeline (django-q2 + claims + limiter): {pipeline_seconds:6.2f} s  {pipeline_rate:8.0f} msg/s")
+    per_message = {"fake": fake_cpu, "queue processes": queue_cpu, "PostgreSQL": db_cpu}
+    print(
+        f"CPU per message: bare loop {bare_cpu * 1000 / args.messages:.2f} ms (client and fake in this process); "
+        "pipeline "
+        + ", ".join(f"{part} {seconds * 1000 / args.messages:.2f} ms" for part, seconds in per_message.items())
+        + f"; load average {os.getloadavg()[0]:.2f}"
+    )
     print(f"busiest second at the platform: {busiest} calls (account limit {limit:.0f}/s)")
     target = "rate >= 150 msg/s" if args.latency else "ratio >= 0.7"
     print(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 TABLE = "outreach_rate_bucket"  # created by migration outreach/0009_rate_bucket (no model: one row per key)
 KEY_TTL_SECONDS = 24 * 3600
@@ -57,18 +57,23 @@ class Reservation:
 
 
 class DatabaseLimiter:
-    """The bucket in a database row: one UPSERT ... RETURNING per reservation (PostgreSQL, SQLite)."""
+    """The bucket in a database row: one UPSERT ... RETURNING per reservation (PostgreSQL, SQLite).
+
+    One statement is atomic by itself: outside a transaction it commits alone (one round trip);
+    inside the caller's it commits with it (the send loop takes a group's slots in the transaction
+    that marks the group started, so one commit covers both), and the row stays locked until then,
+    so another worker's reservation waits for it and starts after these slots."""
 
     def reserve(self, key: str, rate: float, n: int = 1, now: float | None = None) -> Reservation:
         now = time.time() if now is None else now
         interval = 1 / rate
-        with transaction.atomic(), connection.cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(_UPSERT, [key, now + n * interval, now, now, n * interval])
             tat = cursor.fetchone()[0]
         return Reservation(first=tat - n * interval, interval=interval, n=n)
 
     def block_until(self, key: str, until: float) -> None:
-        with transaction.atomic(), connection.cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(_BLOCK, [key, until, until, until])
 
 

@@ -22,13 +22,14 @@ import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 
 from core import crypto
@@ -97,17 +98,22 @@ def unsubscribe_url(creator_id: int) -> str:
     return f"{settings.PUBLIC_URL}/unsubscribe/{token}/"
 
 
-def remaining_capacity(sender: SenderAccount, now: datetime.datetime, wanted: int) -> int:
-    """How many API sends the account may still make now, under its 15-minute, daily and own caps."""
+def capacity_windows(sender: SenderAccount, now: datetime.datetime) -> list[tuple[datetime.datetime, int]]:
+    """The account's counted caps as (since, limit): its platform's 15-minute and daily limits and its own."""
     _, per_15min, per_day = sender.limits()
-    caps = [wanted]
     windows = []
     if per_15min:
         windows.append((now - datetime.timedelta(minutes=15), per_15min))
     daily = min(filter(None, [per_day, sender.daily_cap]), default=None)
     if daily:
         windows.append((now - datetime.timedelta(hours=24), daily))
-    for since, limit in windows:
+    return windows
+
+
+def remaining_capacity(sender: SenderAccount, now: datetime.datetime, wanted: int) -> int:
+    """How many API sends the account may still make now, under its 15-minute, daily and own caps."""
+    caps = [wanted]
+    for since, limit in capacity_windows(sender, now):
         used = (
             OutreachMessage.objects.filter(sender_account=sender, claimed_at__gte=since)
             .filter(Q(status=Status.SENDING) | Q(delivery_mode=API, status__in=[Status.SENT, Status.NEEDS_REVIEW]))
@@ -121,31 +127,37 @@ def claim_due(sender: SenderAccount, *, limit: int, now: datetime.datetime) -> l
     """Mark up to `limit` due rows of this sender `sending` under a fresh token, and commit."""
     token = uuid.uuid4().hex
     lease = now + datetime.timedelta(seconds=settings.OUTREACH_LEASE_SECONDS)
+    claim = {
+        "status": Status.SENDING,
+        "claim_token": token,
+        "claimed_at": now,
+        "lease_expires_at": lease,
+        "send_started_at": None,
+        "attempts": F("attempts") + 1,
+        "updated_at": now,
+    }
     with transaction.atomic():
-        # One claimer per sender at a time, so capacity is not counted twice.
-        SenderAccount.objects.select_for_update().filter(pk=sender.pk).first()
-        capacity = remaining_capacity(sender, now, limit)
-        if capacity <= 0:
-            return []
+        capacity = limit
+        if capacity_windows(sender, now):
+            # One claimer per sender at a time, so capacity is not counted twice. An account with no
+            # counted cap skips the lock: SKIP LOCKED (or SQLite's one writer) keeps claims apart.
+            SenderAccount.objects.select_for_update().filter(pk=sender.pk).first()
+            capacity = remaining_capacity(sender, now, limit)
+            if capacity <= 0:
+                return []
         due = OutreachMessage.objects.due(now).filter(sender_account=sender).order_by("due_at", "id")
+        # Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT ... SKIP LOCKED): PostgreSQL may
+        # run that subquery again for each row it updates and so claim more than `capacity` rows.
         if connection.vendor == "postgresql":
             ids = list(due.select_for_update(skip_locked=True, of=("self",)).values_list("id", flat=True)[:capacity])
         else:
             ids = list(due.values_list("id", flat=True)[:capacity])
         if not ids:
             return []
-        OutreachMessage.objects.filter(id__in=ids, status=Status.PENDING).update(
-            status=Status.SENDING,
-            claim_token=token,
-            claimed_at=now,
-            lease_expires_at=lease,
-            send_started_at=None,
-            attempts=F("attempts") + 1,
-            updated_at=now,
-        )
+        OutreachMessage.objects.filter(id__in=ids, status=Status.PENDING).update(**claim)
     return list(
         OutreachMessage.objects.filter(claim_token=token, status=Status.SENDING)
-        .select_related("creator", "template", "campaign", "permission_request", "sender_account")
+        .select_related("creator", "template", "permission_request")  # what deciding and sending read
         .order_by("due_at", "id")
     )
 
@@ -154,8 +166,9 @@ class Plus(int):
     """`column = column + n` in `update_row`."""
 
 
-def update_row(model, values: dict, *, extra_condition: str = "", **where) -> int:
-    """One UPDATE with the ORM's value conversion but not its query building.
+def update_row(model, values: dict, *, extra_condition: str = "", returning: tuple[str, ...] = (), **where):
+    """One UPDATE with the ORM's value conversion but not its query building: the number of rows
+    updated, or with `returning` (field names) the updated rows' values of those fields.
 
     The send loop runs a few of these per message; there the ORM's Python overhead per `update()`
     cost more than the database did (bench/send_pipeline.py). Equality or IN conditions only.
@@ -179,9 +192,11 @@ def update_row(model, values: dict, *, extra_condition: str = "", **where) -> in
         conditions.append(extra_condition)
     # Only quoted column and table names from the model go into the text; every value is a parameter.
     sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} WHERE {' AND '.join(conditions)}"  # noqa: S608
+    if returning:
+        sql += f" RETURNING {', '.join(quote(meta.get_field(name).column) for name in returning)}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.rowcount
+        return cursor.fetchall() if returning else cursor.rowcount
 
 
 def _finish(message: OutreachMessage, **fields) -> bool:
@@ -235,7 +250,7 @@ def _mark_started_many(messages: list[OutreachMessage]) -> set[int]:
         f" AND claim_token IN ({', '.join(['%s'] * len(tokens))}) AND status = %s AND {NOT_OPTED_OUT} RETURNING id"
     )
     now = OutreachMessage._meta.get_field("send_started_at").get_db_prep_save(timezone.now(), connection)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:  # one statement: atomic alone, or part of the caller's transaction
         cursor.execute(sql, [now, *ids, *tokens, Status.SENDING])
         return {row[0] for row in cursor.fetchall()}
 
@@ -308,11 +323,11 @@ class Lease:
         self.answered = False  # did the platform's last answer in this run accept the call
 
     def claimed(self, token: str) -> None:
+        """A new claim, whose rows got a full lease when claimed: the next beat renews it with the rest."""
         self.tokens = [*self.tokens[-3:], token]  # older batches are settled by then
-        self.beat(force=True)
 
-    def beat(self, force: bool = False) -> None:
-        if not self.tokens or (not force and time.monotonic() - self.renewed < self.seconds / 3):
+    def beat(self) -> None:
+        if not self.tokens or time.monotonic() - self.renewed < self.seconds / 3:
             return
         now = timezone.now()
         update_row(
@@ -390,10 +405,11 @@ def send_due(sender_id: int, *, budget_seconds: float | None = None, batch: int 
 
 
 class Batch:
-    """A run's calls in flight, batch after batch: decide messages, take slots of the shared limiter,
-    mark a group started in one statement, hand the calls to the pool at their slots, and record the
-    answers that came back together in one transaction (commits, not statements, cost on PostgreSQL).
-    The next batch is claimed while the last calls of the previous one are still out."""
+    """A run's calls in flight, batch after batch. Each step is one transaction: the answers that came
+    back are recorded, the next group is decided, takes its slots of the shared limiter and is marked
+    started; only after it commits do the group's calls go to the pool, each at its slot. One commit
+    per step, not one per kind of write (commits, not statements, cost on PostgreSQL). The next
+    batch is claimed while the last calls of the previous one are still out."""
 
     SLOT_WINDOW = 0.1  # a group holds at most this many seconds of the account's slots
 
@@ -415,16 +431,11 @@ class Batch:
         pending.reverse()  # pop() from the end: oldest first
         try:
             while pending and not (self.stop or STOP.is_set() or time.monotonic() >= deadline):
-                # The run's first call goes alone, and so does every call after a failed one: an account
-                # that is limited, broken or failing answers it before a whole batch is in flight.
-                free = (self.concurrency if self.lease.answered else 1) - len(self.in_flight)
-                if free <= 0:
-                    self.collect(timeout=self.lease.seconds / 3)
+                out = [future for future in self.in_flight if not future.done()]
+                if out and self.free() - len(out) < self.step_size():
+                    self.wait_for_answers(out, timeout=self.lease.seconds / 3)
                     continue
-                group = self.decide(pending, self.group_size(free))
-                if group:
-                    self.start(group)
-                self.collect(timeout=0)
+                self.step(pending)
         except Exception:
             self.drain()
             raise
@@ -438,73 +449,141 @@ class Batch:
         sent, self.sent = self.sent, []
         return sent
 
+    def free(self) -> int:
+        """Calls allowed in flight now. The run's first call goes alone, and so does every call after
+        a failed one: an account that is limited, broken or failing answers it before a whole batch
+        is in flight."""
+        return self.concurrency if self.lease.answered else 1
+
     def group_size(self, free: int) -> int:
         return max(1, min(free, int(self.rate * self.SLOT_WINDOW))) if self.rate else free
 
+    def step_size(self) -> int:
+        """How many calls may start before a step is worth its commit: half the calls allowed in
+        flight (at most a full group), so answers that trickle in one by one are recorded together
+        and the window of calls in flight never falls below half full while messages are left."""
+        return max(1, self.group_size(self.free() // 2))
+
+    def wait_for_answers(self, out, timeout: float) -> None:
+        """Wait until one of the calls still out answers (recorded by a later step), renewing the lease."""
+        wait(out, timeout=timeout, return_when=FIRST_COMPLETED)
+        self.lease.beat()
+
+    def step(self, pending) -> None:
+        """In one transaction: record the answers that came back, then decide the next group, take its
+        slots and mark it started; after the commit, hand its calls to the pool."""
+        group, slots, started = [], [], set()
+        with transaction.atomic():
+            self.record_done()
+            free = self.free() - len(self.in_flight)
+            if not self.stop and free > 0:
+                group = self.decide(pending, self.group_size(free))
+            if group:
+                slots = self.take_slots(len(group))
+                # The account's next slot may be far off (a pause another worker was told): then the
+                # group is marked started when its slot comes, not long before its calls.
+                started = self.mark_started(group) if slots[0] <= time.time() + self.SLOT_WINDOW else None
+        if group and started is None:
+            self.wait_until(slots[0])
+            if self.stop or STOP.is_set():  # an answer meanwhile stopped the account: none of these was tried
+                release([message for message, *_ in group])
+                for _message, _decision, message_facts, contact in group:
+                    message_facts.recent_contacts.remove(contact)
+                return
+            with transaction.atomic():
+                started = self.mark_started(group)
+        self.submit(group, slots, started)
+        self.lease.beat()
+
     def decide(self, pending, size: int) -> list:
         """Up to `size` messages to send now; those the policy blocks or hands to a person are recorded
-        together in one transaction."""
+        (in the step's transaction)."""
         group = []
-        with transaction.atomic():
-            while pending and len(group) < size:
-                message, message_facts = pending.pop()
-                decision = decide(message_facts)
-                if decision.mode == BLOCKED:
-                    _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason=decision.reason)
-                    self.report.count(Status.BLOCKED)
-                elif decision.mode == MANUAL:
-                    _finish(message, status=Status.MANUAL, delivery_mode=MANUAL, reason=decision.reason)
-                    self.report.count(Status.MANUAL)
-                else:
-                    # Counted before the answer, so a later message of this batch to the same creator sees it.
-                    contact = Contact(message.campaign_id, message.created_by_id, timezone.now())
-                    message_facts.recent_contacts.append(contact)
-                    group.append((message, decision, message_facts, contact))
+        while pending and len(group) < size:
+            message, message_facts = pending.pop()
+            decision = decide(message_facts)
+            if decision.mode == BLOCKED:
+                _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason=decision.reason)
+                self.report.count(Status.BLOCKED)
+            elif decision.mode == MANUAL:
+                _finish(message, status=Status.MANUAL, delivery_mode=MANUAL, reason=decision.reason)
+                self.report.count(Status.MANUAL)
+            else:
+                # Counted before the answer, so a later message of this batch to the same creator sees it.
+                contact = Contact(message.campaign_id, message.created_by_id, timezone.now())
+                message_facts.recent_contacts.append(contact)
+                group.append((message, decision, message_facts, contact))
         return group
 
-    def start(self, group) -> None:
-        """Take the group's slots, commit that its calls are about to start, then start each at its slot."""
-        slots = [0.0] * len(group)
-        if self.rate:
-            reservation = self.limiter.reserve(self.key, self.rate, len(group))
-            slots = [reservation.slot(i) for i in range(len(group))]
-            self.wait_until(slots[0])
+    def take_slots(self, n: int) -> list[float]:
+        """The start times of n calls under the account's shared per-second limit (now, if it has none)."""
+        if not self.rate:
+            return [0.0] * n
+        reservation = self.limiter.reserve(self.key, self.rate, n)
+        return [reservation.slot(i) for i in range(n)]
+
+    def mark_started(self, group) -> set[int]:
+        """Mark the group started (it commits with the caller's transaction); a message refused because
+        its creator opted out since the claim is blocked. The ids that may be sent."""
         started = _mark_started_many([message for message, *_ in group])
-        for (message, decision, message_facts, contact), slot in zip(group, slots, strict=True):
+        for message, _decision, message_facts, contact in group:
             if message.pk not in started:
                 message_facts.recent_contacts.remove(contact)
                 if Creator.objects.filter(pk=message.creator_id, opted_out_at__isnull=False).exists():
                     _finish(message, status=Status.BLOCKED, delivery_mode=BLOCKED, reason="The creator opted out.")
                     self.report.count(Status.BLOCKED)
-                continue  # else the claim was lost (reaped after a very long pause)
+                # else the claim was lost (reaped after a very long pause)
+        return started
+
+    def submit(self, group, slots, started: set[int]) -> None:
+        """Start each call of a committed group at its slot."""
+        for (message, decision, message_facts, contact), slot in zip(group, slots, strict=True):
+            if message.pk not in started:
+                continue
             self.wait_until(slot)
             self.channel = self.channel or self.make_channel()
             future = self.pool.submit(self.channel.send, _outbound(self.sender, message, decision))
             self.in_flight[future] = (message, decision, message_facts, contact)
 
     def wait_until(self, slot: float) -> None:
-        """Wait for a slot of the shared limiter, recording answers that come back meanwhile."""
+        """Wait for a slot of the shared limiter. Answers that come back during a long wait (a pause
+        the platform asked for) are recorded meanwhile; those of the few milliseconds between two
+        slots of a group wait for the next step, so they are not written one commit each."""
         while (wait_for := slot - time.time()) > 0:
-            if self.in_flight:
-                self.collect(timeout=min(wait_for, self.lease.seconds / 3))
+            if self.in_flight and wait_for > self.SLOT_WINDOW:
+                self.collect(timeout=min(wait_for - self.SLOT_WINDOW, self.lease.seconds / 3))
             else:
                 time.sleep(min(wait_for, self.lease.seconds / 3))  # the shared slot, not pacing of our own
                 self.lease.beat()
 
+    GATHER_SECONDS = 0.02  # after a first answer, how long `collect` waits for the others coming back with it
+
     def collect(self, timeout: float) -> None:
-        """Record the outcomes of finished calls in one transaction (waiting up to `timeout` for one),
-        and renew the lease."""
+        """Record the outcomes of finished calls in one transaction (waiting up to `timeout` for one,
+        then a moment for those answering together), and renew the lease."""
         if self.in_flight:
-            done, _ = wait(list(self.in_flight), timeout=timeout, return_when=FIRST_COMPLETED)
-            if done:
+            out = [future for future in self.in_flight if not future.done()]
+            if len(out) == len(self.in_flight):
+                wait(out, timeout=timeout, return_when=FIRST_COMPLETED)
+            if out := [future for future in out if not future.done()]:
+                wait(out, timeout=self.GATHER_SECONDS, return_when=ALL_COMPLETED)
+            if any(future.done() for future in self.in_flight):
                 with transaction.atomic():
-                    answers = [self.answer(future) for future in done]
-                    sent = [answer for answer in answers if answer[2].sent]
-                    if sent:
-                        _record_sent_many(self.sender, sent, self.report)
-                    for answer in answers:
-                        self.record(*answer)
+                    self.record_done()
         self.lease.beat()
+
+    def record_done(self, done=None) -> None:
+        """Record the answers of finished calls, in the caller's transaction: the sent ones in one
+        UPDATE, then what the others change."""
+        done = [future for future in self.in_flight if future.done()] if done is None else done
+        if not done:
+            return
+        answers = [self.answer(future) for future in done]
+        sent = [answer for answer in answers if answer[2].sent]
+        if sent:
+            _record_sent_many(self.sender, sent, self.report)
+        for answer in answers:
+            self.record(*answer)
 
     def answer(self, future):
         message, decision, message_facts, contact = self.in_flight.pop(future)
@@ -720,70 +799,101 @@ def open_breaker(sender: SenderAccount, reason: str, now, until=None) -> None:
 def after_sent(messages: list[OutreachMessage], now: datetime.datetime) -> None:
     """What sent messages change elsewhere: conversations, timeline entries, members' stages.
 
-    A few statements for a whole batch; a crash before this runs loses only this bookkeeping, never
-    the record that the messages went out.
+    A few statements for a whole batch, in one transaction; a crash before this runs loses only this
+    bookkeeping, never the record that the messages went out.
     """
     if not messages:
         return
-    for platform in {message.platform for message in messages}:
-        sent_to = Counter(message.creator_id for message in messages if message.platform == platform)
-        creator_ids = set(sent_to)
-        for count in set(sent_to.values()):  # count every message, even two to one creator in a batch
-            update_row(
-                Conversation,
-                {"last_outbound_at": now, "outbound_since_inbound": Plus(count)},
-                creator={creator for creator, n in sent_to.items() if n == count},
-                platform=platform,
-            )
-        known = set(
-            Conversation.objects.filter(creator_id__in=creator_ids, platform=platform).values_list(
-                "creator_id", flat=True
-            )
-        )
-        first = {m.creator_id: m for m in messages if m.platform == platform and m.creator_id not in known}
-        Conversation.objects.bulk_create(
-            [
-                Conversation(
-                    creator_id=creator_id,
+    with transaction.atomic():
+        for platform in {message.platform for message in messages}:
+            sent_to = Counter(message.creator_id for message in messages if message.platform == platform)
+            known = set()  # the creators who have a conversation on this platform already
+            for count in set(sent_to.values()):  # count every message, even two to one creator in a batch
+                updated = update_row(
+                    Conversation,
+                    {"last_outbound_at": now, "outbound_since_inbound": Plus(count)},
+                    returning=("creator",),
+                    creator={creator for creator, n in sent_to.items() if n == count},
                     platform=platform,
-                    sender_account_id=message.sender_account_id,
-                    last_outbound_at=now,
-                    outbound_since_inbound=1,
                 )
-                for creator_id, message in first.items()
-            ],
-            ignore_conflicts=True,
-        )
-    conversations = {
-        (c.creator_id, c.platform): c.pk
-        for c in Conversation.objects.filter(
-            creator_id__in={m.creator_id for m in messages}, platform__in={m.platform for m in messages}
-        ).only("id", "creator_id", "platform")
-    }
-    ConversationMessage.objects.bulk_create(
-        [
-            ConversationMessage(
-                conversation_id=conversations[(m.creator_id, m.platform)],
-                platform=m.platform,
-                direction=ConversationMessage.Direction.OUT,
-                platform_message_id=m.provider_message_id or None,
-                text=m.rendered_text,
-                at=m.sent_at or now,
-                outreach_message=m,
+                known.update(creator_id for (creator_id,) in updated)
+            first = {}  # the creators written to for the first time here, and their first message
+            for message in messages:
+                if message.platform == platform and message.creator_id not in known:
+                    first.setdefault(message.creator_id, message)
+            Conversation.objects.bulk_create(
+                [
+                    Conversation(
+                        creator_id=creator_id,
+                        platform=platform,
+                        sender_account_id=message.sender_account_id,
+                        last_outbound_at=now,
+                        outbound_since_inbound=sent_to[creator_id],
+                    )
+                    for creator_id, message in first.items()
+                ],
+                ignore_conflicts=True,  # made meanwhile by an inbound message: the timeline finds it
             )
-            for m in messages
-            if (m.creator_id, m.platform) in conversations
-        ],
-        ignore_conflicts=True,  # an echo of the same message may have recorded it already
+        _add_to_timelines([message.pk for message in messages], now)
+        for campaign_id in {message.campaign_id for message in messages if message.campaign_id}:
+            update_row(
+                CampaignMember,
+                {"stage": CampaignMember.Stage.CONTACTED, "stage_changed_at": now},
+                campaign=campaign_id,
+                creator={message.creator_id for message in messages if message.campaign_id == campaign_id},
+                stage=CampaignMember.Stage.PROSPECT,
+            )
+
+
+# What a sent message's timeline entry takes from its outbox row (m) and conversation (c); every other
+# column gets its field's default, as a new ConversationMessage would.
+_TIMELINE_FROM_ROWS = {
+    "conversation": "c.id",
+    "platform": "m.platform",
+    "platform_message_id": "NULLIF(m.provider_message_id, '')",
+    "text": "m.rendered_text",
+    "at": "COALESCE(m.sent_at, %s)",
+    "outreach_message": "m.id",
+}
+
+
+def _add_to_timelines(message_ids: list[int], now: datetime.datetime) -> None:
+    """One outbound ConversationMessage per sent message, in one INSERT ... SELECT: the database reads
+    the texts and ids from the outbox rows and the conversations, so no row is built in Python (the
+    ORM's bulk_create of a batch cost more CPU than everything else the batch's bookkeeping did). An
+    entry already there (the platform's echo recorded it) is left alone."""
+    meta, quote = ConversationMessage._meta, connection.ops.quote_name
+    outbox, threads = OutreachMessage._meta, Conversation._meta
+    columns, values, params = [], [], []
+    for column in meta.concrete_fields:
+        if column.primary_key:
+            continue
+        columns.append(quote(column.column))
+        if column.name in _TIMELINE_FROM_ROWS:
+            values.append(_TIMELINE_FROM_ROWS[column.name])
+            if column.name == "at":
+                params.append(column.get_db_prep_save(now, connection))
+            continue
+        if column.name == "direction":
+            value = ConversationMessage.Direction.OUT
+        elif getattr(column, "auto_now_add", False) or getattr(column, "auto_now", False):
+            value = now
+        else:
+            value = column.get_default()
+        values.append("%s")
+        params.append(column.get_db_prep_save(value, connection))
+    on_conflict = OnConflict.IGNORE
+    # Only the models' quoted table and column names go into the text; every value is a parameter.
+    sql = (
+        f"{connection.ops.insert_statement(on_conflict=on_conflict)} {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"SELECT {', '.join(values)} FROM {quote(outbox.db_table)} m JOIN {quote(threads.db_table)} c "
+        f"ON c.{quote(threads.get_field('creator').column)} = m.{quote(outbox.get_field('creator').column)} "
+        f"AND c.{quote(threads.get_field('platform').column)} = m.{quote(outbox.get_field('platform').column)} "
+        f"WHERE m.id IN ({', '.join(['%s'] * len(message_ids))}) ORDER BY m.id "
+        f"{connection.ops.on_conflict_suffix_sql(meta.concrete_fields, on_conflict, None, None)}"
     )
-    for campaign_id in {message.campaign_id for message in messages if message.campaign_id}:
-        update_row(
-            CampaignMember,
-            {"stage": CampaignMember.Stage.CONTACTED, "stage_changed_at": now},
-            campaign=campaign_id,
-            creator={message.creator_id for message in messages if message.campaign_id == campaign_id},
-            stage=CampaignMember.Stage.PROSPECT,
-        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *message_ids])
 
 
 def mark_request_sent(message: OutreachMessage, sent_at) -> None:

@@ -76,7 +76,7 @@ def post_message(
         headers["Authorization"] = f"Bearer {config.access_token}"
     try:
         response = session.post(
-            messages_url(config), json=payload, params=params, headers=headers, timeout=config.timeout
+            messages_url(config), json=payload, params=params or None, headers=headers, timeout=config.timeout
         )
     except requests.RequestException as error:
         result = transport_failure(error)
