@@ -235,6 +235,7 @@ def test_the_command_dry_run_and_unknown_owner(tmp_path):
         call_command("import_creators", str(path), "--owner", "zed")
 
 
+@pytest.mark.slow(seconds=6)  # two manage.py processes
 def test_the_command_refuses_a_wrong_file_with_a_clear_message_and_no_traceback(tmp_path):
     path = tmp_path / "creators.csv"
     path.write_text("handle,followers\na,1\n")

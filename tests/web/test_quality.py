@@ -48,6 +48,7 @@ def test_it_renders_every_page_in_under_300_ms(alice_client, pages):
 BAD = ["'", "\x00", "%00", "-1", "9" * 30, "<script>", "😀", "a" * 500]
 
 
+@pytest.mark.slow(seconds=10)  # 160 requests: started early, it never holds up the end of a run
 def test_it_answers_bad_input_without_a_traceback(alice_client, pages):
     names = ["q", "platform", "tag", "followers_min", "stage", "consent", "sort", "after", "status", "country"]
     for value in BAD:
