@@ -139,7 +139,7 @@ PROBE = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("vendor", ["sqlite", pytest.param("postgresql", marks=pytest.mark.slow(seconds=8))])
 def test_a_fresh_database_of_each_kind_refuses_to_rewrite_the_ledger(request, tmp_path, vendor):
     """Runs in its own process and database, so both kinds are proven whichever one the suite uses.
     The database is a copy of the run's own, made by `manage.py migrate` in a fresh process (the

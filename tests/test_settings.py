@@ -33,6 +33,7 @@ def test_production_refuses_to_start_without_each_required_variable(missing, mon
     assert f"DJANGO_ENV=production needs these environment variables: {missing}." in result.stderr
 
 
+@pytest.mark.slow(seconds=6)
 def test_production_settings_pass_the_deploy_checks():
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr

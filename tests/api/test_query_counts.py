@@ -63,6 +63,7 @@ def add_one_of_each(user, campaign, conversation, sender):
     )
 
 
+@pytest.mark.slow(seconds=6)
 def test_every_list_costs_the_same_queries_for_1_item_as_for_100(alice):
     api = api_for(alice, role="admin")
     campaign = CampaignFactory(owner=alice)

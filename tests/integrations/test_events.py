@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from crm import events, services
 from crm.events import iso
+from integrations import outbox
 from integrations import services as webhooks
 from integrations.models import WebhookDelivery, WebhookEvent
 from outreach import inbound, worker
@@ -276,8 +277,12 @@ def test_a_reply_logged_by_hand_is_told_too(receiver, subscribe, alice, django_c
 
 
 def test_an_event_type_nobody_wants_costs_no_query_and_a_new_subscription_is_heard_at_once(
-    receiver, subscribe, alice, django_assert_num_queries, django_capture_on_commit_callbacks
+    receiver, subscribe, alice, django_assert_num_queries, django_capture_on_commit_callbacks, monkeypatch
 ):
+    # The memory lasts a second (TYPES_TTL); on a loaded machine more than that can pass between two
+    # lines, and the second publish would ask again (seen once under `-n 2`). A minute here: what is
+    # tested is that it is remembered, and forgotten at once when a subscription is saved.
+    monkeypatch.setattr(outbox, "TYPES_TTL", 60.0)
     events.publish(events.MESSAGE_SENT, {"outreach_message_id": 1})  # fills the per-process memory
     with django_assert_num_queries(0):
         events.publish(events.MESSAGE_SENT, {"outreach_message_id": 2})

@@ -77,7 +77,14 @@ def own_redis(tmp_path):
         time.sleep(1)
         state["process"] = subprocess.Popen(command, stdout=subprocess.DEVNULL, cwd=tmp_path)
 
-    time.sleep(0.5)
+    deadline = time.monotonic() + 30
+    while True:  # until it answers (it did within the half second this once slept, on an idle machine)
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.02)
     yield {"url": f"redis://127.0.0.1:{port}/0", "restart": restart}
     state["process"].kill()
     state["process"].wait()
@@ -169,7 +176,7 @@ def test_sending_resumes_after_postgres_and_then_redis_restart_mid_launch(fake_m
             counts = statuses(own_postgres["url"])
             if not counts["pending"] and not counts["sending"]:
                 break
-            time.sleep(1)
+            time.sleep(0.2)
     finally:
         fake_meta.latency = 0.0
         os.kill(cluster.pid, signal.SIGTERM)

@@ -92,6 +92,7 @@ def creator_writes_first(live_server, fake_meta, igsid: str, text: str) -> None:
     assert response.status_code == 200
 
 
+@pytest.mark.slow(seconds=15)  # measured under `-n 2`: it should start first among these
 def test_it_runs_a_managers_day_in_chromium(browser_page, live_server, fake_meta, day):
     page = browser_page
     creator_writes_first(live_server, fake_meta, "982340000000001", "Hi! Love your serums")

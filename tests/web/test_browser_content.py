@@ -26,6 +26,7 @@ PHONE = {"width": 390, "height": 844}
 ASK = "Hi {{ creator.first_name }}, may we repost your post? Reply {{ permission_request.approval_hashtag }}."
 
 
+@pytest.mark.slow(seconds=10)
 def test_content_and_rights_in_chromium(browser_page, alice):
     campaign = CampaignFactory(owner=alice, name="Summer Glow", approval_hashtag="#YesAcme")
     maya = CreatorFactory(name="Maya Hart")
@@ -118,6 +119,7 @@ def test_edit_and_undo_in_chromium(browser_page, alice):
     assert message.status == "pending"
 
 
+@pytest.mark.slow(seconds=11)
 def test_layout_fits_1366_and_a_phone_with_unique_ids(browser_page, alice):
     campaign = world.build(alice, members=14)[0]
     creator = campaign.members.first().creator

@@ -223,6 +223,7 @@ def test_it_does_the_days_work_in_chromium(browser_page, work):
     assert MessageTemplate.objects.get().variables == ["creator.first_name"]
 
 
+@pytest.mark.slow(seconds=11)
 def test_it_fits_a_phone_and_reaches_every_action_by_keyboard(chromium, live_server, work):
     context = chromium.new_context(base_url=live_server.url, viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()

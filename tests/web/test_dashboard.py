@@ -1,12 +1,11 @@
 """The dashboard: funnels per campaign, the work waiting, in a constant number of queries."""
 
-import time
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.web import world
+from tests.web.timing import fastest
 
 pytestmark = pytest.mark.django_db
 
@@ -50,10 +49,4 @@ def test_it_uses_the_same_number_of_queries_for_one_or_many_campaigns(alice_clie
 
 def test_it_renders_in_under_300_ms(alice_client, alice):
     world.build(alice, campaigns=3, members=10)
-    alice_client.get("/")
-    timings = []
-    for _ in range(3):  # the best of three: other processes share this machine
-        started = time.perf_counter()
-        alice_client.get("/")
-        timings.append(time.perf_counter() - started)
-    assert min(timings) < 0.3
+    assert fastest(lambda: alice_client.get("/"), runs=3) < 0.3  # the best of three: others share this machine

@@ -1,11 +1,10 @@
 """Every page built here: fast with demo-sized data, and never a traceback for bad input."""
 
-import time
-
 import pytest
 
 from crm.models import Creator
 from tests.web import world
+from tests.web.timing import fastest
 
 pytestmark = pytest.mark.django_db
 
@@ -36,20 +35,20 @@ def pages(alice):
 
 def test_it_renders_every_page_in_under_300_ms(alice_client, pages):
     for url in pages:
-        alice_client.get(url)  # warm the template cache
-        timings = []
-        for _ in range(5):  # the best of five: other processes (and xdist workers) share this machine
-            started = time.perf_counter()
-            response = alice_client.get(url)
-            timings.append(time.perf_counter() - started)
-            assert response.status_code == 200, url
-        elapsed = min(timings)
+
+        def get():
+            assert alice_client.get(url).status_code == 200, url  # noqa: B023
+
+        # After a warm-up (the template cache), the best of up to five: other processes (and xdist
+        # workers) share this machine. It stops at the first run under budget (see `fastest`).
+        elapsed = fastest(get)
         assert elapsed < 0.3, f"{url} took {elapsed * 1000:.0f} ms"
 
 
 BAD = ["'", "\x00", "%00", "-1", "9" * 30, "<script>", "😀", "a" * 500]
 
 
+@pytest.mark.slow(seconds=10)  # 160 requests: started early, it never holds up the end of a run
 def test_it_answers_bad_input_without_a_traceback(alice_client, pages):
     names = ["q", "platform", "tag", "followers_min", "stage", "consent", "sort", "after", "status", "country"]
     for value in BAD:
