@@ -132,6 +132,13 @@ def sign_in(page, username: str, password: str = "password") -> None:
     page.wait_for_url(lambda url: "/login/" not in url)
 
 
+def duplicate_ids(page) -> list[str]:
+    """The ids that more than one element of the page carries (a label then names the wrong field)."""
+    return page.evaluate("""() => { const seen = {}, twice = [];
+        document.querySelectorAll('[id]').forEach(e => { if (seen[e.id]) twice.push(e.id); seen[e.id] = 1; });
+        return twice; }""")
+
+
 def screenshot(page, name: str) -> None:
     """Save a screenshot for the README when WEB_SCREENSHOTS=1 (docs/screenshots/<name>.png)."""
     if os.environ.get("WEB_SCREENSHOTS"):

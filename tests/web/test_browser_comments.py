@@ -15,7 +15,7 @@ from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 from tests.fakes.meta_comments import fake_meta_comments  # noqa: F401
 from tests.fakes.tiktok import BRAND_BUSINESS_ID, BRAND_TIKTOK_TOKEN, fake_tiktok_comments  # noqa: F401
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
-from tests.web.conftest import screenshot, sign_in
+from tests.web.conftest import duplicate_ids, screenshot, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 SECRET = "meta-app-secret"
@@ -117,11 +117,13 @@ def test_keyword_rules_and_the_hashtag_budget_in_chromium(browser_page, world):
     page = browser_page
     sign_in(page, "alice")
     page.goto("/comments/")
+    assert duplicate_ids(page) == []  # the UGC's rights form and the hashtag form once shared "tag-1"
     rules = page.locator("section", has=page.get_by_role("heading", name="Keyword rules"))
     rules.get_by_label("Keyword").fill("GUIDE")
     rules.get_by_label("Account").select_option(label="Acme Instagram")
     rules.get_by_role("button", name="Add the rule").click()
-    page.get_by_text("get one automatic private reply per person").first.wait_for()
+    # The flash of the new page (the form's help text says much the same and is there before it).
+    page.get_by_text("Comments with 'GUIDE' get one automatic private reply per person.").wait_for()
     assert KeywordRule.objects.get().keyword == "GUIDE"
 
     tags = page.locator("section", has=page.get_by_role("heading", name="Hashtags"))

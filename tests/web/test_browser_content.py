@@ -19,7 +19,7 @@ from tests.factories import (
 )
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
 from tests.web import world
-from tests.web.conftest import screenshot, sign_in
+from tests.web.conftest import duplicate_ids, screenshot, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 PHONE = {"width": 390, "height": 844}
@@ -127,15 +127,12 @@ def test_layout_fits_1366_and_a_phone_with_unique_ids(browser_page, alice):
     sign_in(page, "alice")
     urls = ["/", "/creators/", f"/creators/{creator.pk}/", f"/campaigns/{campaign.pk}/",
             f"/campaigns/{campaign.pk}/report/", "/content/", "/manual-queue/", "/permission-requests/"]  # fmt: skip
-    duplicate_ids = """() => { const seen = {}, twice = [];
-        document.querySelectorAll('[id]').forEach(e => { if (seen[e.id]) twice.push(e.id); seen[e.id] = 1; });
-        return twice; }"""
     for size in [{"width": 1366, "height": 768}, PHONE]:
         page.set_viewport_size(size)
         for url in urls:
             page.goto(url)
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (url, size)
-            assert page.evaluate(duplicate_ids) == [], url
+            assert duplicate_ids(page) == [], url
     page.set_viewport_size({"width": 1366, "height": 768})
     page.goto(f"/campaigns/{campaign.pk}/")
     board = page.locator("#board")

@@ -42,6 +42,9 @@ def launchable(alice):
 
 
 def _rows(page, table: str) -> dict[str, list[str]]:
+    """The table's rows by their first cell, once the page that has them has arrived (after a click
+    the old page may still be the one shown)."""
+    page.locator(f"#{table} tbody tr").first.wait_for()
     rows = {}
     for row in page.locator(f"#{table} tbody tr").all():
         cells = [cell.inner_text().strip() for cell in row.locator("td").all()]
