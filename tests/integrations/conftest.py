@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django_q.conf import Conf
 
-from integrations import services
+from integrations import outbox, services
 
 
 @dataclass
@@ -81,6 +81,14 @@ def receiver(settings):
 @pytest.fixture(autouse=True)
 def sync_queue(monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", True)  # django-q2 reads its settings once: patch Conf, not settings
+
+
+@pytest.fixture(autouse=True)
+def no_remembered_event_types():
+    """Each test starts with the per-process memory of wanted event types empty: an earlier test's
+    subscription, rolled back with its test, would otherwise be remembered for TYPES_TTL (and a test
+    counting queries would see the publish ask for its subscribers)."""
+    outbox.forget_wanted_types()
 
 
 @pytest.fixture
