@@ -136,19 +136,63 @@ def run_manage(*args, env=None, timeout=120):
 @pytest.fixture(scope="session")
 def migrated_sqlite_template(tmp_path_factory) -> Path:
     """A SQLite file made by `manage.py migrate` in a fresh process, once for the whole run: every test
-    process of xdist shares it (a file lock; the run's own temp dir, so never an older run's file)."""
+    process of xdist shares it (a file lock; the run's own temp dir, so never an older run's file).
+    The migrate itself is kept between runs in var/test-cache/, keyed by everything it depends on
+    (`migration_state_key`): a run whose migrations did not change copies it instead of spending
+    seconds on a migrate from nothing before any test starts."""
     root = _shared_run_dir(tmp_path_factory)
     template = root / "migrated-template.sqlite3"
     with open(root / "migrated-template.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not template.is_file():
+            cached = MIGRATED_CACHE / f"migrated-{migration_state_key()}.sqlite3"
             partial = root / "migrated-template.partial.sqlite3"
             partial.unlink(missing_ok=True)
-            # Every test process waits for this one: a generous timeout on a machine others share.
-            result = run_manage("migrate", "-v0", env={"DATABASE_URL": f"sqlite:///{partial}"}, timeout=900)
-            assert result.returncode == 0, result.stderr
+            if cached.is_file():
+                shutil.copyfile(cached, partial)
+            else:
+                # Every test process waits for this one: a generous timeout on a machine others share.
+                result = run_manage("migrate", "-v0", env={"DATABASE_URL": f"sqlite:///{partial}"}, timeout=900)
+                assert result.returncode == 0, result.stderr
+                _keep_in_cache(partial, cached)
             partial.rename(template)
     return template
+
+
+MIGRATED_CACHE = ROOT / "var" / "test-cache"
+PROJECT_PACKAGES = ("api", "config", "crm", "integrations", "outreach", "web")
+
+
+def migration_state_key() -> str:
+    """A digest of what a migrate from nothing depends on: the project's migration files and the project
+    modules they import (e.g. crm/ledger_guard.py's triggers), the settings, every installed package's
+    version (third-party apps bring migrations of their own) and Python's."""
+    import ast
+    import hashlib
+    from importlib import metadata
+
+    digest = hashlib.sha256(sys.version.encode())
+    sources = set(ROOT.glob("*/migrations/*.py")) | {ROOT / "config" / "settings.py"}
+    for migration in sorted(sources):
+        for node in ast.walk(ast.parse(migration.read_bytes())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PROJECT_PACKAGES:
+                module = ROOT.joinpath(*node.module.split("."))
+                sources |= {module.with_suffix(".py")} | {module / f"{alias.name}.py" for alias in node.names}
+    for source in sorted(path for path in sources if path.is_file()):
+        digest.update(str(source.relative_to(ROOT)).encode() + b"\0" + source.read_bytes())
+    packages = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in metadata.distributions())
+    digest.update("\n".join(packages).encode())
+    return digest.hexdigest()[:20]
+
+
+def _keep_in_cache(migrated: Path, cached: Path) -> None:
+    """Keep a fresh migrate for later runs (only the latest few: older states are of no use)."""
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    staged = cached.with_suffix(f".{os.getpid()}.partial")
+    shutil.copyfile(migrated, staged)
+    staged.rename(cached)  # atomic: another run reads the whole file or none
+    for old in sorted(cached.parent.glob("migrated-*.sqlite3"), key=lambda path: path.stat().st_mtime)[:-3]:
+        old.unlink(missing_ok=True)
 
 
 def _shared_run_dir(tmp_path_factory) -> Path:
