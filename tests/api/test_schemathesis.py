@@ -10,6 +10,7 @@ resources are exercised and not only their 404s.
 import contextlib
 import functools
 import ipaddress
+import os
 import socket
 
 import hypothesis
@@ -41,7 +42,7 @@ from tests.factories import (
 )
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory, SequenceStepFactory
 
-MAX_EXAMPLES = 40
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "40"))
 # Every default check runs but two, which judge how lenient we are with requests, not our answers:
 # - positive_data_acceptance wants a 2xx for any request the schema allows, yet rules a schema cannot
 #   state answer a documented 400 by field: "a sequence needs a step", "cannot revoke a draft

@@ -4,20 +4,18 @@ or to the whole process group (KillMode=control-group, `docker stop` with an ini
 `qcluster`). The calls in flight finish and their outcome is written, unstarted claims go back to
 the queue, the processes exit within seconds, and no message is left `sending`."""
 
-import contextlib
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 
 import pytest
 
 from outreach.models import OutreachMessage
-from tests.conftest import ROOT, test_database_url
+from tests.conftest import test_database_url
 from tests.fakes.meta import IG_ACCOUNT
 from tests.outreach.test_exactly_once import outbox
+from tests.queue_process import enqueue, kill_group, start_queue
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -37,19 +35,9 @@ def test_sigterm_mid_send_settles_every_claim_of_the_stopping_workers(fake_meta,
         "OUTREACH_TASK_BUDGET_SECONDS": "120",
         "OUTREACH_REAP_SECONDS": "600",  # nothing of this stop may be left to the reaper
     }
-    log = (tmp_path / "cluster.log").open("w")
-    cluster = subprocess.Popen(
-        [sys.executable, "manage.py", command],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,  # a file, not a pipe nobody reads: a full pipe would block the cluster's logging
-        text=True,
-        start_new_session=True,
-    )
+    cluster = start_queue(command, env, tmp_path / "cluster.log")
     try:
-        enqueue = f"from django_q.tasks import async_task; async_task('outreach.tasks.send_due_messages', {sender.pk})"
-        subprocess.run([sys.executable, "manage.py", "shell", "-c", enqueue], cwd=ROOT, env=env, check=True, timeout=60)
+        enqueue(env, "outreach.tasks.send_due_messages", sender.pk)
         deadline = time.monotonic() + 60
         while fake_meta.sent_count(IG_ACCOUNT) < 15 and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -67,12 +55,7 @@ def test_sigterm_mid_send_settles_every_claim_of_the_stopping_workers(fake_meta,
         leftovers = alive_in_group(cluster.pid, 30, besides=cluster.pid if command == "qcluster" else None)
         stopped_in = time.monotonic() - signalled
     finally:
-        if cluster.poll() is None:
-            os.killpg(cluster.pid, signal.SIGKILL)
-            cluster.wait()
-        with contextlib.suppress(ProcessLookupError):  # whatever of the group is left
-            os.killpg(cluster.pid, signal.SIGKILL)
-        log.close()
+        kill_group(cluster)  # whatever of the group is left
     said = (tmp_path / "cluster.log").read_text()[-3000:]
     assert stopped_in < 12, f"SIGTERM took {stopped_in:.1f} s; the cluster said:\n{said}"
     assert not leftovers, f"processes still running after the stop: {leftovers}; the cluster said:\n{said}"

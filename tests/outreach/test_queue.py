@@ -3,9 +3,6 @@ on the ORM broker and on Redis."""
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -16,10 +13,11 @@ from django_q.models import Schedule
 
 from outreach import services
 from outreach.models import Conversation, OutreachMessage
-from tests.conftest import ROOT, redis_test_url, run_manage, test_database_url
+from tests.conftest import redis_test_url, run_manage, test_database_url
 from tests.factories import CampaignFactory, CampaignMemberFactory, SocialAccountFactory
 from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
+from tests.queue_process import enqueue, start_queue, stop_queue
 
 
 def ready_campaign(fake, size=3):
@@ -82,7 +80,7 @@ def test_periodic_work_is_scheduled_by_a_migration():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("broker", ["orm", "redis"])
-def test_a_real_qcluster_sends_what_is_enqueued(fake_meta, broker):
+def test_a_real_qcluster_sends_what_is_enqueued(fake_meta, broker, tmp_path):
     if broker == "redis":
         redis = pytest.importorskip("redis")
         try:
@@ -104,39 +102,13 @@ def test_a_real_qcluster_sends_what_is_enqueued(fake_meta, broker):
         "REDIS_URL": redis_test_url() if broker == "redis" else "",
         "Q_WORKERS": "1",
     }
-    cluster = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    cluster = start_queue("qcluster", env, tmp_path / "cluster.log")
     try:
-        enqueue = subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "shell",
-                "-c",
-                f"from django_q.tasks import async_task; async_task('outreach.tasks.send_due_messages', {sender.pk})",
-            ],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert enqueue.returncode == 0, enqueue.stderr
+        enqueue(env, "outreach.tasks.send_due_messages", sender.pk)
         deadline = time.monotonic() + 60
         while fake_meta.sent_count(IG_ACCOUNT) < 5 and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
-        os.killpg(cluster.pid, signal.SIGTERM)
-        try:
-            cluster.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(cluster.pid, signal.SIGKILL)
+        stop_queue(cluster)
     assert fake_meta.sent_count(IG_ACCOUNT) == 5
     assert OutreachMessage.objects.filter(status="sent").count() == 5

@@ -19,6 +19,7 @@ import pytest
 
 from tests.conftest import ROOT, restore_postgres_dump
 from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
+from tests.queue_process import enqueue, start_queue, stop_queue
 
 pytestmark = [pytest.mark.slow(seconds=60)]
 PG_BIN = sorted(glob.glob("/usr/lib/postgresql/*/bin"))[-1:] or [""]
@@ -124,7 +125,7 @@ def statuses(url) -> Counter:
         return Counter(dict(rows))
 
 
-def test_sending_resumes_after_postgres_and_then_redis_restart_mid_launch(fake_meta, own_postgres, own_redis):
+def test_sending_resumes_after_postgres_and_then_redis_restart_mid_launch(fake_meta, own_postgres, own_redis, tmp_path):
     fake_meta.now = time.time
     fake_meta.latency = 0.05
     env = {
@@ -144,20 +145,9 @@ def test_sending_resumes_after_postgres_and_then_redis_restart_mid_launch(fake_m
     first, last, sender_id = (int(x) for x in out.split("IDS", 1)[1].split())
     for pk in range(first, last + 1):
         fake_meta.user_wrote(IG_ACCOUNT, f"ig{pk}")
-    cluster = subprocess.Popen(
-        [sys.executable, "manage.py", "run_queue"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    cluster = start_queue("run_queue", env, tmp_path / "cluster.log")
     try:
-        enqueue = (
-            "from django_q.tasks import async_task\n"
-            f"for _ in range(2): async_task('outreach.tasks.send_due_messages', {sender_id})"
-        )
-        manage(env, "shell", "-c", enqueue)
+        enqueue(env, "outreach.tasks.send_due_messages", sender_id, times=2)
 
         def wait_for_sent(count, seconds):
             deadline = time.monotonic() + seconds
@@ -179,13 +169,8 @@ def test_sending_resumes_after_postgres_and_then_redis_restart_mid_launch(fake_m
             time.sleep(0.2)
     finally:
         fake_meta.latency = 0.0
-        os.kill(cluster.pid, signal.SIGTERM)
         signalled = time.monotonic()
-        try:
-            cluster.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(cluster.pid, signal.SIGKILL)
-            cluster.wait()
+        stop_queue(cluster, group=False, timeout=60)
         stopped_in = time.monotonic() - signalled
     delivered = Counter(m["recipient"] for m in fake_meta.sent(IG_ACCOUNT))
     counts = statuses(own_postgres["url"])

@@ -4,8 +4,6 @@ sending run (plain qcluster waits for the run to end), and that settles a dead w
 import datetime
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 
@@ -13,9 +11,10 @@ import pytest
 from django.utils import timezone
 
 from outreach.models import OutreachMessage
-from tests.conftest import ROOT, test_database_url
+from tests.conftest import test_database_url
 from tests.fakes.meta import IG_ACCOUNT
 from tests.outreach.test_exactly_once import outbox
+from tests.queue_process import enqueue, kill_group, start_queue
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -39,30 +38,9 @@ def test_sigterm_stops_the_cluster_mid_run_in_seconds_and_a_dead_claim_is_settle
         "OUTREACH_REAP_SECONDS": "1",
         "OUTREACH_TASK_BUDGET_SECONDS": "120",  # longer than the test: only the signal can end the run
     }
-    log = (tmp_path / "cluster.log").open("w")
-    cluster = subprocess.Popen(
-        [sys.executable, "manage.py", "run_queue"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,  # a file, not a pipe nobody reads: a full pipe would block the cluster's logging
-        text=True,
-        start_new_session=True,
-    )
+    cluster = start_queue("run_queue", env, tmp_path / "cluster.log")
     try:
-        subprocess.run(
-            [
-                sys.executable,
-                "manage.py",
-                "shell",
-                "-c",
-                f"from django_q.tasks import async_task; async_task('outreach.tasks.send_due_messages', {sender.pk})",
-            ],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            timeout=60,
-        )
+        enqueue(env, "outreach.tasks.send_due_messages", sender.pk)
         deadline = time.monotonic() + 60
         while fake_meta.sent_count(IG_ACCOUNT) < 20 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -75,10 +53,7 @@ def test_sigterm_stops_the_cluster_mid_run_in_seconds_and_a_dead_claim_is_settle
         cluster.wait(timeout=30)
         stopped_in = time.monotonic() - signalled
     finally:
-        if cluster.poll() is None:
-            os.killpg(cluster.pid, signal.SIGKILL)
-            cluster.wait()
-        log.close()
+        kill_group(cluster)
     said = (tmp_path / "cluster.log").read_text()[-3000:]
     assert stopped_in < 10, f"SIGTERM took {stopped_in:.1f} s; the cluster said:\n{said}"
     delivered = Counter(m["recipient"] for m in fake_meta.sent(IG_ACCOUNT))

@@ -132,6 +132,13 @@ def sign_in(page, username: str, password: str = "password") -> None:
     page.wait_for_url(lambda url: "/login/" not in url)
 
 
+def htmx_settled(page) -> None:
+    """Wait until no htmx request is in flight (htmx marks the element that made one `htmx-request`).
+    A page's `hx-trigger="load"` requests start as it loads, so after `goto` this is the page as the
+    manager sees it; Playwright's "networkidle" would also wait, but half a second after every page."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+
+
 def duplicate_ids(page) -> list[str]:
     """The ids that more than one element of the page carries (a label then names the wrong field)."""
     return page.evaluate("""() => { const seen = {}, twice = [];

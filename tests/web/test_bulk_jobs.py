@@ -5,7 +5,6 @@ rights again when it runs, re-runs the filter as the actor sees it, and keeps a 
 import datetime
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -21,6 +20,7 @@ from crm.models import Campaign, Creator, Tag
 from crm.services import tag_named
 from tests.conftest import ROOT, test_database_url
 from tests.factories import CampaignFactory, CreatorFactory
+from tests.queue_process import start_queue, stop_queue
 from web import bulk
 from web.models import BulkJob
 
@@ -253,19 +253,11 @@ def test_two_worker_processes_at_once_run_it_once(alice, german):
 @pytest.mark.postgres
 @pytest.mark.slow(seconds=25)
 @pytest.mark.django_db(transaction=True)
-def test_a_real_qcluster_runs_what_the_confirmation_queued(alice_client, german):
+def test_a_real_qcluster_runs_what_the_confirmation_queued(alice_client, german, tmp_path):
     """The whole way: the confirmation queues the task on django-q2's database broker, and a real
     `manage.py qcluster` process runs it."""
     env = {**os.environ, "DATABASE_URL": test_database_url(), "REDIS_URL": "", "Q_WORKERS": "1", "LOG_LEVEL": "WARNING"}
-    cluster = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    cluster = start_queue("qcluster", env, tmp_path / "cluster.log")
     try:
         assert confirm(alice_client, action="tag", tag="queued").status_code == 302
         job = BulkJob.objects.get()
@@ -274,10 +266,7 @@ def test_a_real_qcluster_runs_what_the_confirmation_queued(alice_client, german)
             time.sleep(0.2)
             job.refresh_from_db()
     finally:
-        os.killpg(cluster.pid, signal.SIGTERM)
-        try:
-            cluster.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(cluster.pid, signal.SIGKILL)
-    assert (job.status, job.matched, job.done, job.added) == ("done", 8, 8, 8), cluster.stderr.read()[-2000:]
+        stop_queue(cluster)
+    said = (tmp_path / "cluster.log").read_text()[-2000:]
+    assert (job.status, job.matched, job.done, job.added) == ("done", 8, 8, 8), said
     assert Tag.objects.get(name="queued").creators.count() == 8
