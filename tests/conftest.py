@@ -134,12 +134,13 @@ def run_manage(*args, env=None, timeout=120):
 
 
 @pytest.fixture(scope="session")
-def migrated_sqlite_template(tmp_path_factory) -> Path:
+def migrated_sqlite_template(tmp_path_factory, request) -> Path:
     """A SQLite file made by `manage.py migrate` in a fresh process, once for the whole run: every test
     process of xdist shares it (a file lock; the run's own temp dir, so never an older run's file).
     The migrate itself is kept between runs in var/test-cache/, keyed by everything it depends on
     (`migration_state_key`): a run whose migrations did not change copies it instead of spending
-    seconds on a migrate from nothing before any test starts."""
+    seconds on a migrate from nothing before any test starts. `--create-db` (CI) migrates from
+    nothing all the same."""
     root = _shared_run_dir(tmp_path_factory)
     template = root / "migrated-template.sqlite3"
     with open(root / "migrated-template.lock", "w") as lock:
@@ -148,9 +149,7 @@ def migrated_sqlite_template(tmp_path_factory) -> Path:
             cached = MIGRATED_CACHE / f"migrated-{migration_state_key()}.sqlite3"
             partial = root / "migrated-template.partial.sqlite3"
             partial.unlink(missing_ok=True)
-            if cached.is_file():
-                shutil.copyfile(cached, partial)
-            else:
+            if not (cached.is_file() and not request.config.getvalue("create_db") and _copied(cached, partial)):
                 # Every test process waits for this one: a generous timeout on a machine others share.
                 result = run_manage("migrate", "-v0", env={"DATABASE_URL": f"sqlite:///{partial}"}, timeout=900)
                 assert result.returncode == 0, result.stderr
@@ -160,7 +159,14 @@ def migrated_sqlite_template(tmp_path_factory) -> Path:
 
 
 MIGRATED_CACHE = ROOT / "var" / "test-cache"
-PROJECT_PACKAGES = ("api", "config", "crm", "integrations", "outreach", "web")
+
+
+def _copied(source: Path, target: Path) -> bool:
+    try:
+        shutil.copyfile(source, target)
+    except FileNotFoundError:  # another run's clean-up took it just now
+        return False
+    return True
 
 
 def migration_state_key() -> str:
@@ -172,27 +178,40 @@ def migration_state_key() -> str:
     from importlib import metadata
 
     digest = hashlib.sha256(sys.version.encode())
-    sources = set(ROOT.glob("*/migrations/*.py")) | {ROOT / "config" / "settings.py"}
+    packages = {path.parent.name for path in ROOT.glob("*/__init__.py")}  # crm, core, outreach, …
+    sources = {migration for package in packages for migration in ROOT.glob(f"{package}/**/migrations/*.py")}
+    sources.add(ROOT / "config" / "settings.py")
     for migration in sorted(sources):
         for node in ast.walk(ast.parse(migration.read_bytes())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PROJECT_PACKAGES:
-                module = ROOT.joinpath(*node.module.split("."))
-                sources |= {module.with_suffix(".py")} | {module / f"{alias.name}.py" for alias in node.names}
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] in packages:
+                    module = ROOT.joinpath(*name.split("."))
+                    sources |= {module.with_suffix(".py"), module / "__init__.py"}
     for source in sorted(path for path in sources if path.is_file()):
         digest.update(str(source.relative_to(ROOT)).encode() + b"\0" + source.read_bytes())
-    packages = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in metadata.distributions())
-    digest.update("\n".join(packages).encode())
+    installed = sorted(f"{dist.metadata['Name']}=={dist.version}" for dist in metadata.distributions())
+    digest.update("\n".join(installed).encode())
     return digest.hexdigest()[:20]
 
 
 def _keep_in_cache(migrated: Path, cached: Path) -> None:
-    """Keep a fresh migrate for later runs (only the latest few: older states are of no use)."""
-    cached.parent.mkdir(parents=True, exist_ok=True)
+    """Keep a fresh migrate for later runs (only the latest few: older states are of no use). A cache
+    that cannot be written (a read-only checkout) only costs the next run its migrate."""
     staged = cached.with_suffix(f".{os.getpid()}.partial")
-    shutil.copyfile(migrated, staged)
-    staged.rename(cached)  # atomic: another run reads the whole file or none
-    for old in sorted(cached.parent.glob("migrated-*.sqlite3"), key=lambda path: path.stat().st_mtime)[:-3]:
-        old.unlink(missing_ok=True)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(migrated, staged)
+        staged.rename(cached)  # atomic: another run reads the whole file or none
+        for old in sorted(cached.parent.glob("migrated-*.sqlite3"), key=lambda path: path.stat().st_mtime)[:-3]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        staged.unlink(missing_ok=True)
 
 
 def _shared_run_dir(tmp_path_factory) -> Path:

@@ -27,7 +27,7 @@ def start_queue(command: str, env: dict, log: Path) -> subprocess.Popen:
         )
 
 
-def enqueue(env: dict, task: str, *args, times: int = 1) -> None:
+def enqueue(env: dict, task: str, *args, times: int = 1, timeout: float = 60) -> None:
     """Queue `task(*args)` `times` times from a fresh `manage.py shell` on the env's database and broker."""
     code = f"from django_q.tasks import async_task\nfor _ in range({times}): async_task({task!r}, *{args!r})"
     result = subprocess.run(
@@ -36,7 +36,7 @@ def enqueue(env: dict, task: str, *args, times: int = 1) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=timeout,
     )
     assert result.returncode == 0, result.stderr[-3000:]
 

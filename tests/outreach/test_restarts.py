@@ -147,7 +147,7 @@ def test_sending_resumes_after_postgres_and_then_redis_restart_mid_launch(fake_m
         fake_meta.user_wrote(IG_ACCOUNT, f"ig{pk}")
     cluster = start_queue("run_queue", env, tmp_path / "cluster.log")
     try:
-        enqueue(env, "outreach.tasks.send_due_messages", sender_id, times=2)
+        enqueue(env, "outreach.tasks.send_due_messages", sender_id, times=2, timeout=180)
 
         def wait_for_sent(count, seconds):
             deadline = time.monotonic() + seconds
