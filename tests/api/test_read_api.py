@@ -80,6 +80,9 @@ def test_may_this_post_run_as_an_ad_lookup(client, alice):
     [answer] = get(client, "/api/v1/permission-requests/", key, content_url=copied, status="granted").json()["results"]
     assert answer["may_be_used"] is True
     assert answer["channels"] == ["organic_social", "paid_ads"] and answer["rights_expire_at"]
+    # A link that is no web address matches no post: an empty answer, not an error or every request.
+    nothing = get(client, "/api/v1/permission-requests/", key, content_url="not a link")
+    assert nothing.status_code == 200 and nothing.json()["results"] == []
 
 
 def test_find_a_creator_by_handle_or_profile_url(client, alice):

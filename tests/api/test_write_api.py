@@ -77,6 +77,8 @@ def test_members_are_added_once_listed_and_moved(as_alice, as_charlie, campaign)
     assert as_charlie.get(path).status_code == 404
     assert as_charlie.post(path, {"creators": [first.pk]}).status_code == 404
     assert as_alice.get(path, stage="negotiating").json()["results"][0]["creator"] == first.pk
+    refused = as_alice.get(path, stage="famous")
+    assert refused.status_code == 400 and "Choose one of" in refused.json()["stage"][0]
 
 
 def test_a_creator_can_be_edited_but_not_its_consent_or_owner(as_alice, as_viewer, charlie):

@@ -203,6 +203,14 @@ def test_hide_and_public_reply_go_through_the_platform(client, fake, sender, ali
 # --- hashtags and rights asked under a comment ---------------------------------------------------
 
 
+def test_a_hashtag_that_is_no_hashtag_is_refused_before_the_platform_is_asked(fake, sender):
+    for wrong in ["", "#", "two words", "glow✨"]:
+        with pytest.raises(DomainError, match="letters, digits or _") as refused:
+            ugc.search_hashtag(sender, wrong)
+        assert refused.value.errors.keys() == {"hashtag"}
+    assert fake.requests_to("ig_hashtag_search") == [] and not HashtagSearch.objects.exists()
+
+
 def test_the_hashtag_budget_is_30_unique_per_7_days(fake, sender):
     for n in range(30):
         ugc.search_hashtag(sender, f"tag{n}")
