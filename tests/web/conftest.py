@@ -8,6 +8,7 @@ or uncaught page error fails the test.
 import contextlib
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -93,14 +94,69 @@ def module_chromium():
         yield browser
 
 
+class InFlight:
+    """The live server's WSGI app, counting the requests still being answered: from the call until the
+    response's close(), where Django ends the request (and lets go of the database connection)."""
+
+    def __init__(self, app):
+        self.app, self.count, self.changed = app, 0, threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.changed:
+            self.count += 1
+        try:
+            response = self.app(environ, start_response)
+        except BaseException:
+            self.done()
+            raise
+        return ClosingResponse(response, self.done)
+
+    def done(self) -> None:
+        with self.changed:
+            self.count -= 1
+            self.changed.notify_all()
+
+    def wait_until_idle(self, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.count == 0, timeout)
+
+
+class ClosingResponse:
+    """A WSGI response that says when the server closed it (once)."""
+
+    def __init__(self, response, on_close):
+        self.response, self.on_close = response, on_close
+
+    def __iter__(self):
+        return iter(self.response)
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.response, "close"):
+                self.response.close()
+        finally:
+            on_close, self.on_close = self.on_close, None
+            if on_close:
+                on_close()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server):
+    """pytest-django's live server, its app wrapped (wsgiref's public get_app/set_app) so that
+    `finish_live_requests` knows which requests are still being answered."""
+    httpd = live_server.thread.httpd
+    if not isinstance(httpd.get_app(), InFlight):
+        httpd.set_app(InFlight(httpd.get_app()))
+    return live_server
+
+
 def finish_live_requests(live_server, timeout: float = 10.0) -> None:
     """Wait for the requests a closed browser left in flight on the live server (an htmx poll, a
-    preview fetched as one types): its threads use the test's database (on SQLite the very same
-    connection), and the test's teardown must not flush the tables under a request still running."""
-    httpd = getattr(live_server.thread, "httpd", None)
-    for _ in range(2):  # a request accepted while the first ones finished is waited for too
-        for thread in list(getattr(httpd, "_threads", None) or ()):
-            thread.join(timeout)
+    preview fetched as one types): they use the test's database (on SQLite the very same connection),
+    and the test's teardown must not flush the tables under a request still running."""
+    in_flight = live_server.thread.httpd.get_app()
+    for _ in range(2):  # a request accepted just as the others finished is waited for too
+        assert in_flight.wait_until_idle(timeout), f"{in_flight.count} request(s) still running after {timeout} s"
         time.sleep(0.05)
 
 
