@@ -149,7 +149,7 @@ def migrated_sqlite_template(tmp_path_factory, request) -> Path:
             cached = MIGRATED_CACHE / f"migrated-{migration_state_key()}.sqlite3"
             partial = root / "migrated-template.partial.sqlite3"
             partial.unlink(missing_ok=True)
-            if not (cached.is_file() and not request.config.getvalue("create_db") and _copied(cached, partial)):
+            if request.config.getvalue("create_db") or not _copied(cached, partial):
                 # Every test process waits for this one: a generous timeout on a machine others share.
                 result = run_manage("migrate", "-v0", env={"DATABASE_URL": f"sqlite:///{partial}"}, timeout=900)
                 assert result.returncode == 0, result.stderr
@@ -164,7 +164,7 @@ MIGRATED_CACHE = ROOT / "var" / "test-cache"
 def _copied(source: Path, target: Path) -> bool:
     try:
         shutil.copyfile(source, target)
-    except FileNotFoundError:  # another run's clean-up took it just now
+    except FileNotFoundError:  # not cached yet, or another run's clean-up took it just now
         return False
     return True
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_manage
 
 
 def start_queue(command: str, env: dict, log: Path) -> subprocess.Popen:
@@ -30,14 +30,7 @@ def start_queue(command: str, env: dict, log: Path) -> subprocess.Popen:
 def enqueue(env: dict, task: str, *args, times: int = 1, timeout: float = 60) -> None:
     """Queue `task(*args)` `times` times from a fresh `manage.py shell` on the env's database and broker."""
     code = f"from django_q.tasks import async_task\nfor _ in range({times}): async_task({task!r}, *{args!r})"
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    result = run_manage("shell", "-c", code, env=env, timeout=timeout)
     assert result.returncode == 0, result.stderr[-3000:]
 
 
