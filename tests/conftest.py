@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.database import flush_keeping_post_migrate_rows
 from tests.factories import CampaignFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,7 @@ pytest_plugins = [
 
 def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    flush_keeping_post_migrate_rows()  # a transactional test's teardown, without re-creating permissions
     settings.API_RATE_LIMIT = ""  # throttling has its own test; elsewhere it would only make tests flaky
     if os.environ.get("PYTEST_XDIST_WORKER") and "KEY_PREFIX" not in settings.CACHES["default"]:
         # With REDIS_URL set the cache is shared: each test process keeps its own keys (throttle counts).

@@ -15,7 +15,6 @@ names another team's campaign or post reads as an unknown id.
 """
 
 import pytest
-from django.db import transaction
 from django.urls import NoReverseMatch, URLPattern, URLResolver, reverse
 
 from config.api_urls import router
@@ -34,6 +33,7 @@ from outreach.models import (
     SenderAccount,
 )
 from tests import permission_world as pw
+from tests.database import kept_for_module
 from tests.permission_world import PERSONAS, SIGN_IN, Case, Without, perform
 from web import urls as web_urls
 from web.models import ImportJob, Preferences
@@ -1171,14 +1171,8 @@ ROWS = API_ROWS + PAGE_ROWS
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
     """Built once in a transaction rolled back after the module, like TestCase.setUpTestData."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield pw.build_world()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with kept_for_module(django_db_blocker):
+        yield pw.build_world()
 
 
 @pytest.fixture
