@@ -5,6 +5,10 @@ from django.urls import reverse
 
 from crm.demo import seed_demo
 from crm.models import Campaign, ConsentEvent, Creator, PermissionRequest
+from outreach import demo_comments
+from outreach.demo import setup_demo
+from tests.database import kept_for_module
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +27,27 @@ MODELS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker):
+    """The demo, its sandbox senders and its commented post, and a superuser: made once for the module
+    (seeding the demo is most of a test's time) and rolled back after it; each test's own changes are
+    rolled back after the test."""
+    with kept_for_module(django_db_blocker):
+        seed_demo()
+        sender = setup_demo(
+            {"meta": "http://127.0.0.1:1", "x": "http://127.0.0.1:1", "tiktok": "http://127.0.0.1:1", "smtp": ""}
+        )[0]
+        demo_comments.seed_comment_demo(sender)
+        yield UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin_user_persona(demo_world, db):
+    return demo_world
+
+
 @pytest.fixture
 def staff_client(client, admin_user_persona):
-    seed_demo()
     client.force_login(admin_user_persona)
     return client
 
@@ -94,9 +116,6 @@ OUTREACH_MODELS = [
 
 @pytest.mark.parametrize("model", OUTREACH_MODELS)
 def test_each_outreach_admin_list_loads(staff_client, model, django_assert_max_num_queries):
-    from outreach.demo import setup_demo
-
-    setup_demo({"meta": "http://127.0.0.1:1", "x": "http://127.0.0.1:1", "tiktok": "http://127.0.0.1:1", "smtp": ""})
     with django_assert_max_num_queries(20):
         assert staff_client.get(reverse(f"admin:outreach_{model}_changelist")).status_code == 200
 
@@ -127,3 +146,11 @@ def test_an_api_token_is_revoked_from_the_admin(staff_client, admin_user_persona
     )
     assert response.status_code == 302
     assert ApiToken.objects.get().revoked_at is not None
+
+
+@pytest.mark.parametrize(
+    "model", ["brandpost", "comment", "privatereply", "discoveredmedia", "commentrightsrequest", "keywordrule",
+              "hashtagsearch"],
+)  # fmt: skip
+def test_each_comment_admin_list_searches(staff_client, model):
+    assert staff_client.get(f"/admin/outreach/{model}/?q=a").status_code == 200
