@@ -18,7 +18,13 @@ from django.db import connections
 from crm.models import AccessRole, Role
 from tests.factories import UserFactory
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Debian's Chromium, as its headless shell where installed (`.ci/run` installs both packages): the same
+# engine and version, which Playwright itself runs headless tests on; it spends a third less CPU than the
+# full browser in headless mode. CHROMIUM_PATH=/usr/bin/chromium runs the tests on the full browser.
+HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or (
+    HEADLESS_SHELL if Path(HEADLESS_SHELL).is_file() else "/usr/bin/chromium"
+)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
