@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm import services
-from crm.models import ApiToken
+from crm.models import ApiToken, Creator
 from tests.factories import (
     CampaignFactory,
     ContentFactory,
@@ -92,6 +92,27 @@ def test_find_a_creator_by_handle_or_profile_url(client, alice):
         results = get(client, "/api/v1/creators/", key, handle=handle, platform="tiktok").json()["results"]
         assert [r["id"] for r in results] == [account.creator_id]
         assert results[0]["accounts"][0]["handle"] == "foo.bar"
+    # Without a platform, a handle is looked up on every platform as written (no @, any case); a handle
+    # the platform could not have is no error, only no creator.
+    SocialAccountFactory(platform="instagram", handle="foo.baz")
+    anywhere = get(client, "/api/v1/creators/", key, handle="@FOO.BAR").json()["results"]
+    assert [r["id"] for r in anywhere] == [account.creator_id]
+    impossible = get(client, "/api/v1/creators/", key, handle="two words", platform="tiktok")
+    assert impossible.status_code == 200 and impossible.json()["results"] == []
+
+
+def test_creators_by_consent(client, alice):
+    key = token_for(alice)
+    allowed, opted_out, neither = CreatorFactory(), CreatorFactory(), CreatorFactory()
+    Creator.objects.filter(pk=allowed.pk).update(contact_allowed_at=timezone.now())
+    Creator.objects.filter(pk=opted_out.pk).update(opted_out_at=timezone.now())
+
+    def ids(consent):
+        return {r["id"] for r in get(client, "/api/v1/creators/", key, consent=consent).json()["results"]}
+
+    assert ids("contact_allowed") == {allowed.pk}
+    assert ids("opted_out") == {opted_out.pk}
+    assert opted_out.pk not in ids("contactable") and {allowed.pk, neither.pk} <= ids("contactable")
 
 
 def test_lists_use_a_constant_number_of_queries(client, alice):

@@ -8,7 +8,7 @@ import pytest
 
 from crm.models import Campaign, CampaignMember, ConsentEvent, Creator, PermissionRequest
 from outreach import worker
-from outreach.models import ConversationMessage, OutreachMessage, SenderAccount
+from outreach.models import Conversation, ConversationMessage, OutreachMessage, SenderAccount
 from tests.factories import CampaignMemberFactory, ContentFactory, CreatorFactory, SocialAccountFactory
 from tests.outreach.factories import MessageTemplateFactory, SenderAccountFactory
 
@@ -149,6 +149,13 @@ def test_templates_are_checked_by_field_and_previewed_for_a_creator(as_alice, as
     )
     assert preview.json() == {"subject": "", "text": "Hi Maya!", "length": 8, "limit": 1000, "unit": "bytes"}
     assert as_viewer.post("/api/v1/templates/", {"name": "Hi", "body": "Hi"}).status_code == 403
+    # A variable with no value for this creator (no campaign given) and no default: a 400 naming it.
+    branded = as_alice.post("/api/v1/templates/", {"name": "Brand", "body": "Hi from {{ campaign.brand }}"})
+    unfilled = as_alice.post(
+        f"/api/v1/templates/{branded.json()['id']}/preview/", {"creator": creator.pk, "platform": "instagram"}
+    )
+    assert unfilled.status_code == 400
+    assert list(unfilled.json()) == ["template"] and "campaign.brand" in unfilled.json()["template"][0]
 
 
 def test_a_sequence_is_written_with_its_steps_and_rewritten_whole(as_alice):
@@ -275,6 +282,21 @@ def test_a_reply_logged_by_hand_stops_the_sequence_and_waits_for_a_person(as_ali
     assert as_alice.get("/api/v1/conversations/", needs_review="true").json()["results"][0]["id"] == conversation.pk
     empty = as_alice.post(path, {"text": ""})
     assert empty.status_code == 400 and list(empty.json()) == ["text"]
+
+
+def test_conversations_are_searched_by_the_creators_name_email_and_handles(as_alice, campaign):
+    maya, lee = (CampaignMemberFactory(campaign=campaign).creator for _ in range(2))
+    Creator.objects.filter(pk=maya.pk).update(name="Maya Hart", email="maya@studio.example")
+    Creator.objects.filter(pk=lee.pk).update(name="Lee Park", email="lee@example.com")
+    SocialAccountFactory(creator=lee, platform="instagram", handle="lee.travels")
+    talks = {Conversation.objects.create(creator=c, platform="instagram").pk: c for c in (maya, lee)}
+
+    def found(q):
+        return [talks[row["id"]] for row in as_alice.get("/api/v1/conversations/", q=q).json()["results"]]
+
+    assert found("hart") == [maya] and found("studio.example") == [maya]
+    assert found("@lee.trav") == [lee] and found("  Lee ") == [lee]
+    assert found("nobody") == []
 
 
 def test_a_person_classifies_a_reply_and_the_ledger_says_who(as_alice, alice):

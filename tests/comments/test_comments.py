@@ -211,6 +211,17 @@ def test_a_hashtag_that_is_no_hashtag_is_refused_before_the_platform_is_asked(fa
     assert fake.requests_to("ig_hashtag_search") == [] and not HashtagSearch.objects.exists()
 
 
+def test_a_hashtag_search_the_platform_never_answers_is_refused_by_field(fake):
+    unreachable = SenderAccountFactory(
+        name="Acme", platform="instagram", variant="instagram_login", account_id=IG_ACCOUNT, token=IG_TOKEN,
+        api_base_url="http://127.0.0.1:1",
+    )  # fmt: skip
+    with pytest.raises(DomainError, match="The platform refused") as refused:
+        ugc.search_hashtag(unreachable, "glowup")
+    assert refused.value.errors.keys() == {"hashtag"} and IG_TOKEN not in str(refused.value.errors)
+    assert not HashtagSearch.objects.exists()  # nothing spent of the 30-a-week budget
+
+
 def test_the_hashtag_budget_is_30_unique_per_7_days(fake, sender):
     for n in range(30):
         ugc.search_hashtag(sender, f"tag{n}")
