@@ -157,7 +157,7 @@ def test_it_shows_the_editor_in_a_constant_number_of_queries(alice_client, alice
 
 
 def test_it_renders_in_under_300_ms(alice_client, alice, campaign):
-    world.build(alice, campaigns=3, members=30)
+    world.build(alice, **world.DEMO_SIZED)
     template = MessageTemplateFactory()
     maya = member(campaign)
     for url in ["/templates/", f"/templates/{template.pk}/"]:

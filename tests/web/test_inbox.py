@@ -187,7 +187,7 @@ def test_it_shows_a_conversation_in_a_constant_number_of_queries(alice_client, a
 
 
 def test_it_renders_in_under_300_ms(alice_client, alice):
-    world.build(alice, campaigns=3, members=30)
+    world.build(alice, **world.DEMO_SIZED)
     assert fastest(lambda: alice_client.get("/inbox/")) < 0.3
 
 

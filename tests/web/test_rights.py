@@ -134,7 +134,7 @@ def test_it_lists_and_shows_in_a_constant_number_of_queries(alice_client, alice)
 
 
 def test_it_renders_in_under_300_ms(alice_client, alice):
-    world.build(alice, campaigns=3, members=30)
+    world.build(alice, **world.DEMO_SIZED)
     request = PermissionRequest.objects.filter(status=Status.GRANTED).first()
     for url in ["/permission-requests/", f"/permission-requests/{request.pk}/"]:
         assert fastest(lambda: alice_client.get(url)) < 0.3, url  # noqa: B023

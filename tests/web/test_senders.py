@@ -177,6 +177,6 @@ def test_it_lists_tokens_in_a_constant_number_of_queries(alice_client, alice):
 
 
 def test_it_renders_in_under_300_ms(alice_client, alice):
-    world.build(alice, campaigns=3, members=30)
+    world.build(alice, **world.DEMO_SIZED)
     for url in ["/sender-accounts/", "/api-tokens/"]:
         assert fastest(lambda: alice_client.get(url)) < 0.3, url  # noqa: B023
