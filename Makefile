@@ -43,9 +43,9 @@ run: install
 # Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set (they are gitignored): without
 # them every test process, and every manage.py a test starts, compiles the project and pytest rewrites
 # every test module's asserts again, about 9 s of CPU per test process.
-# Schemathesis draws SCHEMATHESIS_EXAMPLES requests per operation: 15 here, 40 in CI (.ci/run).
+# Schemathesis draws SCHEMATHESIS_EXAMPLES requests per operation: 8 here, 40 in CI (.ci/run).
 PYTEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
-SCHEMATHESIS_EXAMPLES ?= 15
+SCHEMATHESIS_EXAMPLES ?= 8
 test: install
 	env -u PYTHONDONTWRITEBYTECODE SCHEMATHESIS_EXAMPLES=$(SCHEMATHESIS_EXAMPLES) \
 	  $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
