@@ -124,7 +124,10 @@ class FakePlatform:
 
         self._server = Server((self.host, self.port), RequestHandler)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name=type(self).__name__, daemon=True)
+        # Checking ten times a second whether to stop: stop() then takes a tenth of a second, not half.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.1,), name=type(self).__name__, daemon=True
+        )
         self._thread.start()
         return self
 

@@ -170,7 +170,10 @@ class Dovecot:
         if process is None:
             return
         if process.poll() is None:
-            process.terminate()  # SIGTERM: the master stops its children and exits
+            # SIGTERM to its whole process group (the master leads one: start_new_session): each process
+            # exits at once, where the master alone would stop its children and wait a second for them.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:

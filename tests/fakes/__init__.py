@@ -23,7 +23,7 @@ _servers: dict[type, object] = {}
 
 
 def running(fake_class):
-    """One started server of this fake per test process (stopping one costs up to half a second);
+    """One started server of this fake per test process (starting one binds a port and a thread);
     fixtures reset its state around each test."""
     if fake_class not in _servers:
         server = fake_class().start()
