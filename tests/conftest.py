@@ -171,15 +171,15 @@ def _copied(source: Path, target: Path) -> bool:
     return True
 
 
-def migration_state_key() -> str:
+def migration_state_key(*more: str) -> str:
     """A digest of what a migrate from nothing depends on: the project's migration files and the project
     modules they import (e.g. crm/ledger_guard.py's triggers), the settings, every installed package's
-    version (third-party apps bring migrations of their own) and Python's."""
+    version (third-party apps bring migrations of their own), Python's, and `more` (a tool's version)."""
     import ast
     import hashlib
     from importlib import metadata
 
-    digest = hashlib.sha256(sys.version.encode())
+    digest = hashlib.sha256("\0".join([sys.version, *more]).encode())
     packages = {path.parent.name for path in ROOT.glob("*/__init__.py")}  # crm, core, outreach, …
     sources = {migration for package in packages for migration in ROOT.glob(f"{package}/**/migrations/*.py")}
     sources.add(ROOT / "config" / "settings.py")
@@ -202,15 +202,15 @@ def migration_state_key() -> str:
     return digest.hexdigest()[:20]
 
 
-def _keep_in_cache(migrated: Path, cached: Path) -> None:
-    """Keep a fresh migrate for later runs (only the latest few: older states are of no use). A cache
-    that cannot be written (a read-only checkout) only costs the next run its migrate."""
+def _keep_in_cache(migrated: Path, cached: Path, kind: str = "migrated-*.sqlite3") -> None:
+    """Keep a fresh migrate for later runs (only the latest few of its `kind`: older states are of no
+    use). A cache that cannot be written (a read-only checkout) only costs the next run its migrate."""
     staged = cached.with_suffix(f".{os.getpid()}.partial")
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(migrated, staged)
         staged.rename(cached)  # atomic: another run reads the whole file or none
-        for old in sorted(cached.parent.glob("migrated-*.sqlite3"), key=lambda path: path.stat().st_mtime)[:-3]:
+        for old in sorted(cached.parent.glob(kind), key=lambda path: path.stat().st_mtime)[:-3]:
             old.unlink(missing_ok=True)
     except OSError:
         staged.unlink(missing_ok=True)
@@ -229,11 +229,13 @@ def postgres_server_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def migrated_postgres_dump(tmp_path_factory) -> Path:
+def migrated_postgres_dump(tmp_path_factory, request) -> Path:
     """A plain-SQL `pg_dump` of a PostgreSQL database made by `manage.py migrate` in a fresh process,
     once for the whole run (a file lock shares it between xdist processes). Tests that need a fresh
     database of their own on another server restore it (`restore_postgres_dump`) in a second instead
-    of migrating for twenty: the schema, triggers and the migrations' rows are all in the dump."""
+    of migrating for twenty: the schema, triggers and the migrations' rows are all in the dump.
+    Kept between runs in var/test-cache/ as the SQLite template is (`migrated_sqlite_template`), keyed
+    also by pg_dump's version; `--create-db` migrates from nothing all the same."""
     psycopg = pytest.importorskip("psycopg")
     if not shutil.which("pg_dump") or not shutil.which("psql"):
         pytest.skip("no pg_dump/psql")
@@ -242,6 +244,12 @@ def migrated_postgres_dump(tmp_path_factory) -> Path:
     with open(root / "migrated-postgres.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if dump.is_file():
+            return dump
+        version = subprocess.run(["pg_dump", "--version"], capture_output=True, text=True, timeout=30).stdout
+        cached = MIGRATED_CACHE / f"migrated-postgres-{migration_state_key(version)}.sql"
+        partial = root / "migrated-postgres.partial.sql"
+        if not request.config.getvalue("create_db") and _copied(cached, partial):
+            partial.rename(dump)
             return dump
         server = postgres_server_url()
         try:
@@ -254,7 +262,6 @@ def migrated_postgres_dump(tmp_path_factory) -> Path:
         try:
             result = run_manage("migrate", "-v0", env={"DATABASE_URL": f"{server}/{name}"}, timeout=900)
             assert result.returncode == 0, result.stderr
-            partial = root / "migrated-postgres.partial.sql"
             dumped = subprocess.run(
                 ["pg_dump", "--no-owner", "--no-privileges", "-f", str(partial), f"{server}/{name}"],
                 capture_output=True,
@@ -262,6 +269,7 @@ def migrated_postgres_dump(tmp_path_factory) -> Path:
                 timeout=120,
             )
             assert dumped.returncode == 0, dumped.stderr
+            _keep_in_cache(partial, cached, kind="migrated-postgres-*.sql")
             partial.rename(dump)
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
