@@ -235,7 +235,7 @@ def migrated_postgres_dump(tmp_path_factory, request) -> Path:
     database of their own on another server restore it (`restore_postgres_dump`) in a second instead
     of migrating for twenty: the schema, triggers and the migrations' rows are all in the dump.
     Kept between runs in var/test-cache/ as the SQLite template is (`migrated_sqlite_template`), keyed
-    also by pg_dump's version; `--create-db` migrates from nothing all the same."""
+    also by pg_dump's and the server's versions; `--create-db` migrates from nothing all the same."""
     psycopg = pytest.importorskip("psycopg")
     if not shutil.which("pg_dump") or not shutil.which("psql"):
         pytest.skip("no pg_dump/psql")
@@ -245,17 +245,21 @@ def migrated_postgres_dump(tmp_path_factory, request) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if dump.is_file():
             return dump
-        version = subprocess.run(["pg_dump", "--version"], capture_output=True, text=True, timeout=30).stdout
-        cached = MIGRATED_CACHE / f"migrated-postgres-{migration_state_key(version)}.sql"
-        partial = root / "migrated-postgres.partial.sql"
-        if not request.config.getvalue("create_db") and _copied(cached, partial):
-            partial.rename(dump)
-            return dump
         server = postgres_server_url()
         try:
             admin = psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=3)
         except psycopg.OperationalError:
             pytest.skip(f"no PostgreSQL server at {server}")
+        versions = (
+            subprocess.run(["pg_dump", "--version"], capture_output=True, text=True, timeout=30).stdout,
+            str(admin.execute("SHOW server_version_num").fetchone()[0]),  # the dump is the server's
+        )
+        cached = MIGRATED_CACHE / f"migrated-postgres-{migration_state_key(*versions)}.sql"
+        partial = root / "migrated-postgres.partial.sql"
+        if not request.config.getvalue("create_db") and _copied(cached, partial):
+            admin.close()
+            partial.rename(dump)
+            return dump
         name = f"crm_template_{os.getpid()}"
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.execute(f'CREATE DATABASE "{name}"')

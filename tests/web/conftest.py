@@ -1,8 +1,8 @@
 """Fixtures for the pages: signed-in clients per persona, and a real Chromium for browser tests.
 
 Browser tests use pytest-django's `live_server` and Playwright's sync API driving Debian's Chromium
-(`/usr/bin/chromium`, installed by `.ci/run`); without it they skip and say why. Any console error
-or uncaught page error fails the test.
+(its headless shell where installed, else `/usr/bin/chromium`; `.ci/run` installs both); without it
+they skip and say why. Any console error or uncaught page error fails the test.
 """
 
 import contextlib
@@ -66,7 +66,8 @@ def launched_chromium():
     Chromium or Playwright is not installed."""
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         pytest.skip(
-            f"Chromium not found at {CHROMIUM}: `.ci/run` installs Debian's chromium (apt-get install chromium)"
+            f"Chromium not found at {CHROMIUM}: `.ci/run` installs Debian's "
+            "(apt-get install chromium chromium-headless-shell)"
         )
     try:
         from playwright.sync_api import sync_playwright
