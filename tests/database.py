@@ -4,7 +4,7 @@
   with Django's `flush` of every table, then the `post_migrate` signal, whose handlers re-create the
   content types and permissions one model at a time: a tenth of a second per test, 4% of the whole
   run. Here the flush skips the signal and puts back the rows the migrate made (same ids), noted
-  before the process's first transactional test, in two inserts.
+  as the process's first database test starts, in two inserts.
 - `kept_for_module`: rows a whole module reads, made once in a transaction that the module's end
   rolls back (as Django's `TestCase.setUpTestData`); each test still runs in a savepoint of its own,
   rolled back after it, so every test meets the same fresh rows.
@@ -30,8 +30,8 @@ def _django_handles_it(case) -> bool:
 
 @classmethod
 def _pre_setup_keeping_migrate_rows(cls) -> None:
-    """Before this process's first transactional test, note the rows the migrate made (every test before
-    it was rolled back, so they are as the migrate left them)."""
+    """As this process's first database test starts, note the rows the migrate made (every database
+    test, transactional or not, is set up here)."""
     if not _django_handles_it(cls):
         for db_name in cls._databases_names(include_mirrors=False):
             if db_name not in _migrate_rows:
@@ -74,11 +74,6 @@ def kept_for_module(django_db_blocker):
     tests cannot share rows this way (their flush would empty the shared rows, and their own writes
     never commit), nor can tests that start processes which must read the rows (they are uncommitted).
     """
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield
+        transaction.set_rollback(True)  # an error in the module rolls it back too

@@ -8,7 +8,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -17,7 +16,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from tests.conftest import ROOT, restore_postgres_dump
+from tests.conftest import restore_postgres_dump, run_manage
 from tests.fakes.meta import IG_ACCOUNT, IG_TOKEN
 from tests.queue_process import enqueue, start_queue, stop_queue
 
@@ -111,14 +110,6 @@ print("IDS", min(c.pk for c in creators), max(c.pk for c in creators), sender.pk
 """
 
 
-def manage(env, *args, timeout=180):
-    result = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
 def statuses(url) -> Counter:
     with psycopg.connect(url) as connection:
         rows = connection.execute("SELECT status, count(*) FROM outreach_outreachmessage GROUP BY 1").fetchall()
@@ -139,9 +130,12 @@ def test_sending_resumes_after_postgres_and_then_redis_restart_mid_launch(fake_m
         "OUTREACH_REAP_SECONDS": "2",
         "LOG_LEVEL": "WARNING",
     }
-    out = manage(
-        env, "shell", "-c", SETUP.format(account=IG_ACCOUNT, url=fake_meta.url, token=IG_TOKEN, count=MESSAGES)
-    )
+    made = run_manage(
+        "shell", "-c", SETUP.format(account=IG_ACCOUNT, url=fake_meta.url, token=IG_TOKEN, count=MESSAGES),
+        env=env, timeout=180,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr[-3000:]
+    out = made.stdout
     first, last, sender_id = (int(x) for x in out.split("IDS", 1)[1].split())
     for pk in range(first, last + 1):
         fake_meta.user_wrote(IG_ACCOUNT, f"ig{pk}")
